@@ -1,0 +1,52 @@
+# The one entry point for people and CI. `make demo` runs the main job, `make test` the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+.PHONY: demo dev test test-rust test-python lint bench bench-rust bench-python clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Installs tapeflow (release build of the engine, editable Python) and the test tools into .venv.
+$(STAMP): $(PY) pyproject.toml Cargo.toml
+	$(PIP) install --quiet "maturin>=1.9.4,<2"
+	$(PIP) install --quiet -e ".[test]"
+	touch $(STAMP)
+
+# Rebuilds the engine after a change to src/ (release profile, as used by tests and benchmarks).
+dev: $(STAMP)
+	$(VENV)/bin/maturin develop --release --quiet
+
+demo: dev
+	$(VENV)/bin/tapeflow demo
+
+lint: dev
+	cargo fmt --check
+	cargo clippy --all-targets --all-features --quiet -- -D warnings
+	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest tapeflow._core
+
+test-rust:
+	cargo test --quiet
+
+test-python: dev
+	$(VENV)/bin/pytest -q
+
+test: lint test-rust test-python
+
+bench-rust:
+	cargo bench --bench book
+
+bench-python: dev
+	$(VENV)/bin/pytest benches/python --benchmark-enable --benchmark-only -q -p no:cacheprovider
+
+bench: bench-rust bench-python
+
+clean:
+	rm -rf $(VENV) target

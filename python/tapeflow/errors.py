@@ -1,0 +1,80 @@
+"""The exception hierarchy of tapeflow.
+
+Every exception tapeflow raises derives from :class:`TapeflowError`. The engine (Rust) raises these same classes,
+with structured fields set, so callers can act on ``err.symbol`` or ``err.field`` instead of parsing messages.
+
+Expected outcomes — a sequence gap that needs a resync, a snapshot that is too old, a missing aggTrade id range — are
+*not* exceptions: the engine returns them as actions. Exceptions mean a broken contract: a malformed frame, a read of
+a book that is not synced, an unknown symbol.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BookError",
+    "BookNotSyncedError",
+    "DecodeError",
+    "TapeflowError",
+    "UnknownSymbolError",
+]
+
+
+class TapeflowError(Exception):
+    """Base class of every tapeflow error."""
+
+
+class DecodeError(TapeflowError, ValueError):
+    """A frame or REST body is not what Binance sends: invalid JSON, a missing or mistyped field, a bad number.
+
+    The frame changed no state.
+
+    Attributes:
+        kind: ``"invalid_json"``, ``"not_an_object"``, ``"missing_field"``, ``"wrong_type"`` or ``"bad_number"``.
+        field: the JSON field the error is about, if any (``"u"``, ``"b"``, ``"lastUpdateId"``...).
+        index: the position of the frame in the batch it came in, if it came in a batch.
+    """
+
+    def __init__(self, message: str, *, kind: str = "", field: str | None = None, index: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.field = field
+        self.index = index
+
+
+class BookError(TapeflowError):
+    """A book cannot answer a query.
+
+    Attributes:
+        symbol: the symbol of the book.
+    """
+
+    def __init__(self, message: str, *, symbol: str = "") -> None:
+        super().__init__(message)
+        self.symbol = symbol
+
+
+class BookNotSyncedError(BookError):
+    """The book is not synced (still syncing, or discarded after a gap): its levels must not be served.
+
+    Attributes:
+        state: the book's sync state (``"SYNCING"`` or ``"GAP"``).
+    """
+
+    def __init__(self, message: str, *, symbol: str = "", state: str = "") -> None:
+        super().__init__(message, symbol=symbol)
+        self.state = state
+
+
+class UnknownSymbolError(TapeflowError, KeyError):
+    """The engine has never seen this symbol.
+
+    Attributes:
+        symbol: the symbol asked for.
+    """
+
+    def __init__(self, message: str, *, symbol: str = "") -> None:
+        super().__init__(message)
+        self.symbol = symbol
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,220 @@
+//! Frame bytes → typed events, without building Python objects or a JSON tree.
+//!
+//! A WebSocket frame is either a raw event object, a raw array of events (`!markPrice@arr`), a combined-stream
+//! wrapper `{"stream": name, "data": payload}`, or a control reply (`{"result": null, "id": 1}`). Event objects
+//! are recognised by their `e` field; the two Binance payloads without one (spot `bookTicker`, spot partial
+//! depth) by their shape. Unknown event types decode to [`Event::Unknown`] so that callers count and skip them.
+//! Malformed input is a [`DecodeError`] and produces no events at all.
+
+mod depth;
+mod error;
+pub mod json;
+
+pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
+pub use error::DecodeError;
+pub use json::Level;
+
+use json::Reader;
+use jiter::Peek;
+
+/// Binance symbol names are short ASCII (UTF-8 on spot since 2025-12); stored inline up to 24 bytes.
+pub type Symbol = compact_str::CompactString;
+
+/// One decoded market-data event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// `depthUpdate` diff (spot, USD-M, COIN-M).
+    Depth(DepthUpdate),
+    /// Partial book depth `<s>@depth<N>` (full top-N levels, not a diff).
+    PartialDepth(PartialDepth),
+    /// Best bid/ask with the book update id `u`.
+    BookTicker(BookTicker),
+    /// Reply to a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS request, or a control error.
+    Control(ControlReply),
+    /// Spot `serverShutdown`: the server goes away soon; reconnect.
+    ServerShutdown { event_time: i64 },
+    /// An event type tapeflow does not handle (counted and skipped by the engine).
+    Unknown { kind: String },
+}
+
+/// A control-message reply: `{"result": ..., "id": n}` or an error in either of Binance's two shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlReply {
+    /// Request id, if the reply carries one.
+    pub id: Option<i64>,
+    /// The `result` value as raw JSON text (`null`, a list of stream names, `true`).
+    pub result: Option<String>,
+    /// `(code, msg)` for an error reply.
+    pub error: Option<(i64, String)>,
+}
+
+/// Decodes one WebSocket frame, appending its events to `out`. On error nothing is appended.
+pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    let before = out.len();
+    let result = decode_frame_inner(frame, out);
+    if result.is_err() {
+        out.truncate(before);
+    }
+    result
+}
+
+fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    let mut r = Reader::new(frame);
+    if r.peek()? == Peek::Array {
+        return decode_payload(frame, None, out);
+    }
+    let first = r.open_object()?;
+    if !matches!(first, Some(b"stream" | b"data")) {
+        return decode_payload(frame, None, out);
+    }
+    let (mut stream, mut data) = (None, None);
+    let mut key = first;
+    while let Some(k) = key {
+        match k {
+            b"stream" => stream = Some(r.raw_str("stream")?),
+            b"data" => data = Some(r.raw_value()?),
+            _ => r.skip()?,
+        }
+        key = r.next_key()?;
+    }
+    r.finish()?;
+    let data = data.ok_or(DecodeError::MissingField { event: "combined frame", field: "data" })?;
+    let stream = stream.map(|s| std::str::from_utf8(s).unwrap_or_default());
+    decode_payload(data, stream, out)
+}
+
+/// Decodes a raw payload: one event object or an array of them.
+fn decode_payload(payload: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    let mut r = Reader::new(payload);
+    if r.peek()? == Peek::Array {
+        let mut items = Vec::new();
+        if r.open_array()? {
+            loop {
+                items.push(r.raw_value()?);
+                if !r.array_step()? {
+                    break;
+                }
+            }
+        }
+        r.finish()?;
+        for item in items {
+            decode_object(item, stream, out)?;
+        }
+        return Ok(());
+    }
+    r.raw_value()?;
+    r.finish()?;
+    decode_object(payload, stream, out)
+}
+
+/// What the keys of an event object say about its type.
+enum Shape<'j> {
+    Typed(&'j [u8]),
+    SpotBookTicker,
+    SpotPartialDepth,
+    Control,
+    Other,
+}
+
+fn shape_of(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
+    let mut r = Reader::new(obj);
+    let mut key = r.open_object()?;
+    let (mut has_u, mut has_last_id, mut has_control) = (false, false, false);
+    while let Some(k) = key {
+        match k {
+            // Binance puts `e` first, so this returns after one key for nearly every frame.
+            b"e" => return Ok(Shape::Typed(r.raw_str("e")?)),
+            b"u" => has_u = true,
+            b"lastUpdateId" => has_last_id = true,
+            b"result" | b"error" | b"code" => has_control = true,
+            _ => {}
+        }
+        r.skip()?;
+        key = r.next_key()?;
+    }
+    Ok(if has_control {
+        Shape::Control
+    } else if has_u {
+        Shape::SpotBookTicker
+    } else if has_last_id {
+        Shape::SpotPartialDepth
+    } else {
+        Shape::Other
+    })
+}
+
+/// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
+fn is_partial_depth_stream(stream: Option<&str>) -> bool {
+    stream.and_then(|s| s.split('@').nth(1)).is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
+}
+
+fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    match shape_of(obj)? {
+        Shape::Typed(kind) => match kind {
+            b"depthUpdate" if is_partial_depth_stream(stream) => {
+                out.push(Event::PartialDepth(depth::decode_futures_partial(obj)?));
+            }
+            b"depthUpdate" => out.push(Event::Depth(depth::decode_depth_update(obj)?)),
+            b"bookTicker" => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
+            b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
+            other => out.push(Event::Unknown { kind: String::from_utf8_lossy(other).into_owned() }),
+        },
+        Shape::SpotBookTicker => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
+        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(obj, stream)?)),
+        Shape::Control => out.push(Event::Control(decode_control(obj)?)),
+        Shape::Other => out.push(Event::Unknown { kind: String::new() }),
+    }
+    Ok(())
+}
+
+fn decode_server_shutdown(obj: &[u8]) -> Result<Event, DecodeError> {
+    let mut r = Reader::new(obj);
+    let mut key = r.open_object()?;
+    let mut event_time = None;
+    while let Some(k) = key {
+        match k {
+            b"E" => event_time = Some(r.int("E")?),
+            _ => r.skip()?,
+        }
+        key = r.next_key()?;
+    }
+    let event_time = event_time.ok_or(DecodeError::MissingField { event: "serverShutdown", field: "E" })?;
+    Ok(Event::ServerShutdown { event_time })
+}
+
+fn decode_control(obj: &[u8]) -> Result<ControlReply, DecodeError> {
+    let mut r = Reader::new(obj);
+    let mut key = r.open_object()?;
+    let mut reply = ControlReply { id: None, result: None, error: None };
+    let (mut code, mut msg) = (None, None);
+    while let Some(k) = key {
+        match k {
+            b"id" => {
+                // Spot ids may be strings or null; keep integers, ignore the rest.
+                if matches!(r.peek()?, Peek::Minus) || r.peek()?.is_num() {
+                    reply.id = Some(r.int("id")?);
+                } else {
+                    r.skip()?;
+                }
+            }
+            b"result" => reply.result = Some(String::from_utf8_lossy(r.raw_value()?).into_owned()),
+            b"code" => code = Some(r.int("code")?),
+            b"msg" => msg = Some(r.string("msg")?),
+            // Spot nests errors: {"error": {"code": 2, "msg": "..."}, "id": 2}.
+            b"error" => {
+                let inner = r.raw_value()?;
+                let nested = decode_control(inner)?;
+                reply.error = nested.error;
+            }
+            _ => r.skip()?,
+        }
+        key = r.next_key()?;
+    }
+    if let Some(code) = code {
+        reply.error = Some((code, msg.unwrap_or_default()));
+    }
+    Ok(reply)
+}
+
+#[cfg(test)]
+mod tests;

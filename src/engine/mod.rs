@@ -1,0 +1,245 @@
+//! The multi-symbol hub: takes batches of raw frames, routes decoded events to per-symbol state and returns what
+//! the I/O shell must act on (fetch a snapshot, a gap, a control reply). Sans I/O: no sockets, no clock.
+
+use rustc_hash::FxHashMap;
+
+use crate::book::{ApplyOutcome, BookSync, Market, SnapshotOutcome, SyncState};
+use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Symbol};
+
+/// Something the caller must act on or may want to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Fetch a REST depth snapshot for this symbol and feed it with [`Engine::apply_snapshot`].
+    SnapshotNeeded { symbol: Symbol },
+    /// The book is synced at this update id.
+    Synced { symbol: Symbol, last_update_id: u64 },
+    /// The diff stream broke (or a diff crossed the book): the book was discarded; a snapshot is needed.
+    Gap { symbol: Symbol, expected: u64, got: u64 },
+    /// A control-message reply from the server.
+    Control(ControlReply),
+    /// The server announced it is going away (spot `serverShutdown`).
+    ServerShutdown { event_time: i64 },
+}
+
+/// Engine-wide counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub frames: u64,
+    pub events: u64,
+    pub malformed: u64,
+    pub depth_updates: u64,
+    pub level_updates: u64,
+    pub book_tickers: u64,
+    pub partial_depth: u64,
+    pub unknown: FxHashMap<String, u64>,
+}
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    pub frames: usize,
+    pub events: usize,
+    pub actions: Vec<Action>,
+    /// `(index in the batch, error)` for each malformed frame; those frames changed nothing.
+    pub errors: Vec<(usize, DecodeError)>,
+}
+
+/// Per-symbol state.
+#[derive(Debug, Clone)]
+pub struct SymbolState {
+    pub book: BookSync,
+    /// Latest best bid/ask pushed by the exchange.
+    pub ticker: Option<BookTicker>,
+    /// Receive time (caller's clock, ns) of the last event for this symbol.
+    pub recv_ts_ns: i64,
+}
+
+/// Default number of diffs kept per symbol while waiting for a snapshot.
+pub const DEFAULT_BUFFER_LIMIT: usize = 10_000;
+
+pub struct Engine {
+    market: Market,
+    buffer_limit: usize,
+    index: FxHashMap<Symbol, usize>,
+    symbols: Vec<Symbol>,
+    states: Vec<SymbolState>,
+    scratch: Vec<Event>,
+    pub stats: EngineStats,
+}
+
+impl Engine {
+    pub fn new(market: Market, buffer_limit: usize) -> Self {
+        Self {
+            market,
+            buffer_limit,
+            index: FxHashMap::default(),
+            symbols: Vec::new(),
+            states: Vec::new(),
+            scratch: Vec::with_capacity(4),
+            stats: EngineStats::default(),
+        }
+    }
+
+    pub fn market(&self) -> Market {
+        self.market
+    }
+
+    /// Symbols seen so far, in order of first appearance.
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.symbols
+    }
+
+    pub fn state(&self, symbol: &str) -> Option<&SymbolState> {
+        self.index.get(symbol).map(|&i| &self.states[i])
+    }
+
+    fn slot(&mut self, symbol: &str) -> usize {
+        if let Some(&i) = self.index.get(symbol) {
+            return i;
+        }
+        let i = self.states.len();
+        let symbol = Symbol::new(symbol);
+        self.index.insert(symbol.clone(), i);
+        self.symbols.push(symbol);
+        self.states.push(SymbolState {
+            book: BookSync::new(self.market, self.buffer_limit),
+            ticker: None,
+            recv_ts_ns: 0,
+        });
+        i
+    }
+
+    /// Starts tracking a symbol before any of its frames arrive.
+    pub fn track(&mut self, symbol: &str) {
+        self.slot(&symbol.to_ascii_uppercase());
+    }
+
+    /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
+    pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
+        let mut events = std::mem::take(&mut self.scratch);
+        events.clear();
+        self.stats.frames += 1;
+        let decoded = decode::decode_frame(frame, &mut events);
+        if let Err(e) = decoded {
+            self.stats.malformed += 1;
+            self.scratch = events;
+            return Err(e);
+        }
+        // A futures diff without `pu` breaks the contract of its market; reject the frame before any state changes.
+        if self.market.is_futures() {
+            if let Some(Event::Depth(_)) = events.iter().find(|e| matches!(e, Event::Depth(d) if d.prev_final_id.is_none())) {
+                self.stats.malformed += 1;
+                self.scratch = events;
+                return Err(DecodeError::MissingField { event: "futures depthUpdate", field: "pu" });
+            }
+        }
+        for event in events.drain(..) {
+            self.stats.events += 1;
+            self.route(event, recv_ts_ns, actions);
+        }
+        self.scratch = events;
+        Ok(())
+    }
+
+    /// Applies a batch of frames; malformed frames are reported in the result and skipped.
+    pub fn apply_frames<'a>(&mut self, frames: impl IntoIterator<Item = &'a [u8]>, recv_ts_ns: i64) -> BatchReport {
+        let mut report = BatchReport::default();
+        let events_before = self.stats.events;
+        for (i, frame) in frames.into_iter().enumerate() {
+            report.frames += 1;
+            if let Err(e) = self.apply_frame(frame, recv_ts_ns, &mut report.actions) {
+                report.errors.push((i, e));
+            }
+        }
+        report.events = (self.stats.events - events_before) as usize;
+        report
+    }
+
+    fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
+        match event {
+            Event::Depth(d) => {
+                self.stats.depth_updates += 1;
+                self.stats.level_updates += (d.bids.len() + d.asks.len()) as u64;
+                let i = self.slot(&d.symbol);
+                let u = d.final_id;
+                let state = &mut self.states[i];
+                state.recv_ts_ns = recv_ts_ns;
+                let symbol = &self.symbols[i];
+                match state.book.apply(d) {
+                    ApplyOutcome::Applied | ApplyOutcome::Stale => {}
+                    ApplyOutcome::Buffered { snapshot_needed } => {
+                        if snapshot_needed {
+                            actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+                        }
+                    }
+                    ApplyOutcome::Gap { expected, got } => {
+                        actions.push(Action::Gap { symbol: symbol.clone(), expected, got });
+                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+                    }
+                    ApplyOutcome::Crossed => {
+                        actions.push(Action::Gap { symbol: symbol.clone(), expected: u, got: u });
+                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+                    }
+                }
+            }
+            Event::BookTicker(t) => {
+                self.stats.book_tickers += 1;
+                let i = self.slot(&t.symbol);
+                self.states[i].recv_ts_ns = recv_ts_ns;
+                self.states[i].ticker = Some(t);
+            }
+            Event::PartialDepth(_) => self.stats.partial_depth += 1,
+            Event::Control(c) => actions.push(Action::Control(c)),
+            Event::ServerShutdown { event_time } => actions.push(Action::ServerShutdown { event_time }),
+            Event::Unknown { kind } => *self.stats.unknown.entry(kind).or_insert(0) += 1,
+        }
+    }
+
+    /// Feeds a REST depth snapshot body for `symbol`. A malformed body is an error and changes nothing.
+    pub fn apply_snapshot(&mut self, symbol: &str, body: &[u8], actions: &mut Vec<Action>) -> Result<SnapshotOutcome, DecodeError> {
+        let snap = decode::decode_snapshot(body)?;
+        let symbol = symbol.to_ascii_uppercase();
+        let i = self.slot(&symbol);
+        let outcome = self.states[i].book.apply_snapshot(&snap);
+        let symbol = self.symbols[i].clone();
+        match outcome {
+            SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced { symbol, last_update_id }),
+            SnapshotOutcome::TooOld { .. } => actions.push(Action::SnapshotNeeded { symbol }),
+            SnapshotOutcome::Gap { expected, got } => {
+                actions.push(Action::Gap { symbol: symbol.clone(), expected, got });
+                actions.push(Action::SnapshotNeeded { symbol });
+            }
+            SnapshotOutcome::Ignored => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Sync state of a symbol's book (`None` if the symbol was never seen).
+    pub fn sync_state(&self, symbol: &str) -> Option<SyncState> {
+        self.state(symbol).map(|s| s.book.state())
+    }
+
+    /// Forgets an outstanding snapshot request (the fetch failed), so the next diff asks again.
+    pub fn snapshot_failed(&mut self, symbol: &str) {
+        if let Some(&i) = self.index.get(symbol) {
+            self.states[i].book.clear_snapshot_request();
+        }
+    }
+
+    /// Discards every book, as after a reconnect of the depth connection.
+    pub fn reset_books(&mut self) {
+        for s in &mut self.states {
+            s.book.reset();
+        }
+    }
+
+    /// Discards one symbol's book.
+    pub fn reset_book(&mut self, symbol: &str) {
+        if let Some(&i) = self.index.get(symbol) {
+            self.states[i].book.reset();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,15 @@
+//! tapeflow's engine: exact local order books, taker flow windows and liquidation statistics for Binance market
+//! data. Sans I/O: bytes and timestamps in, state and results out. The Python bindings live in `python` (feature
+//! `python`); everything else builds and tests without Python.
+
+pub mod book;
+pub mod decode;
+pub mod engine;
+pub mod num;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use book::{Market, OrderBook, SyncState};
+pub use decode::{DecodeError, Event};
+pub use engine::{Action, Engine};

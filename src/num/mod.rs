@@ -1,0 +1,189 @@
+//! Exact fixed-point numbers for Binance decimal strings.
+//!
+//! Binance keeps every price and quantity with at most 8 decimals in 64-bit integers, and sends them as
+//! JSON strings (`"71273.44000000"`, `"0.00001234"`, `"0"`). We parse those strings straight into an
+//! `i64` count of 1e-8 units ("e8 units") — never through a float — so that sums are exact. A notional
+//! (price × quantity) is an `i128` count of 1e-16 units; sums of notionals stay in `i128`.
+//!
+//! The largest value Binance's filters allow is `92233720368.54775807` (`i64::MAX` e8 units); anything
+//! above is an overflow error, never a wrap.
+
+use std::fmt::Write as _;
+
+/// Decimal places kept: Binance's own precision.
+pub const SCALE: u32 = 8;
+/// One whole unit in e8 units.
+pub const ONE: i64 = 100_000_000;
+/// One whole unit of a notional (price × quantity) in e16 units.
+pub const NOTIONAL_ONE: i128 = (ONE as i128) * (ONE as i128);
+
+/// Why a decimal string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumError {
+    #[error("empty number")]
+    Empty,
+    #[error("invalid character {found:?} at position {pos} in {text:?}")]
+    InvalidChar { text: String, pos: usize, found: char },
+    #[error("number {text:?} has no digits")]
+    NoDigits { text: String },
+    #[error("number {text:?} has more than 8 decimals")]
+    TooManyDecimals { text: String },
+    #[error("number {text:?} is out of range for 8-decimal fixed point")]
+    Overflow { text: String },
+    #[error("arithmetic overflow in {op}")]
+    ArithmeticOverflow { op: &'static str },
+}
+
+fn text_of(s: &[u8]) -> String {
+    String::from_utf8_lossy(s).into_owned()
+}
+
+/// Parses a Binance decimal string into e8 units.
+///
+/// Accepts an optional leading `-`, digits, and at most one `.` followed by at most 8 digits (trailing zeros
+/// beyond the 8th decimal are accepted: `"0.000000010"` is exactly 1e-8). Rejects exponents, signs other than a
+/// leading minus, `NaN`, empty strings and anything else.
+pub fn parse_e8(s: &[u8]) -> Result<i64, NumError> {
+    if s.is_empty() {
+        return Err(NumError::Empty);
+    }
+    let (neg, body) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    // Accumulate the magnitude as a negative number so that i64::MIN-sized inputs do not overflow early; the
+    // common path (short numbers) never comes near the limit.
+    let mut acc: i64 = 0;
+    let mut int_digits = 0usize;
+    let mut frac_digits = 0u32;
+    let mut seen_dot = false;
+    let overflow = || NumError::Overflow { text: text_of(s) };
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                let d = i64::from(c - b'0');
+                if seen_dot {
+                    if frac_digits == SCALE {
+                        if d != 0 {
+                            return Err(NumError::TooManyDecimals { text: text_of(s) });
+                        }
+                        continue;
+                    }
+                    frac_digits += 1;
+                } else {
+                    int_digits += 1;
+                }
+                acc = acc.checked_mul(10).and_then(|a| a.checked_sub(d)).ok_or_else(overflow)?;
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => {
+                return Err(NumError::InvalidChar {
+                    text: text_of(s),
+                    pos: i + usize::from(neg),
+                    found: char::from(c),
+                })
+            }
+        }
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return Err(NumError::NoDigits { text: text_of(s) });
+    }
+    let acc = acc.checked_mul(10_i64.pow(SCALE - frac_digits)).ok_or_else(overflow)?;
+    if neg {
+        Ok(acc)
+    } else {
+        acc.checked_neg().ok_or_else(overflow)
+    }
+}
+
+/// Parses a decimal given as `&str`; see [`parse_e8`].
+pub fn parse_str(s: &str) -> Result<i64, NumError> {
+    parse_e8(s.as_bytes())
+}
+
+/// Writes `v` e8 units as a normalized decimal: no exponent, no trailing zeros, no trailing dot
+/// (`280000000000` → `"2800"`, `1234` → `"0.00001234"`, `0` → `"0"`).
+pub fn write_e8(out: &mut String, v: i64) {
+    write_scaled(out, i128::from(v), SCALE);
+}
+
+/// Formats e8 units as a normalized decimal string; see [`write_e8`].
+pub fn format_e8(v: i64) -> String {
+    let mut s = String::with_capacity(24);
+    write_e8(&mut s, v);
+    s
+}
+
+/// Formats e8 units with exactly `decimals` (≤ 8) places, as Binance prints them (`"71273.44000000"`).
+/// Digits beyond `decimals` must be zero, otherwise the full normalized form is returned.
+pub fn format_e8_fixed(v: i64, decimals: u32) -> String {
+    let decimals = decimals.min(SCALE);
+    let drop = 10_i64.pow(SCALE - decimals);
+    if v % drop != 0 {
+        return format_e8(v);
+    }
+    let mut s = String::with_capacity(24);
+    let mag = i128::from(v).unsigned_abs();
+    if v < 0 {
+        s.push('-');
+    }
+    let unit = 10_u128.pow(SCALE);
+    let _ = write!(s, "{}", mag / unit);
+    if decimals > 0 {
+        let frac = (mag % unit) / (drop as u128);
+        let _ = write!(s, ".{:0width$}", frac, width = decimals as usize);
+    }
+    s
+}
+
+/// Formats an e16 notional (price × quantity) as a normalized decimal string.
+pub fn format_e16(v: i128) -> String {
+    let mut s = String::with_capacity(40);
+    write_scaled(&mut s, v, 2 * SCALE);
+    s
+}
+
+fn write_scaled(out: &mut String, v: i128, scale: u32) {
+    let mag = v.unsigned_abs();
+    let unit = 10_u128.pow(scale);
+    let (int, frac) = (mag / unit, mag % unit);
+    if v < 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        let mut digits = format!("{frac:0width$}", width = scale as usize);
+        while digits.ends_with('0') {
+            digits.pop();
+        }
+        out.push('.');
+        out.push_str(&digits);
+    }
+}
+
+/// Exact notional of `price × qty` (both e8 units) in e16 units; never overflows for i64 inputs.
+#[inline]
+pub fn notional(price: i64, qty: i64) -> i128 {
+    i128::from(price) * i128::from(qty)
+}
+
+/// Checked i128 addition for running sums, an error instead of a wrap.
+#[inline]
+pub fn checked_add_i128(a: i128, b: i128) -> Result<i128, NumError> {
+    a.checked_add(b).ok_or(NumError::ArithmeticOverflow { op: "i128 add" })
+}
+
+/// Converts e8 units to a float for display and NumPy export (the only place floats appear).
+#[inline]
+pub fn e8_to_f64(v: i64) -> f64 {
+    v as f64 / ONE as f64
+}
+
+/// Converts an e16 notional to a float for display and NumPy export.
+#[inline]
+pub fn e16_to_f64(v: i128) -> f64 {
+    v as f64 / NOTIONAL_ONE as f64
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+use super::*;
+use proptest::prelude::*;
+use rstest::rstest;
+
+#[rstest]
+#[case::btc_price("71273.44000000", 7_127_344_000_000)]
+#[case::tiny_qty("0.00001234", 1_234)]
+#[case::largest_filter("46116860184.27387903", 4_611_686_018_427_387_903)]
+#[case::i64_max("92233720368.54775807", i64::MAX)]
+#[case::zero("0", 0)]
+#[case::zero_three("0.000", 0)]
+#[case::zero_eight("0.00000000", 0)]
+#[case::zero_one("0.0", 0)]
+#[case::integer("2800", 280_000_000_000)]
+#[case::pepe_qty("12345678901.00", 1_234_567_890_100_000_000)]
+#[case::negative_funding("-0.00010000", -10_000)]
+#[case::trailing_zero_beyond_scale("0.000000010", 1)]
+#[case::leading_dot(".5", 50_000_000)]
+#[case::trailing_dot("5.", 500_000_000)]
+fn parses_binance_decimals(#[case] text: &str, #[case] want: i64) {
+    assert_eq!(parse_str(text), Ok(want));
+}
+
+#[rstest]
+#[case::empty("")]
+#[case::exponent("1e5")]
+#[case::minus_only("-")]
+#[case::nan("NaN")]
+#[case::two_dots("1.2.3")]
+#[case::nine_decimals("0.000000001")]
+#[case::plus("+1")]
+#[case::space(" 1")]
+#[case::inner_minus("1-2")]
+#[case::just_dot(".")]
+#[case::overflow("92233720368.54775808")]
+#[case::huge("1000000000000000000000")]
+fn rejects_malformed_numbers(#[case] text: &str) {
+    assert!(parse_str(text).is_err(), "{text:?} should be rejected");
+}
+
+#[test]
+fn error_kinds_are_specific() {
+    assert_eq!(parse_str(""), Err(NumError::Empty));
+    assert!(matches!(parse_str("0.123456789"), Err(NumError::TooManyDecimals { .. })));
+    assert!(matches!(parse_str("1e5"), Err(NumError::InvalidChar { pos: 1, found: 'e', .. })));
+    assert!(matches!(parse_str("99999999999"), Err(NumError::Overflow { .. })));
+    assert!(matches!(parse_str("-"), Err(NumError::NoDigits { .. })));
+}
+
+#[rstest]
+#[case("2800.00000000", "2800")]
+#[case("0.00001234", "0.00001234")]
+#[case("71273.44000000", "71273.44")]
+#[case("0.000", "0")]
+#[case("46116860184.27387903", "46116860184.27387903")]
+#[case("-0.00010000", "-0.0001")]
+fn formats_normalized(#[case] text: &str, #[case] want: &str) {
+    assert_eq!(format_e8(parse_str(text).unwrap()), want);
+}
+
+#[test]
+fn fixed_format_round_trips_binance_spelling() {
+    for text in ["71273.44000000", "0.00001234", "0.00000000", "46116860184.27387903", "1.000"] {
+        let decimals = text.split('.').nth(1).map_or(0, |f| f.len() as u32);
+        assert_eq!(format_e8_fixed(parse_str(text).unwrap(), decimals), text);
+    }
+}
+
+#[test]
+fn notional_of_extremes_is_exact() {
+    // The largest price times the largest quantity still fits: i64::MAX² < i128::MAX.
+    let n = notional(i64::MAX, i64::MAX);
+    assert_eq!(n, i128::from(i64::MAX) * i128::from(i64::MAX));
+    assert_eq!(format_e16(notional(parse_str("0.5").unwrap(), parse_str("0.5").unwrap())), "0.25");
+    assert_eq!(
+        format_e16(notional(parse_str("0.00000001").unwrap(), parse_str("0.00000001").unwrap())),
+        "0.0000000000000001"
+    );
+    assert!(checked_add_i128(i128::MAX, 1).is_err());
+}
+
+/// A slow reference: integer and fraction parsed separately with u128 arithmetic.
+fn reference_parse(text: &str) -> Option<i128> {
+    let (neg, body) = text.strip_prefix('-').map_or((false, text), |b| (true, b));
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > 8 || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let int: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac_v: i128 = if frac.is_empty() { 0 } else { format!("{frac:0<8}").parse().ok()? };
+    let v = int.checked_mul(100_000_000)? + frac_v;
+    Some(if neg { -v } else { v })
+}
+
+proptest! {
+    #[test]
+    fn parse_matches_reference(int in 0u64..100_000_000_000, frac in 0u32..100_000_000, width in 0usize..=8, neg: bool) {
+        let frac_text = format!("{frac:08}");
+        let text = if width == 0 { format!("{int}") } else { format!("{int}.{}", &frac_text[..width]) };
+        let text = if neg { format!("-{text}") } else { text };
+        let want = reference_parse(&text).filter(|v| i64::try_from(*v).is_ok()).map(|v| v as i64);
+        prop_assert_eq!(parse_str(&text).ok(), want);
+    }
+
+    #[test]
+    fn format_parse_round_trip(v in any::<i64>().prop_filter("i64::MIN has no positive twin", |v| *v != i64::MIN)) {
+        prop_assert_eq!(parse_str(&format_e8(v)), Ok(v));
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "[-0-9.eE+ ]{0,24}") {
+        let got = parse_str(&text).ok().map(i128::from);
+        let want = reference_parse(&text).filter(|v| i64::try_from(*v).is_ok());
+        prop_assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,20 @@
+//! The PyO3 bindings: `tapeflow._core`. Compiled only with the `python` feature.
+
+mod book;
+mod engine;
+mod errors;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<engine::PyEngine>()?;
+    m.add_class::<engine::PyAction>()?;
+    m.add_class::<engine::PyBatchResult>()?;
+    m.add_class::<book::PyBookView>()?;
+    m.add_class::<book::PyBand>()?;
+    m.add_class::<book::PySyncState>()?;
+    Ok(())
+}
