@@ -32,7 +32,7 @@ class Action:
     """Something the I/O shell must act on or may want to know, returned by the apply calls."""
 
     @property
-    def kind(self) -> Literal["snapshot_needed", "synced", "gap", "control", "server_shutdown"]: ...
+    def kind(self) -> Literal["snapshot_needed", "synced", "gap", "book", "control", "server_shutdown"]: ...
     @property
     def symbol(self) -> str | None: ...
     @property
@@ -57,6 +57,18 @@ class Action:
     @property
     def event_time(self) -> int | None:
         """``server_shutdown``: the event time."""
+    @property
+    def bids(self) -> list[tuple[str, str]] | None:
+        """``book`` (tracing on): top bid levels as exact decimal strings, best first."""
+    @property
+    def asks(self) -> list[tuple[str, str]] | None:
+        """``book`` (tracing on): top ask levels as exact decimal strings, best first."""
+    @property
+    def levels(self) -> tuple[int, int] | None:
+        """``book`` (tracing on): number of bid and ask levels in the whole book."""
+    @property
+    def digest(self) -> str | None:
+        """``book`` (tracing on): hex SHA-256 of the whole book in canonical text form."""
 
 @final
 class BatchResult:
@@ -140,9 +152,11 @@ class Engine:
     Args:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``: picks the book sync procedure.
         buffer_limit: diffs kept per symbol while waiting for a snapshot (the oldest go first).
+        trace_depth: when set, every applied diff adds an action of kind ``"book"`` with the top ``trace_depth``
+            levels and the digest of the whole book (for replays and audits; costs a full-book hash per diff).
     """
 
-    def __new__(cls, market: str, *, buffer_limit: int = 10000) -> Engine: ...
+    def __new__(cls, market: str, *, buffer_limit: int = 10000, trace_depth: int | None = None) -> Engine: ...
     @property
     def market(self) -> str: ...
     def apply_frames(self, frames: Iterable[bytes], recv_ts_ns: int) -> BatchResult:

@@ -250,6 +250,11 @@ impl BookSync {
 
     /// Feeds a REST snapshot and replays the buffered diffs that follow it.
     pub fn apply_snapshot(&mut self, snap: &DepthSnapshot) -> SnapshotOutcome {
+        self.apply_snapshot_traced(snap, &mut |_| {})
+    }
+
+    /// As [`Self::apply_snapshot`], calling `on_applied` with the book after each replayed diff.
+    pub fn apply_snapshot_traced(&mut self, snap: &DepthSnapshot, on_applied: &mut dyn FnMut(&OrderBook)) -> SnapshotOutcome {
         let lid = snap.last_update_id;
         if self.state == SyncState::Synced {
             return SnapshotOutcome::Ignored;
@@ -283,6 +288,7 @@ impl BookSync {
             let gap = match outcome {
                 ApplyOutcome::Applied => {
                     applied += 1;
+                    on_applied(&self.book);
                     None
                 }
                 ApplyOutcome::Stale | ApplyOutcome::Buffered { .. } => None,

@@ -3,8 +3,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::book::{ApplyOutcome, BookSync, Market, SnapshotOutcome, SyncState};
-use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Symbol};
+use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
+use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Level, Symbol};
 
 /// Something the caller must act on or may want to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,10 +15,38 @@ pub enum Action {
     Synced { symbol: Symbol, last_update_id: u64 },
     /// The diff stream broke (or a diff crossed the book): the book was discarded; a snapshot is needed.
     Gap { symbol: Symbol, expected: u64, got: u64 },
+    /// With tracing on: the book right after one applied diff (top levels, level counts, digest).
+    BookTrace(Box<BookTrace>),
     /// A control-message reply from the server.
     Control(ControlReply),
     /// The server announced it is going away (spot `serverShutdown`).
     ServerShutdown { event_time: i64 },
+}
+
+/// The state of a book right after one applied diff; see [`Engine::set_trace_depth`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookTrace {
+    pub symbol: Symbol,
+    pub last_update_id: u64,
+    pub bids: Vec<Level>,
+    pub asks: Vec<Level>,
+    pub n_bids: usize,
+    pub n_asks: usize,
+    pub digest: String,
+}
+
+impl BookTrace {
+    fn of(symbol: &Symbol, book: &OrderBook, depth: usize) -> Action {
+        Action::BookTrace(Box::new(Self {
+            symbol: symbol.clone(),
+            last_update_id: book.last_update_id,
+            bids: book.bids.top(depth),
+            asks: book.asks.top(depth),
+            n_bids: book.bids.len(),
+            n_asks: book.asks.len(),
+            digest: book.digest(),
+        }))
+    }
 }
 
 /// Engine-wide counters.
@@ -64,6 +92,7 @@ pub struct Engine {
     symbols: Vec<Symbol>,
     states: Vec<SymbolState>,
     scratch: Vec<Event>,
+    trace_depth: Option<usize>,
     pub stats: EngineStats,
 }
 
@@ -76,12 +105,20 @@ impl Engine {
             symbols: Vec::new(),
             states: Vec::new(),
             scratch: Vec::with_capacity(4),
+            trace_depth: None,
             stats: EngineStats::default(),
         }
     }
 
     pub fn market(&self) -> Market {
         self.market
+    }
+
+    /// Turns book tracing on (`Some(depth)`) or off: with it on, every applied diff adds an
+    /// [`Action::BookTrace`] with the top `depth` levels and the digest of the whole book. For replays and
+    /// audits; it costs a full-book hash per diff.
+    pub fn set_trace_depth(&mut self, depth: Option<usize>) {
+        self.trace_depth = depth;
     }
 
     /// Symbols seen so far, in order of first appearance.
@@ -166,7 +203,12 @@ impl Engine {
                 state.recv_ts_ns = recv_ts_ns;
                 let symbol = &self.symbols[i];
                 match state.book.apply(d) {
-                    ApplyOutcome::Applied | ApplyOutcome::Stale => {}
+                    ApplyOutcome::Applied => {
+                        if let Some(depth) = self.trace_depth {
+                            actions.push(BookTrace::of(symbol, state.book.book(), depth));
+                        }
+                    }
+                    ApplyOutcome::Stale => {}
                     ApplyOutcome::Buffered { snapshot_needed } => {
                         if snapshot_needed {
                             actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
@@ -200,8 +242,14 @@ impl Engine {
         let snap = decode::decode_snapshot(body)?;
         let symbol = symbol.to_ascii_uppercase();
         let i = self.slot(&symbol);
-        let outcome = self.states[i].book.apply_snapshot(&snap);
         let symbol = self.symbols[i].clone();
+        let outcome = match self.trace_depth {
+            Some(depth) => {
+                let mut trace = |book: &OrderBook| actions.push(BookTrace::of(&symbol, book, depth));
+                self.states[i].book.apply_snapshot_traced(&snap, &mut trace)
+            }
+            None => self.states[i].book.apply_snapshot(&snap),
+        };
         match outcome {
             SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced { symbol, last_update_id }),
             SnapshotOutcome::TooOld { .. } => actions.push(Action::SnapshotNeeded { symbol }),

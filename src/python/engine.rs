@@ -9,6 +9,7 @@ use super::book::{PyBand, PyBookView, PySyncState};
 use super::errors;
 use crate::book::Market;
 use crate::engine::{Action, Engine};
+use crate::num::format_e8;
 
 /// Something the I/O shell must act on or may want to know, returned by the apply calls.
 #[pyclass(frozen, get_all, name = "Action", module = "tapeflow._core")]
@@ -24,6 +25,10 @@ pub struct PyAction {
     error_code: Option<i64>,
     error_msg: Option<String>,
     event_time: Option<i64>,
+    bids: Option<Vec<(String, String)>>,
+    asks: Option<Vec<(String, String)>>,
+    levels: Option<(usize, usize)>,
+    digest: Option<String>,
 }
 
 impl PyAction {
@@ -39,6 +44,10 @@ impl PyAction {
             error_code: None,
             error_msg: None,
             event_time: None,
+            bids: None,
+            asks: None,
+            levels: None,
+            digest: None,
         }
     }
 }
@@ -56,6 +65,20 @@ impl From<Action> for PyAction {
             Action::Control(c) => {
                 let (error_code, error_msg) = c.error.map_or((None, None), |(code, msg)| (Some(code), Some(msg)));
                 Self { request_id: c.id, result: c.result, error_code, error_msg, ..Self::empty("control") }
+            }
+            Action::BookTrace(t) => {
+                let exact = |levels: &[crate::decode::Level]| {
+                    levels.iter().map(|&(p, q)| (format_e8(p), format_e8(q))).collect::<Vec<_>>()
+                };
+                Self {
+                    symbol: Some(t.symbol.to_string()),
+                    last_update_id: Some(t.last_update_id),
+                    bids: Some(exact(&t.bids)),
+                    asks: Some(exact(&t.asks)),
+                    levels: Some((t.n_bids, t.n_asks)),
+                    digest: Some(t.digest),
+                    ..Self::empty("book")
+                }
             }
             Action::ServerShutdown { event_time } => {
                 Self { event_time: Some(event_time), ..Self::empty("server_shutdown") }
@@ -137,12 +160,14 @@ fn parse_market(market: &str) -> PyResult<Market> {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (market, *, buffer_limit = 10000))]
-    fn new(market: &str, buffer_limit: usize) -> PyResult<Self> {
+    #[pyo3(signature = (market, *, buffer_limit = 10000, trace_depth = None))]
+    fn new(market: &str, buffer_limit: usize, trace_depth: Option<usize>) -> PyResult<Self> {
         if buffer_limit == 0 {
             return Err(PyValueError::new_err("buffer_limit must be at least 1"));
         }
-        Ok(Self { inner: Mutex::new(Engine::new(parse_market(market)?, buffer_limit)) })
+        let mut engine = Engine::new(parse_market(market)?, buffer_limit);
+        engine.set_trace_depth(trace_depth);
+        Ok(Self { inner: Mutex::new(engine) })
     }
 
     #[getter]

@@ -1,0 +1,106 @@
+"""The ``tapeflow`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+import orjson
+
+from tapeflow import __version__
+from tapeflow._core import Action, Engine
+from tapeflow.errors import TapeflowError
+from tapeflow.replay import ReplaySummary, book_line, replay
+
+__all__ = ["main"]
+
+
+def _print_books(engine: Engine, summary: ReplaySummary, depth: int, out: TextIO) -> None:
+    out.write(
+        f"market {summary.market}: {summary.frames} frames, {summary.snapshots} snapshots, "
+        f"{summary.gaps} gaps, {summary.malformed} malformed\n"
+    )
+    for symbol in engine.symbols():
+        view = engine.book(symbol, depth, allow_unsynced=True)
+        out.write(f"\n{symbol:<14} {view.state!s:<8} u={view.last_update_id}  levels {view.n_bids}/{view.n_asks}\n")
+        bids, asks = view.bids_exact(), view.asks_exact()
+        for i in range(max(len(bids), len(asks))):
+            bid = f"{bids[i][1]:>16} @ {bids[i][0]:<14}" if i < len(bids) else " " * 33
+            ask = f"{asks[i][0]:>14} x {asks[i][1]:<16}" if i < len(asks) else ""
+            out.write(f"    {bid} | {ask}\n")
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    out: TextIO = sys.stdout if args.out in (None, "-") else open(args.out, "w")  # noqa: SIM115
+    try:
+        emit = args.emit == "books"
+
+        def on_action(action: Action) -> None:
+            if action.kind == "book":
+                out.write(orjson.dumps(book_line(action)).decode())
+                out.write("\n")
+
+        engine, summary = replay(
+            args.recording,
+            market=args.market,
+            trace_depth=args.depth if emit else None,
+            on_action=on_action if emit else None,
+        )
+        if not emit:
+            _print_books(engine, summary, args.depth, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _bundled_recordings() -> list[Path]:
+    root = resources.files("tapeflow") / "data" / "recordings"
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    for path in _bundled_recordings():
+        sys.stdout.write(f"=== replay of {path.name} ===\n")
+        engine, summary = replay(path)
+        _print_books(engine, summary, args.depth, sys.stdout)
+        sys.stdout.write("\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tapeflow", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tapeflow {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("replay", help="replay a recorded session through the engine")
+    p.add_argument("recording", help="a recording (.jsonl or .jsonl.gz)")
+    p.add_argument("--market", choices=["spot", "usdm", "coinm"], help="default: detected from the URLs")
+    p.add_argument("--emit", choices=["books"], help="books: one JSON line per applied depth event")
+    p.add_argument("--depth", type=int, default=10, help="top levels to show or emit (default 10)")
+    p.add_argument("-o", "--out", help="write to this file instead of standard output")
+    p.set_defaults(func=_cmd_replay)
+
+    p = sub.add_parser("demo", help="replay the bundled recordings and show each book")
+    p.add_argument("--depth", type=int, default=5, help="top levels to show (default 5)")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tapeflow`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (TapeflowError, OSError) as e:
+        sys.stderr.write(f"tapeflow: error: {e}\n")
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

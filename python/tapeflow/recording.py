@@ -1,0 +1,101 @@
+"""Recorded sessions: one JSON object per line, in the order the client received them.
+
+=========  ===================  ==================================================================
+kind       fields               meaning
+=========  ===================  ==================================================================
+ws_open    ``t``, ``url``       a WebSocket connection was opened at unix time ``t`` (seconds)
+ws         ``t``, ``url``,      one text frame exactly as received on that connection
+           ``raw``
+http       ``t``, ``url``,      a REST reply body (depth snapshots: ``/depth?symbol=..&limit=..``)
+           ``raw``
+=========  ===================  ==================================================================
+
+``tapeflow record`` writes this format and ``tapeflow replay`` reads it (plain or gzip-compressed).
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from tapeflow.errors import TapeflowError
+
+__all__ = ["Record", "RecordingError", "market_of_url", "read_recording", "snapshot_symbol"]
+
+Kind = Literal["ws_open", "ws", "http"]
+
+
+class RecordingError(TapeflowError, ValueError):
+    """A recording file has a line that is not a valid record.
+
+    Attributes:
+        path: the file.
+        line: the 1-based line number.
+    """
+
+    def __init__(self, message: str, *, path: str = "", line: int = 0) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One line of a recording."""
+
+    kind: Kind
+    t: float
+    url: str
+    raw: bytes = b""
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def read_recording(path: str | Path) -> Iterator[Record]:
+    """Yields the records of a recording file in order; raises :class:`RecordingError` on a bad line."""
+    path = Path(path)
+    with _open(path) as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+                kind = obj["kind"]
+                if kind not in ("ws_open", "ws", "http"):
+                    raise ValueError(f"unknown record kind {kind!r}")
+                raw = obj.get("raw", "")
+                yield Record(kind=kind, t=float(obj["t"]), url=str(obj["url"]), raw=raw.encode())
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+                raise RecordingError(f"{path}:{n}: not a recording line ({e})", path=str(path), line=n) from e
+
+
+def market_of_url(url: str) -> str | None:
+    """The market of a WebSocket or REST URL: ``"spot"``, ``"usdm"``, ``"coinm"`` or ``None`` if unknown."""
+    parts = urlsplit(url)
+    host, path = parts.hostname or "", parts.path
+    if host.startswith("fstream") or path.startswith("/fapi/"):
+        return "usdm"
+    if host.startswith("dstream") or path.startswith("/dapi/"):
+        return "coinm"
+    if "binance" in host or path.startswith("/api/"):
+        return "spot"
+    return None
+
+
+def snapshot_symbol(url: str) -> str | None:
+    """The symbol of a REST depth snapshot URL (any API version or host), or ``None`` if not a snapshot."""
+    parts = urlsplit(url)
+    if not parts.path.rstrip("/").endswith("/depth"):
+        return None
+    symbols = parse_qs(parts.query).get("symbol")
+    return symbols[0].upper() if symbols else None
