@@ -19,7 +19,7 @@ $(STAMP): $(PY) pyproject.toml Cargo.toml
 
 # Rebuilds the engine after a change to src/ (release profile, as used by tests and benchmarks).
 dev: $(STAMP)
-	$(VENV)/bin/maturin develop --release --quiet
+	@$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || (cat $(VENV)/build.log; exit 1)
 
 demo: dev
 	$(VENV)/bin/tapeflow demo

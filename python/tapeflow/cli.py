@@ -35,7 +35,7 @@ def _print_books(engine: Engine, summary: ReplaySummary, depth: int, out: TextIO
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    out: TextIO = sys.stdout if args.out in (None, "-") else open(args.out, "w")  # noqa: SIM115
+    out: TextIO = sys.stdout if args.out in (None, "-") else open(args.out, "w")
     try:
         emit = args.emit == "books"
 

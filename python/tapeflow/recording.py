@@ -19,7 +19,7 @@ import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -55,28 +55,30 @@ class Record:
     raw: bytes = b""
 
 
-def _open(path: Path) -> IO[bytes]:
+def _lines(path: Path) -> Iterator[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
+        with gzip.open(path, "rb") as gz:
+            yield from gz
+    else:
+        with path.open("rb") as f:
+            yield from f
 
 
 def read_recording(path: str | Path) -> Iterator[Record]:
     """Yields the records of a recording file in order; raises :class:`RecordingError` on a bad line."""
     path = Path(path)
-    with _open(path) as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-                kind = obj["kind"]
-                if kind not in ("ws_open", "ws", "http"):
-                    raise ValueError(f"unknown record kind {kind!r}")
-                raw = obj.get("raw", "")
-                yield Record(kind=kind, t=float(obj["t"]), url=str(obj["url"]), raw=raw.encode())
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
-                raise RecordingError(f"{path}:{n}: not a recording line ({e})", path=str(path), line=n) from e
+    for n, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+            kind = obj["kind"]
+            if kind not in ("ws_open", "ws", "http"):
+                raise ValueError(f"unknown record kind {kind!r}")
+            record = Record(kind=kind, t=float(obj["t"]), url=str(obj["url"]), raw=obj.get("raw", "").encode())
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+            raise RecordingError(f"{path}:{n}: not a recording line ({e})", path=str(path), line=n) from e
+        yield record
 
 
 def market_of_url(url: str) -> str | None:

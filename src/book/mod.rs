@@ -43,7 +43,12 @@ pub struct BandDepth {
 
 impl OrderBook {
     pub fn new() -> Self {
-        Self { bids: Ladder::new(Side::Bid), asks: Ladder::new(Side::Ask), last_update_id: 0, event_time: None }
+        Self {
+            bids: Ladder::new(Side::Bid),
+            asks: Ladder::new(Side::Ask),
+            last_update_id: 0,
+            event_time: None,
+        }
     }
 
     pub fn clear(&mut self) {
@@ -121,7 +126,7 @@ impl OrderBook {
     pub fn write_canonical(&self, mut sink: impl FnMut(&str)) {
         let mut line = String::with_capacity(48);
         for (tag, ladder) in [("b,", &self.bids), ("a,", &self.asks)] {
-            for (p, q) in ladder.iter() {
+            for (p, q) in ladder.levels() {
                 line.clear();
                 line.push_str(tag);
                 write_e8(&mut line, p);

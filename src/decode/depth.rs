@@ -1,6 +1,6 @@
 //! Book events: `depthUpdate` diffs, REST depth snapshots, partial depth and `bookTicker`.
 
-use super::json::{Level, Reader};
+use super::json::{Level, Levels, Reader};
 use super::{DecodeError, Symbol};
 
 /// A `depthUpdate` diff. Quantities are the new absolute level sizes; `0` removes a level.
@@ -17,8 +17,8 @@ pub struct DepthUpdate {
     pub final_id: u64,
     /// `pu`, final update id of the previous event on the stream (futures only).
     pub prev_final_id: Option<u64>,
-    pub bids: Vec<Level>,
-    pub asks: Vec<Level>,
+    pub bids: Levels,
+    pub asks: Levels,
 }
 
 /// A REST depth snapshot (`/api/v3/depth`, `/fapi/v1/depth`, `/dapi/v1/depth`).
@@ -57,8 +57,12 @@ pub struct BookTicker {
     pub ask_qty: i64,
 }
 
-fn symbol(r: &mut Reader<'_>, field: &'static str) -> Result<Symbol, DecodeError> {
+pub(crate) fn symbol(r: &mut Reader<'_>, field: &'static str) -> Result<Symbol, DecodeError> {
     let raw = r.raw_str(field)?;
+    // Symbols are ASCII (UTF-8 on spot since 2025-12); escapes are not expected but handled.
+    if raw.is_ascii() && !raw.contains(&b'\\') {
+        return Ok(Symbol::from_utf8(raw).unwrap_or_default());
+    }
     match std::str::from_utf8(raw) {
         Ok(s) if !raw.contains(&b'\\') => Ok(Symbol::new(s)),
         _ => Ok(Symbol::new(r_string_fallback(raw))),
@@ -69,7 +73,8 @@ fn symbol(r: &mut Reader<'_>, field: &'static str) -> Result<Symbol, DecodeError
 fn r_string_fallback(raw: &[u8]) -> String {
     let quoted = [b"\"", raw, b"\""].concat();
     let mut r = Reader::new(&quoted);
-    r.string("s").unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
+    r.string("s")
+        .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
 }
 
 const DEPTH: &str = "depthUpdate";
@@ -94,7 +99,12 @@ pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError
         }
         key = r.next_key()?;
     }
-    let missing = |field| Err(DecodeError::MissingField { event: DEPTH, field });
+    let missing = |field| {
+        Err(DecodeError::MissingField {
+            event: DEPTH,
+            field,
+        })
+    };
     if !has_s {
         return missing("s");
     }
@@ -114,7 +124,10 @@ pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError
         return missing("a");
     }
     if d.first_id > d.final_id {
-        return Err(DecodeError::wrong_type("U", format!("first id {} > final id {}", d.first_id, d.final_id)));
+        return Err(DecodeError::wrong_type(
+            "U",
+            format!("first id {} > final id {}", d.first_id, d.final_id),
+        ));
     }
     Ok(d)
 }
@@ -138,7 +151,12 @@ pub fn decode_snapshot(body: &[u8]) -> Result<DepthSnapshot, DecodeError> {
         key = r.next_key()?;
     }
     r.finish()?;
-    let missing = |field| Err(DecodeError::MissingField { event: "depth snapshot", field });
+    let missing = |field| {
+        Err(DecodeError::MissingField {
+            event: "depth snapshot",
+            field,
+        })
+    };
     if !has_id {
         return missing("lastUpdateId");
     }
@@ -152,10 +170,21 @@ pub fn decode_snapshot(body: &[u8]) -> Result<DepthSnapshot, DecodeError> {
 }
 
 /// Spot partial depth: `{"lastUpdateId", "bids", "asks"}`; the symbol comes from the stream name.
-pub(super) fn decode_spot_partial(obj: &[u8], stream: Option<&str>) -> Result<PartialDepth, DecodeError> {
+pub(super) fn decode_spot_partial(
+    obj: &[u8],
+    stream: Option<&str>,
+) -> Result<PartialDepth, DecodeError> {
     let snap = decode_snapshot(obj)?;
-    let symbol = stream.and_then(|s| s.split('@').next()).map(|s| Symbol::new(s.to_ascii_uppercase()));
-    Ok(PartialDepth { symbol, last_update_id: snap.last_update_id, event_time: None, bids: snap.bids, asks: snap.asks })
+    let symbol = stream
+        .and_then(|s| s.split('@').next())
+        .map(|s| Symbol::new(s.to_ascii_uppercase()));
+    Ok(PartialDepth {
+        symbol,
+        last_update_id: snap.last_update_id,
+        event_time: None,
+        bids: snap.bids,
+        asks: snap.asks,
+    })
 }
 
 /// Futures partial depth has the diff's keys with full top-N levels.
@@ -165,8 +194,8 @@ pub(super) fn decode_futures_partial(obj: &[u8]) -> Result<PartialDepth, DecodeE
         symbol: Some(d.symbol),
         last_update_id: d.final_id,
         event_time: Some(d.event_time),
-        bids: d.bids,
-        asks: d.asks,
+        bids: d.bids.to_vec(),
+        asks: d.asks.to_vec(),
     })
 }
 
@@ -190,7 +219,10 @@ pub(super) fn decode_book_ticker(obj: &[u8]) -> Result<BookTicker, DecodeError> 
     }
     for (bit, field) in ["s", "u", "b", "B", "a", "A"].into_iter().enumerate() {
         if seen & (1 << bit) == 0 {
-            return Err(DecodeError::MissingField { event: "bookTicker", field });
+            return Err(DecodeError::MissingField {
+                event: "bookTicker",
+                field,
+            });
         }
     }
     Ok(t)

@@ -1,10 +1,11 @@
-//! A thin field reader over `jiter` for Binance's flat JSON objects.
+//! A single-pass JSON field reader for Binance's flat objects.
 //!
 //! Every decoder walks its object once, in whatever key order the exchange used, and maps each failure to a
-//! [`DecodeError`] that names the field. Keys and decimal strings are borrowed from the frame (no allocation);
-//! decimal strings go straight to [`crate::num::parse_e8`].
-
-use jiter::{Jiter, JiterError, NumberInt, Peek};
+//! [`DecodeError`] that names the field. It is a hand-written validating cursor rather than a general parser:
+//! keys and strings are borrowed from the frame, decimal strings are converted to e8 integers while they are
+//! scanned, and nothing is allocated. Values a decoder does not need are skipped with full JSON validation, and
+//! when the outermost object closes only white space may follow, so a decoder that reads its object to the end
+//! has also validated the whole frame.
 
 use super::DecodeError;
 use crate::num::parse_e8;
@@ -12,103 +13,516 @@ use crate::num::parse_e8;
 /// One price level `[price, qty]` in e8 units.
 pub type Level = (i64, i64);
 
+/// The levels of one side of a diff: inline up to 8 (most diffs), no allocation.
+pub type Levels = smallvec::SmallVec<[Level; 8]>;
+
+/// Where decoded levels go: a `Vec` (snapshots) or inline [`Levels`] (diffs).
+pub trait LevelSink {
+    fn push_level(&mut self, level: Level);
+}
+
+impl LevelSink for Vec<Level> {
+    #[inline]
+    fn push_level(&mut self, level: Level) {
+        self.push(level);
+    }
+}
+
+impl LevelSink for Levels {
+    #[inline]
+    fn push_level(&mut self, level: Level) {
+        self.push(level);
+    }
+}
+
+/// `POW10[k]` = 10^(8 − k): the scale of a decimal with `k` digits after the point.
+const POW10: [u64; 9] = [
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
+
+/// The type of the next value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peek {
+    Null,
+    True,
+    False,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Peek {
+    pub fn is_num(self) -> bool {
+        self == Self::Number
+    }
+}
+
+#[derive(Clone)]
 pub struct Reader<'j> {
     data: &'j [u8],
-    jiter: Jiter<'j>,
+    pos: usize,
+    /// Nesting depth of objects opened with [`Reader::open_object`] / arrays with [`Reader::open_array`].
+    depth: u32,
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 impl<'j> Reader<'j> {
     pub fn new(data: &'j [u8]) -> Self {
-        Self { data, jiter: Jiter::new(data) }
-    }
-
-    /// Re-borrows a slice returned by jiter for the lifetime of the input (jiter ties it to `&mut self`).
-    fn rebind(data: &'j [u8], s: &[u8]) -> &'j [u8] {
-        let start = s.as_ptr() as usize - data.as_ptr() as usize;
-        &data[start..start + s.len()]
-    }
-
-    fn json_err(e: &JiterError) -> DecodeError {
-        DecodeError::invalid_json(e.to_string(), e.index)
-    }
-
-    fn field_err(field: &'static str, e: &JiterError) -> DecodeError {
-        DecodeError::wrong_type(field, e.to_string())
+        Self {
+            data,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     pub fn index(&self) -> usize {
-        self.jiter.current_index()
+        self.pos
+    }
+
+    /// The index where the next value starts (after white space).
+    pub fn value_start(&mut self) -> usize {
+        self.ws();
+        self.pos
+    }
+
+    fn err(&self, message: &str) -> DecodeError {
+        DecodeError::invalid_json(message.to_owned(), self.pos)
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while self.pos < self.data.len() && is_ws(self.data[self.pos]) {
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    fn byte(&mut self) -> Option<u8> {
+        self.ws();
+        self.data.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn expect(&mut self, b: u8, what: &str) -> Result<(), DecodeError> {
+        if self.byte() == Some(b) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
     }
 
     pub fn peek(&mut self) -> Result<Peek, DecodeError> {
-        self.jiter.peek().map_err(|e| Self::json_err(&e))
+        match self.byte() {
+            Some(b'{') => Ok(Peek::Object),
+            Some(b'[') => Ok(Peek::Array),
+            Some(b'"') => Ok(Peek::String),
+            Some(b'-' | b'0'..=b'9') => Ok(Peek::Number),
+            Some(b't') => Ok(Peek::True),
+            Some(b'f') => Ok(Peek::False),
+            Some(b'n') => Ok(Peek::Null),
+            Some(_) => Err(self.err("expected a value")),
+            None => Err(self.err("unexpected end of input")),
+        }
+    }
+
+    /// Scans a string whose opening quote is at `pos`; returns its raw bytes (escapes not processed) and whether
+    /// it contained an escape.
+    #[inline]
+    fn scan_string(&mut self) -> Result<(&'j [u8], bool), DecodeError> {
+        let data = self.data;
+        let start = self.pos + 1;
+        // Fast path: no escape and no control character before the closing quote.
+        if let Some(end) = data[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            if data[start + end] == b'"' {
+                self.pos = start + end + 1;
+                return Ok((&data[start..start + end], false));
+            }
+        }
+        let mut i = start;
+        let mut escaped = false;
+        while i < data.len() {
+            match data[i] {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok((&data[start..i], escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    match data.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u')
+                            if data.len() > i + 5
+                                && data[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) =>
+                        {
+                            i += 6;
+                        }
+                        _ => {
+                            self.pos = i;
+                            return Err(self.err("invalid escape in string"));
+                        }
+                    }
+                }
+                c if c < 0x20 => {
+                    self.pos = i;
+                    return Err(self.err("control character in string"));
+                }
+                _ => i += 1,
+            }
+        }
+        self.pos = data.len();
+        Err(self.err("unterminated string"))
+    }
+
+    #[inline]
+    fn key(&mut self) -> Result<&'j [u8], DecodeError> {
+        let data = self.data;
+        // Fast path: `"key":` with a plain ASCII key and no white space, as Binance sends it.
+        if data.get(self.pos) == Some(&b'"') {
+            let rest = &data[self.pos + 1..];
+            if let Some(end) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            {
+                if rest[end] == b'"' && rest.get(end + 1) == Some(&b':') {
+                    let key = &rest[..end];
+                    self.pos += end + 3;
+                    return Ok(key);
+                }
+            }
+        }
+        if self.byte() != Some(b'"') {
+            return Err(self.err("expected an object key"));
+        }
+        let (key, _) = self.scan_string()?;
+        self.expect(b':', "expected ':' after an object key")?;
+        Ok(key)
+    }
+
+    /// Closes a container; after the outermost one only white space may follow.
+    fn close(&mut self) -> Result<(), DecodeError> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth == 0 {
+            self.finish()?;
+        }
+        Ok(())
     }
 
     /// Opens an object; returns its first key (`None` for `{}`). Errors if the value is not an object.
     pub fn open_object(&mut self) -> Result<Option<&'j [u8]>, DecodeError> {
-        match self.peek()? {
-            Peek::Object => {}
-            other => return Err(DecodeError::not_an_object(format!("{other:?}"))),
+        match self.byte() {
+            Some(b'{') => self.pos += 1,
+            Some(_) => return Err(DecodeError::not_an_object(format!("{:?}", self.peek()?))),
+            None => return Err(self.err("unexpected end of input")),
         }
-        let data = self.data;
-        let key = self.jiter.next_object_bytes().map_err(|e| Self::json_err(&e))?;
-        Ok(key.map(|k| Self::rebind(data, k)))
+        self.depth += 1;
+        if self.byte() == Some(b'}') {
+            self.pos += 1;
+            self.close()?;
+            return Ok(None);
+        }
+        self.key().map(Some)
     }
 
+    /// The next key of the innermost open object, or `None` when it closes.
     pub fn next_key(&mut self) -> Result<Option<&'j [u8]>, DecodeError> {
-        let data = self.data;
-        let key = self.jiter.next_key_bytes().map_err(|e| Self::json_err(&e))?;
-        Ok(key.map(|k| Self::rebind(data, k)))
+        match self.byte() {
+            Some(b',') => {
+                self.pos += 1;
+                self.key().map(Some)
+            }
+            Some(b'}') => {
+                self.pos += 1;
+                self.close()?;
+                Ok(None)
+            }
+            _ => Err(self.err("expected ',' or '}' in an object")),
+        }
     }
 
-    /// Skips one value of any type.
+    /// Opens an array; `true` if it has a first item (positioned at it).
+    pub fn open_array(&mut self) -> Result<bool, DecodeError> {
+        self.expect(b'[', "expected an array")?;
+        self.depth += 1;
+        if self.byte() == Some(b']') {
+            self.pos += 1;
+            self.close()?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Moves to the next array item; `false` at the end of the array.
+    pub fn array_step(&mut self) -> Result<bool, DecodeError> {
+        match self.byte() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b']') => {
+                self.pos += 1;
+                self.close()?;
+                Ok(false)
+            }
+            _ => Err(self.err("expected ',' or ']' in an array")),
+        }
+    }
+
+    /// Skips one value of any type, validating it.
     pub fn skip(&mut self) -> Result<(), DecodeError> {
-        self.jiter.next_skip().map_err(|e| Self::json_err(&e))
+        match self.peek()? {
+            Peek::String => self.scan_string().map(|_| ()),
+            Peek::Number => self.scan_number().map(|_| ()),
+            Peek::True => self.literal(b"true"),
+            Peek::False => self.literal(b"false"),
+            Peek::Null => self.literal(b"null"),
+            Peek::Array => {
+                self.pos += 1;
+                if self.byte() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip()?;
+                    match self.byte() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("expected ',' or ']' in an array")),
+                    }
+                }
+            }
+            Peek::Object => {
+                self.pos += 1;
+                if self.byte() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.key()?;
+                    self.skip()?;
+                    match self.byte() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("expected ',' or '}' in an object")),
+                    }
+                }
+            }
+        }
     }
 
-    /// Skips one value and returns its raw bytes (used to find the `data` of a combined frame).
+    fn literal(&mut self, word: &[u8]) -> Result<(), DecodeError> {
+        if self.data[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+
+    /// Scans a JSON number at `pos`; returns its text and whether it is an integer (no fraction or exponent).
+    fn scan_number(&mut self) -> Result<(&'j [u8], bool), DecodeError> {
+        let data = self.data;
+        let start = self.pos;
+        let mut i = start;
+        if data.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while *i < data.len() && data[*i].is_ascii_digit() {
+                *i += 1;
+            }
+            *i - s
+        };
+        let int_start = i;
+        let n = digits(&mut i);
+        if n == 0 || (n > 1 && data[int_start] == b'0') {
+            self.pos = i;
+            return Err(self.err("invalid number"));
+        }
+        let mut integer = true;
+        if data.get(i) == Some(&b'.') {
+            i += 1;
+            integer = false;
+            if digits(&mut i) == 0 {
+                self.pos = i;
+                return Err(self.err("invalid number"));
+            }
+        }
+        if matches!(data.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            integer = false;
+            if matches!(data.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if digits(&mut i) == 0 {
+                self.pos = i;
+                return Err(self.err("invalid number"));
+            }
+        }
+        self.pos = i;
+        Ok((&data[start..i], integer))
+    }
+
+    /// Skips one value and returns its raw bytes.
     pub fn raw_value(&mut self) -> Result<&'j [u8], DecodeError> {
-        self.peek()?; // moves past white space so the slice starts at the value
-        let start = self.jiter.current_index();
+        self.ws();
+        let start = self.pos;
         self.skip()?;
-        Ok(&self.data[start..self.jiter.current_index()])
+        Ok(&self.data[start..self.pos])
     }
 
-    /// Checks that nothing but white space follows the top-level value.
+    /// Checks that nothing but white space follows.
     pub fn finish(&mut self) -> Result<(), DecodeError> {
-        self.jiter.finish().map_err(|e| Self::json_err(&e))
+        self.ws();
+        if self.pos == self.data.len() {
+            Ok(())
+        } else {
+            Err(self.err("trailing characters"))
+        }
     }
 
+    #[inline]
     pub fn int(&mut self, field: &'static str) -> Result<i64, DecodeError> {
-        match self.jiter.next_int() {
-            Ok(NumberInt::Int(v)) => Ok(v),
-            Err(e) => Err(Self::field_err(field, &e)),
+        // Fast path: a positive integer of at most 18 digits followed by a delimiter.
+        if let Some(b'1'..=b'9') = self.byte() {
+            let data = self.data;
+            let mut i = self.pos;
+            let mut v: i64 = 0;
+            while i - self.pos < 18 && i < data.len() && data[i].is_ascii_digit() {
+                v = v * 10 + i64::from(data[i] - b'0');
+                i += 1;
+            }
+            if !matches!(data.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
+                self.pos = i;
+                return Ok(v);
+            }
+        }
+        self.int_checked(field)
+    }
+
+    fn int_checked(&mut self, field: &'static str) -> Result<i64, DecodeError> {
+        match self.peek() {
+            Ok(Peek::Number) => {}
+            Ok(other) => {
+                return Err(DecodeError::wrong_type(
+                    field,
+                    format!("expected an integer, found {other:?}"),
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+        let (text, integer) = self.scan_number()?;
+        if !integer {
+            return Err(DecodeError::wrong_type(
+                field,
+                "expected an integer, found a float".into(),
+            ));
+        }
+        let (neg, digits) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let mut v: i64 = 0;
+        for &d in digits {
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_sub(i64::from(d - b'0')))
+                .ok_or_else(|| DecodeError::wrong_type(field, "integer out of range".into()))?;
+        }
+        if neg {
+            Ok(v)
+        } else {
+            v.checked_neg()
+                .ok_or_else(|| DecodeError::wrong_type(field, "integer out of range".into()))
         }
     }
 
     pub fn uint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
         let v = self.int(field)?;
-        u64::try_from(v).map_err(|_| DecodeError::wrong_type(field, format!("expected a non-negative id, got {v}")))
+        u64::try_from(v).map_err(|_| {
+            DecodeError::wrong_type(field, format!("expected a non-negative id, got {v}"))
+        })
     }
 
     pub fn bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
-        self.jiter.next_bool().map_err(|e| Self::field_err(field, &e))
+        match self.peek()? {
+            Peek::True => self.literal(b"true").map(|()| true),
+            Peek::False => self.literal(b"false").map(|()| false),
+            other => Err(DecodeError::wrong_type(
+                field,
+                format!("expected a boolean, found {other:?}"),
+            )),
+        }
     }
 
     /// A string value as raw bytes of the frame (escapes are not processed: fine for ids and decimals).
     pub fn raw_str(&mut self, field: &'static str) -> Result<&'j [u8], DecodeError> {
-        let data = self.data;
-        let s = self.jiter.next_bytes().map_err(|e| Self::field_err(field, &e))?;
-        Ok(Self::rebind(data, s))
+        match self.peek()? {
+            Peek::String => self.scan_string().map(|(s, _)| s),
+            other => Err(DecodeError::wrong_type(
+                field,
+                format!("expected a string, found {other:?}"),
+            )),
+        }
     }
 
     /// A string value with JSON escapes processed.
     pub fn string(&mut self, field: &'static str) -> Result<String, DecodeError> {
-        self.jiter.next_str().map(str::to_owned).map_err(|e| Self::field_err(field, &e))
+        match self.peek()? {
+            Peek::String => {}
+            other => {
+                return Err(DecodeError::wrong_type(
+                    field,
+                    format!("expected a string, found {other:?}"),
+                ))
+            }
+        }
+        let at = self.pos;
+        let (raw, escaped) = self.scan_string()?;
+        if !escaped {
+            return std::str::from_utf8(raw)
+                .map(str::to_owned)
+                .map_err(|_| DecodeError::wrong_type(field, "string is not UTF-8".into()));
+        }
+        // Rare: let serde-free unescaping go through the one place that handles escapes fully.
+        unescape(&self.data[at..self.pos])
+            .ok_or_else(|| DecodeError::wrong_type(field, "invalid string".into()))
     }
 
     /// A decimal string (`"71273.44000000"`) in e8 units.
+    #[inline]
     pub fn decimal(&mut self, field: &'static str) -> Result<i64, DecodeError> {
+        // Fast path for the common spelling: up to 10 integer digits and 8 decimals, no sign, no escapes. It
+        // accepts exactly what `parse_e8` accepts in that range; anything else takes the checked path.
+        if self.byte() == Some(b'"') {
+            if let Some((v, len)) = fast_decimal(&self.data[self.pos + 1..]) {
+                self.pos += len + 2;
+                return Ok(v);
+            }
+        }
         let s = self.raw_str(field)?;
         parse_e8(s).map_err(|e| DecodeError::bad_number(field, e))
     }
@@ -119,43 +533,182 @@ impl<'j> Reader<'j> {
         if s.is_empty() {
             return Ok(None);
         }
-        parse_e8(s).map(Some).map_err(|e| DecodeError::bad_number(field, e))
+        parse_e8(s)
+            .map(Some)
+            .map_err(|e| DecodeError::bad_number(field, e))
     }
 
     /// An array of `[price, qty]` decimal-string pairs, appended to `out`.
-    pub fn levels_into(&mut self, field: &'static str, out: &mut Vec<Level>) -> Result<(), DecodeError> {
-        let err = |e: JiterError| Self::field_err(field, &e);
-        let mut item = self.jiter.next_array().map_err(err)?;
-        while let Some(p) = item {
-            if p != Peek::Array {
-                return Err(DecodeError::wrong_type(field, format!("expected a [price, qty] pair, found {p:?}")));
-            }
-            let short = || DecodeError::wrong_type(field, "a price level has fewer than two items".into());
-            self.jiter.known_array().map_err(err)?.ok_or_else(short)?;
-            let price = self.decimal(field)?;
-            self.jiter.array_step().map_err(err)?.ok_or_else(short)?;
-            let qty = self.decimal(field)?;
-            if self.jiter.array_step().map_err(err)?.is_some() {
-                return Err(DecodeError::wrong_type(field, "a price level has more than two items".into()));
-            }
-            if qty < 0 || price < 0 {
-                return Err(DecodeError::wrong_type(field, "negative price or quantity in a level".into()));
-            }
-            out.push((price, qty));
-            item = self.jiter.array_step().map_err(err)?;
+    pub fn levels_into(
+        &mut self,
+        field: &'static str,
+        out: &mut impl LevelSink,
+    ) -> Result<(), DecodeError> {
+        if self.byte() != Some(b'[') {
+            return Err(DecodeError::wrong_type(
+                field,
+                "expected an array of [price, qty] pairs".into(),
+            ));
         }
-        Ok(())
+        self.pos += 1;
+        if self.byte() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            // Fast path: `["price","qty"]` exactly as Binance spells it.
+            let data = self.data;
+            if data.get(self.pos) == Some(&b'[') && data.get(self.pos + 1) == Some(&b'"') {
+                if let Some((price, n)) = fast_decimal(&data[self.pos + 2..]) {
+                    let at = self.pos + 2 + n + 1;
+                    if data.get(at) == Some(&b',') && data.get(at + 1) == Some(&b'"') {
+                        if let Some((qty, m)) = fast_decimal(&data[at + 2..]) {
+                            let end = at + 2 + m + 1;
+                            if data.get(end) == Some(&b']') {
+                                self.pos = end + 1;
+                                out.push_level((price, qty));
+                                match data.get(self.pos) {
+                                    Some(b',') => {
+                                        self.pos += 1;
+                                        continue;
+                                    }
+                                    Some(b']') => {
+                                        self.pos += 1;
+                                        return Ok(());
+                                    }
+                                    _ => {}
+                                }
+                                match self.byte() {
+                                    Some(b',') => {
+                                        self.pos += 1;
+                                        continue;
+                                    }
+                                    Some(b']') => {
+                                        self.pos += 1;
+                                        return Ok(());
+                                    }
+                                    _ => return Err(self.err("expected ',' or ']' in an array")),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if self.byte() != Some(b'[') {
+                return Err(DecodeError::wrong_type(
+                    field,
+                    "expected a [price, qty] pair".into(),
+                ));
+            }
+            self.pos += 1;
+            let price = self.decimal(field)?;
+            if self.byte() != Some(b',') {
+                return Err(DecodeError::wrong_type(
+                    field,
+                    "a price level has fewer than two items".into(),
+                ));
+            }
+            self.pos += 1;
+            let qty = self.decimal(field)?;
+            if self.byte() != Some(b']') {
+                return Err(DecodeError::wrong_type(
+                    field,
+                    "a price level has more than two items".into(),
+                ));
+            }
+            self.pos += 1;
+            if qty < 0 || price < 0 {
+                return Err(DecodeError::wrong_type(
+                    field,
+                    "negative price or quantity in a level".into(),
+                ));
+            }
+            out.push_level((price, qty));
+            match self.byte() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected ',' or ']' in an array")),
+            }
+        }
     }
 }
 
-impl Reader<'_> {
-    /// Opens an array; `true` if it has a first item (positioned at it).
-    pub fn open_array(&mut self) -> Result<bool, DecodeError> {
-        Ok(self.jiter.next_array().map_err(|e| Self::json_err(&e))?.is_some())
+/// Parses the body of a decimal string followed by its closing quote: up to 10 integer digits and 8 decimals, no
+/// sign, no escapes. Returns the value in e8 units and the body length, or `None` for anything else (which the
+/// checked path then parses or rejects). Accepts exactly what [`parse_e8`] accepts in that range.
+#[inline]
+fn fast_decimal(s: &[u8]) -> Option<(i64, usize)> {
+    let mut v: u64 = 0;
+    let mut i = 0;
+    while i < s.len() && i <= 10 && s[i].is_ascii_digit() {
+        v = v * 10 + u64::from(s[i] - b'0');
+        i += 1;
     }
-
-    /// Moves to the next array item; `false` at the end of the array.
-    pub fn array_step(&mut self) -> Result<bool, DecodeError> {
-        Ok(self.jiter.array_step().map_err(|e| Self::json_err(&e))?.is_some())
+    let int_digits = i;
+    if int_digits > 10 {
+        return None;
     }
+    let mut frac_digits = 0;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        while frac_digits < 8 && i < s.len() && s[i].is_ascii_digit() {
+            v = v * 10 + u64::from(s[i] - b'0');
+            i += 1;
+            frac_digits += 1;
+        }
+    }
+    if int_digits + frac_digits == 0 || s.get(i) != Some(&b'"') {
+        return None;
+    }
+    // < 10^10 · 10^8: fits an i64.
+    Some(((v * POW10[frac_digits]) as i64, i))
 }
+
+/// Unescapes a quoted JSON string (with its quotes); `None` if invalid.
+fn unescape(quoted: &[u8]) -> Option<String> {
+    let inner = quoted.get(1..quoted.len().checked_sub(1)?)?;
+    let mut out = String::with_capacity(inner.len());
+    let text = std::str::from_utf8(inner).ok()?;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            '/' => out.push('/'),
+            'b' => out.push('\u{8}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                let hex = |chars: &mut std::str::Chars<'_>| -> Option<u32> {
+                    let s: String = chars.by_ref().take(4).collect();
+                    u32::from_str_radix(&s, 16).ok()
+                };
+                let hi = hex(&mut chars)?;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    if chars.next()? != '\\' || chars.next()? != 'u' {
+                        return None;
+                    }
+                    let lo = hex(&mut chars)?;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo.checked_sub(0xDC00)?)
+                } else {
+                    hi
+                };
+                out.push(char::from_u32(code)?);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;

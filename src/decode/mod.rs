@@ -12,15 +12,16 @@ pub mod json;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
-pub use json::Level;
+pub use json::{Level, Levels};
 
-use json::Reader;
-use jiter::Peek;
+use json::{Peek, Reader};
 
 /// Binance symbol names are short ASCII (UTF-8 on spot since 2025-12); stored inline up to 24 bytes.
 pub type Symbol = compact_str::CompactString;
 
 /// One decoded market-data event.
+// Depth diffs are the hot path: their levels are stored inline, and boxing them would cost an allocation a frame.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// `depthUpdate` diff (spot, USD-M, COIN-M).
@@ -29,7 +30,7 @@ pub enum Event {
     PartialDepth(PartialDepth),
     /// Best bid/ask with the book update id `u`.
     BookTicker(BookTicker),
-    /// Reply to a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS request, or a control error.
+    /// Reply to a `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` request, or a control error.
     Control(ControlReply),
     /// Spot `serverShutdown`: the server goes away soon; reconnect.
     ServerShutdown { event_time: i64 },
@@ -71,20 +72,41 @@ fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeEr
     let mut key = first;
     while let Some(k) = key {
         match k {
-            b"stream" => stream = Some(r.raw_str("stream")?),
-            b"data" => data = Some(r.raw_value()?),
+            b"stream" => {
+                stream = Some(std::str::from_utf8(r.raw_str("stream")?).unwrap_or_default());
+            }
+            b"data" => {
+                // Binance sends `{"stream":..,"data":{..}}`: the payload runs to the frame's closing brace, so it is
+                // decoded in place instead of being scanned twice. Any other layout takes the general path below.
+                let start = r.value_start();
+                if let (Some(name), Some(end)) = (stream, frame.iter().rposition(|&b| b == b'}')) {
+                    if end > start {
+                        let before = out.len();
+                        if decode_payload(&frame[start..end], Some(name), out).is_ok() {
+                            return Ok(());
+                        }
+                        out.truncate(before);
+                    }
+                }
+                data = Some(r.raw_value()?);
+            }
             _ => r.skip()?,
         }
         key = r.next_key()?;
     }
-    r.finish()?;
-    let data = data.ok_or(DecodeError::MissingField { event: "combined frame", field: "data" })?;
-    let stream = stream.map(|s| std::str::from_utf8(s).unwrap_or_default());
+    let data = data.ok_or(DecodeError::MissingField {
+        event: "combined frame",
+        field: "data",
+    })?;
     decode_payload(data, stream, out)
 }
 
 /// Decodes a raw payload: one event object or an array of them.
-fn decode_payload(payload: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
+fn decode_payload(
+    payload: &[u8],
+    stream: Option<&str>,
+    out: &mut Vec<Event>,
+) -> Result<(), DecodeError> {
     let mut r = Reader::new(payload);
     if r.peek()? == Peek::Array {
         let mut items = Vec::new();
@@ -96,18 +118,16 @@ fn decode_payload(payload: &[u8], stream: Option<&str>, out: &mut Vec<Event>) ->
                 }
             }
         }
-        r.finish()?;
         for item in items {
             decode_object(item, stream, out)?;
         }
         return Ok(());
     }
-    r.raw_value()?;
-    r.finish()?;
     decode_object(payload, stream, out)
 }
 
 /// What the keys of an event object say about its type.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape<'j> {
     Typed(&'j [u8]),
     SpotBookTicker,
@@ -116,13 +136,26 @@ enum Shape<'j> {
     Other,
 }
 
-fn shape_of(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
+/// The shape of an object from its first key alone: Binance puts `e` first, spot bookTickers start with `u`,
+/// spot partial depth with `lastUpdateId`, control replies with `result`, `error`, `code` or `id`.
+fn quick_shape(obj: &[u8]) -> Result<Option<Shape<'_>>, DecodeError> {
+    let mut r = Reader::new(obj);
+    Ok(match r.open_object()? {
+        Some(b"e") => Some(Shape::Typed(r.raw_str("e")?)),
+        Some(b"u") => Some(Shape::SpotBookTicker),
+        Some(b"lastUpdateId") => Some(Shape::SpotPartialDepth),
+        Some(b"result" | b"error" | b"code" | b"id") => Some(Shape::Control),
+        _ => None,
+    })
+}
+
+/// The shape of an object from all its keys (for payloads in an unusual key order).
+fn full_shape(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
     let mut r = Reader::new(obj);
     let mut key = r.open_object()?;
     let (mut has_u, mut has_last_id, mut has_control) = (false, false, false);
     while let Some(k) = key {
         match k {
-            // Binance puts `e` first, so this returns after one key for nearly every frame.
             b"e" => return Ok(Shape::Typed(r.raw_str("e")?)),
             b"u" => has_u = true,
             b"lastUpdateId" => has_last_id = true,
@@ -145,11 +178,39 @@ fn shape_of(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
 
 /// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
 fn is_partial_depth_stream(stream: Option<&str>) -> bool {
-    stream.and_then(|s| s.split('@').nth(1)).is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
+    stream
+        .and_then(|s| s.split('@').nth(1))
+        .is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
 }
 
-fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
-    match shape_of(obj)? {
+fn decode_object(
+    obj: &[u8],
+    stream: Option<&str>,
+    out: &mut Vec<Event>,
+) -> Result<(), DecodeError> {
+    let before = out.len();
+    if let Some(shape) = quick_shape(obj)? {
+        match decode_shape(shape, obj, stream, out) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                out.truncate(before);
+                // The first key misled only if the keys say something else; otherwise the error stands.
+                if full_shape(obj)? == shape {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    decode_shape(full_shape(obj)?, obj, stream, out)
+}
+
+fn decode_shape(
+    shape: Shape<'_>,
+    obj: &[u8],
+    stream: Option<&str>,
+    out: &mut Vec<Event>,
+) -> Result<(), DecodeError> {
+    match shape {
         Shape::Typed(kind) => match kind {
             b"depthUpdate" if is_partial_depth_stream(stream) => {
                 out.push(Event::PartialDepth(depth::decode_futures_partial(obj)?));
@@ -157,14 +218,33 @@ fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Resu
             b"depthUpdate" => out.push(Event::Depth(depth::decode_depth_update(obj)?)),
             b"bookTicker" => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
-            other => out.push(Event::Unknown { kind: String::from_utf8_lossy(other).into_owned() }),
+            other => {
+                validate(obj)?;
+                out.push(Event::Unknown {
+                    kind: String::from_utf8_lossy(other).into_owned(),
+                });
+            }
         },
         Shape::SpotBookTicker => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
-        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(obj, stream)?)),
+        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(
+            obj, stream,
+        )?)),
         Shape::Control => out.push(Event::Control(decode_control(obj)?)),
-        Shape::Other => out.push(Event::Unknown { kind: String::new() }),
+        Shape::Other => {
+            validate(obj)?;
+            out.push(Event::Unknown {
+                kind: String::new(),
+            });
+        }
     }
     Ok(())
+}
+
+/// Full JSON validation of an object that is otherwise not decoded (unknown event types).
+fn validate(obj: &[u8]) -> Result<(), DecodeError> {
+    let mut r = Reader::new(obj);
+    r.skip()?;
+    r.finish()
 }
 
 fn decode_server_shutdown(obj: &[u8]) -> Result<Event, DecodeError> {
@@ -178,20 +258,27 @@ fn decode_server_shutdown(obj: &[u8]) -> Result<Event, DecodeError> {
         }
         key = r.next_key()?;
     }
-    let event_time = event_time.ok_or(DecodeError::MissingField { event: "serverShutdown", field: "E" })?;
+    let event_time = event_time.ok_or(DecodeError::MissingField {
+        event: "serverShutdown",
+        field: "E",
+    })?;
     Ok(Event::ServerShutdown { event_time })
 }
 
 fn decode_control(obj: &[u8]) -> Result<ControlReply, DecodeError> {
     let mut r = Reader::new(obj);
     let mut key = r.open_object()?;
-    let mut reply = ControlReply { id: None, result: None, error: None };
+    let mut reply = ControlReply {
+        id: None,
+        result: None,
+        error: None,
+    };
     let (mut code, mut msg) = (None, None);
     while let Some(k) = key {
         match k {
             b"id" => {
                 // Spot ids may be strings or null; keep integers, ignore the rest.
-                if matches!(r.peek()?, Peek::Minus) || r.peek()?.is_num() {
+                if r.peek()?.is_num() {
                     reply.id = Some(r.int("id")?);
                 } else {
                     r.skip()?;

@@ -1,1 +1,225 @@
+use super::*;
+use rstest::rstest;
 
+fn decode(frame: &str) -> Result<Vec<Event>, DecodeError> {
+    let mut out = Vec::new();
+    decode_frame(frame.as_bytes(), &mut out).map(|()| out)
+}
+
+fn one(frame: &str) -> Event {
+    let mut events = decode(frame).unwrap();
+    assert_eq!(events.len(), 1, "{frame}");
+    events.remove(0)
+}
+
+const SPOT_DEPTH: &str = r#"{"stream":"nknusdt@depth@100ms","data":{"e":"depthUpdate","E":1633998512068,"s":"NKNUSDT","U":499869750,"u":499869752,"b":[["0.35130000","6195.00000000"],["0.34750000","0.00000000"]],"a":[]}}"#;
+const USDM_DEPTH: &str = r#"{"e":"depthUpdate","E":1626912000123,"T":1626912000120,"s":"SUSHIUSDT","U":100,"u":105,"pu":99,"b":[["9.123","0.0"]],"a":[["9.2","12"]]}"#;
+const COINM_DEPTH: &str = r#"{"e":"depthUpdate","E":1,"T":2,"s":"BTCUSD_PERP","ps":"BTCUSD","U":7,"u":9,"pu":5,"b":[],"a":[["32000.1","15"]]}"#;
+
+#[test]
+fn decodes_spot_combined_depth() {
+    let Event::Depth(d) = one(SPOT_DEPTH) else {
+        panic!("not a depth event")
+    };
+    assert_eq!(d.symbol, "NKNUSDT");
+    assert_eq!(
+        (d.first_id, d.final_id, d.prev_final_id),
+        (499_869_750, 499_869_752, None)
+    );
+    assert_eq!(d.event_time, 1_633_998_512_068);
+    assert_eq!(
+        d.bids.as_slice(),
+        [(35_130_000, 619_500_000_000), (34_750_000, 0)]
+    );
+    assert!(d.asks.is_empty());
+}
+
+#[test]
+fn decodes_futures_depth_with_pu() {
+    let Event::Depth(d) = one(USDM_DEPTH) else {
+        panic!()
+    };
+    assert_eq!(
+        (d.first_id, d.final_id, d.prev_final_id, d.transact_time),
+        (100, 105, Some(99), Some(1_626_912_000_120))
+    );
+    assert_eq!(d.bids.as_slice(), [(912_300_000, 0)]);
+    let Event::Depth(d) = one(COINM_DEPTH) else {
+        panic!()
+    };
+    assert_eq!(d.symbol, "BTCUSD_PERP");
+    assert_eq!(d.asks.as_slice(), [(3_200_010_000_000, 1_500_000_000)]);
+}
+
+#[test]
+fn key_order_does_not_matter() {
+    let Event::Depth(d) =
+        one(r#"{"a":[],"b":[["1","2"]],"u":3,"U":2,"s":"X","E":5,"e":"depthUpdate"}"#)
+    else {
+        panic!()
+    };
+    assert_eq!((d.first_id, d.final_id, d.bids.len()), (2, 3, 1));
+}
+
+#[rstest]
+#[case::spot(
+    r#"{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#,
+    None,
+    None
+)]
+#[case::usdm(r#"{"lastUpdateId":160,"E":1589436922972,"T":1589436922959,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#, None, Some(1_589_436_922_972))]
+#[case::coinm(r#"{"lastUpdateId":160,"symbol":"BTCUSD_PERP","pair":"BTCUSD","E":1,"T":2,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#, Some("BTCUSD_PERP"), Some(1))]
+fn decodes_snapshots(
+    #[case] body: &str,
+    #[case] symbol: Option<&str>,
+    #[case] event_time: Option<i64>,
+) {
+    let s = decode_snapshot(body.as_bytes()).unwrap();
+    assert_eq!(s.last_update_id, 160);
+    assert_eq!(s.symbol.as_deref(), symbol);
+    assert_eq!(s.event_time, event_time);
+    assert_eq!(s.bids, vec![(240_000, 1_000_000_000)]);
+    assert_eq!(s.asks, vec![(260_000, 10_000_000_000)]);
+}
+
+#[test]
+fn decodes_book_tickers() {
+    let spot = r#"{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
+    let Event::BookTicker(t) = one(spot) else {
+        panic!()
+    };
+    assert_eq!(
+        (t.update_id, t.event_time, t.bid_price, t.ask_qty),
+        (400_900_217, None, 2_535_190_000, 4_066_000_000)
+    );
+    let usdm = r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":400900217,"E":1568014460893,"T":1568014460891,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}}"#;
+    let Event::BookTicker(t) = one(usdm) else {
+        panic!()
+    };
+    assert_eq!(t.event_time, Some(1_568_014_460_893));
+}
+
+#[test]
+fn partial_depth_is_not_a_diff() {
+    let spot = r#"{"stream":"bnbbtc@depth5@100ms","data":{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[]}}"#;
+    let Event::PartialDepth(p) = one(spot) else {
+        panic!()
+    };
+    assert_eq!(
+        (p.symbol.as_deref(), p.last_update_id),
+        (Some("BNBBTC"), 160)
+    );
+    let futures = r#"{"stream":"btcusdt@depth10","data":{"e":"depthUpdate","E":1,"T":2,"s":"BTCUSDT","U":3,"u":4,"pu":2,"b":[],"a":[]}}"#;
+    assert!(matches!(one(futures), Event::PartialDepth(_)));
+}
+
+#[rstest]
+#[case::ack(r#"{"result":null,"id":1}"#, Some(1), Some("null"), None)]
+#[case::list(
+    r#"{"result":["btcusdt@aggTrade"],"id":3}"#,
+    Some(3),
+    Some(r#"["btcusdt@aggTrade"]"#),
+    None
+)]
+#[case::nested_error(
+    r#"{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":2}"#,
+    Some(2),
+    None,
+    Some(2)
+)]
+#[case::flat_error(
+    r#"{"code":2,"msg":"Invalid request: request ID must be an unsigned integer","id":null}"#,
+    None,
+    None,
+    Some(2)
+)]
+#[case::string_id(r#"{"result":null,"id":"abc"}"#, None, Some("null"), None)]
+fn decodes_control_replies(
+    #[case] frame: &str,
+    #[case] id: Option<i64>,
+    #[case] result: Option<&str>,
+    #[case] code: Option<i64>,
+) {
+    let Event::Control(c) = one(frame) else {
+        panic!()
+    };
+    assert_eq!(c.id, id);
+    assert_eq!(c.result.as_deref(), result);
+    assert_eq!(c.error.map(|(code, _)| code), code);
+}
+
+#[test]
+fn unknown_events_are_events_not_errors() {
+    assert_eq!(
+        one(r#"{"e":"blockTrade","E":1,"s":"X"}"#),
+        Event::Unknown {
+            kind: "blockTrade".into()
+        }
+    );
+    assert_eq!(
+        one(r#"{"foo":1}"#),
+        Event::Unknown {
+            kind: String::new()
+        }
+    );
+    assert_eq!(
+        one(r#"{"e":"serverShutdown","E":7}"#),
+        Event::ServerShutdown { event_time: 7 }
+    );
+}
+
+#[test]
+fn arrays_of_events_decode_each() {
+    let frame = r#"[{"e":"x1","E":1},{"e":"x2","E":2}]"#;
+    assert_eq!(decode(frame).unwrap().len(), 2);
+    assert_eq!(decode("[]").unwrap().len(), 0);
+}
+
+#[rstest]
+#[case::not_json("hello")]
+#[case::truncated(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1","2"]],"a":["#)]
+#[case::trailing_garbage(r#"{"e":"x"} tail"#)]
+#[case::missing_u(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"b":[],"a":[]}"#)]
+#[case::missing_symbol(r#"{"e":"depthUpdate","E":1,"U":1,"u":2,"b":[],"a":[]}"#)]
+#[case::number_not_string(
+    r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[[1.5,"2"]],"a":[]}"#
+)]
+#[case::exponent(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1e5","2"]],"a":[]}"#)]
+#[case::short_level(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1"]],"a":[]}"#)]
+#[case::long_level(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1","2","3"]],"a":[]}"#)]
+#[case::negative_qty(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1","-2"]],"a":[]}"#)]
+#[case::first_after_final(r#"{"e":"depthUpdate","E":1,"s":"X","U":3,"u":2,"b":[],"a":[]}"#)]
+#[case::negative_id(r#"{"e":"depthUpdate","E":1,"s":"X","U":-1,"u":2,"b":[],"a":[]}"#)]
+#[case::ticker_missing_ask(r#"{"u":1,"s":"X","b":"1","B":"2","a":"3"}"#)]
+#[case::combined_without_data(r#"{"stream":"x@depth"}"#)]
+#[case::scalar("42")]
+#[case::bad_item_in_array(r#"[{"e":"x","E":1},{"e":"depthUpdate","E":1}]"#)]
+fn malformed_frames_are_errors(#[case] frame: &str) {
+    let mut out = vec![Event::Unknown {
+        kind: "sentinel".into(),
+    }];
+    assert!(decode_frame(frame.as_bytes(), &mut out).is_err(), "{frame}");
+    assert_eq!(out.len(), 1, "a failed decode must not append events");
+}
+
+#[test]
+fn errors_name_their_field() {
+    let err = decode(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"b":[],"a":[]}"#).unwrap_err();
+    assert_eq!(
+        err,
+        DecodeError::MissingField {
+            event: "depthUpdate",
+            field: "u"
+        }
+    );
+    let err = decode(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1.2.3","2"]],"a":[]}"#)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("b"));
+    assert!(matches!(
+        decode_snapshot(b"{\"bids\":[],\"asks\":[]}"),
+        Err(DecodeError::MissingField {
+            field: "lastUpdateId",
+            ..
+        })
+    ));
+}

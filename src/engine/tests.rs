@@ -1,1 +1,151 @@
+use super::*;
 
+fn spot_diff(symbol: &str, first: u64, last: u64, bid: &str) -> String {
+    format!(
+        r#"{{"stream":"{}@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"{symbol}","U":{first},"u":{last},"b":[["{bid}","1"]],"a":[["99","1"]]}}}}"#,
+        symbol.to_lowercase()
+    )
+}
+
+fn snapshot(id: u64) -> String {
+    format!(r#"{{"lastUpdateId":{id},"bids":[["1","1"]],"asks":[["99","2"]]}}"#)
+}
+
+#[test]
+fn routes_symbols_and_asks_for_each_snapshot_once() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let frames = [
+        spot_diff("AAA", 10, 11, "2"),
+        spot_diff("BBB", 5, 6, "3"),
+        spot_diff("AAA", 12, 12, "4"),
+    ];
+    let report = e.apply_frames(frames.iter().map(String::as_bytes), 7);
+    assert_eq!((report.frames, report.events), (3, 3));
+    assert!(report.errors.is_empty());
+    assert_eq!(
+        report.actions,
+        vec![
+            Action::SnapshotNeeded {
+                symbol: "AAA".into()
+            },
+            Action::SnapshotNeeded {
+                symbol: "BBB".into()
+            }
+        ]
+    );
+    let mut actions = Vec::new();
+    let outcome = e
+        .apply_snapshot("aaa", snapshot(10).as_bytes(), &mut actions)
+        .unwrap();
+    assert_eq!(
+        outcome,
+        SnapshotOutcome::Synced {
+            last_update_id: 12,
+            applied: 2
+        }
+    );
+    assert_eq!(
+        actions,
+        vec![Action::Synced {
+            symbol: "AAA".into(),
+            last_update_id: 12
+        }]
+    );
+    assert_eq!(e.sync_state("AAA"), Some(SyncState::Synced));
+    assert_eq!(e.sync_state("BBB"), Some(SyncState::Syncing));
+    assert_eq!(
+        e.state("AAA").unwrap().book.book().best_bid(),
+        Some((400_000_000, 100_000_000))
+    );
+    assert_eq!(e.state("AAA").unwrap().recv_ts_ns, 7);
+}
+
+#[test]
+fn malformed_frame_in_a_batch_is_reported_and_skipped() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let good = spot_diff("AAA", 10, 11, "2");
+    let frames: Vec<&[u8]> = vec![
+        b"{not json",
+        good.as_bytes(),
+        br#"{"e":"depthUpdate","s":"AAA"}"#,
+    ];
+    let report = e.apply_frames(frames, 0);
+    assert_eq!(
+        report.errors.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![0, 2]
+    );
+    assert_eq!(e.stats.malformed, 2);
+    assert_eq!(
+        e.state("AAA").unwrap().book.buffered(),
+        1,
+        "the good frame was applied"
+    );
+}
+
+#[test]
+fn futures_diff_without_pu_is_rejected_whole() {
+    let mut e = Engine::new(Market::UsdM, 100);
+    let frame = br#"{"e":"depthUpdate","E":1,"T":1,"s":"X","U":1,"u":2,"b":[],"a":[]}"#;
+    let mut actions = Vec::new();
+    assert!(matches!(
+        e.apply_frame(frame, 0, &mut actions),
+        Err(DecodeError::MissingField { field: "pu", .. })
+    ));
+    assert!(e.state("X").is_none(), "nothing changed");
+}
+
+#[test]
+fn unknown_events_are_counted() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let frames: Vec<&[u8]> = vec![
+        br#"{"e":"blockTrade","E":1}"#,
+        br#"{"e":"blockTrade","E":2}"#,
+        br#"{"result":null,"id":4}"#,
+    ];
+    let report = e.apply_frames(frames, 0);
+    assert_eq!(e.stats.unknown.get("blockTrade"), Some(&2));
+    assert_eq!(
+        report.actions,
+        vec![Action::Control(decode::ControlReply {
+            id: Some(4),
+            result: Some("null".into()),
+            error: None
+        })]
+    );
+}
+
+#[test]
+fn gap_asks_for_a_new_snapshot_and_tracing_reports_each_applied_diff() {
+    let mut e = Engine::new(Market::Spot, 100);
+    e.set_trace_depth(Some(1));
+    let mut actions = Vec::new();
+    e.apply_frame(spot_diff("AAA", 10, 11, "2").as_bytes(), 0, &mut actions)
+        .unwrap();
+    e.apply_snapshot("AAA", snapshot(9).as_bytes(), &mut actions)
+        .unwrap();
+    e.apply_frame(spot_diff("AAA", 12, 12, "3").as_bytes(), 0, &mut actions)
+        .unwrap();
+    e.apply_frame(spot_diff("AAA", 20, 21, "3").as_bytes(), 0, &mut actions)
+        .unwrap();
+    let kinds: Vec<_> = actions
+        .iter()
+        .map(|a| match a {
+            Action::BookTrace(t) => format!("book@{}", t.last_update_id),
+            Action::SnapshotNeeded { .. } => "snapshot".into(),
+            Action::Synced { last_update_id, .. } => format!("synced@{last_update_id}"),
+            Action::Gap { expected, got, .. } => format!("gap {expected}->{got}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "snapshot",
+            "book@11",
+            "synced@11",
+            "book@12",
+            "gap 13->20",
+            "snapshot"
+        ]
+    );
+}

@@ -1,4 +1,4 @@
-//! The PyO3 bindings: `tapeflow._core`. Compiled only with the `python` feature.
+//! The `PyO3` bindings: `tapeflow._core`. Compiled only with the `python` feature.
 
 mod book;
 mod engine;

@@ -1,0 +1,60 @@
+//! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]`.
+//! `decode` decodes every depth frame; `engine` replays the whole recording (snapshots included) through an
+//! engine; with no mode only the input is loaded (subtract it).
+use tapeflow::book::Market;
+use tapeflow::decode::decode_frame;
+use tapeflow::engine::{Engine, DEFAULT_BUFFER_LIMIT};
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let file = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "tests/data/recordings/coinm_perp_2021-07-21.jsonl".into());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let market = if file.contains("coinm") {
+        Market::CoinM
+    } else if file.contains("usdm") {
+        Market::UsdM
+    } else {
+        Market::Spot
+    };
+    let records: Vec<(Option<String>, Vec<u8>)> = text
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let raw = v["raw"].as_str()?.as_bytes().to_vec();
+            let url = v["url"].as_str().unwrap_or_default();
+            let symbol = (v["kind"] == "http").then(|| {
+                url.split("symbol=")
+                    .nth(1)
+                    .unwrap()
+                    .split('&')
+                    .next()
+                    .unwrap()
+                    .to_uppercase()
+            });
+            Some((symbol, raw))
+        })
+        .collect();
+    let depth = records
+        .iter()
+        .filter(|(s, r)| s.is_none() && r.windows(13).any(|w| w == b"\"depthUpdate\""))
+        .count();
+    let mut out = Vec::new();
+    let mut actions = Vec::new();
+    for _ in 0..10 {
+        let mut engine = Engine::new(market, DEFAULT_BUFFER_LIMIT);
+        for (symbol, raw) in &records {
+            match (mode.as_str(), symbol) {
+                ("decode", None) => {
+                    out.clear();
+                    let _ = decode_frame(raw, &mut out);
+                }
+                ("engine", None) => drop(engine.apply_frame(raw, 0, &mut actions)),
+                ("engine", Some(symbol)) => drop(engine.apply_snapshot(symbol, raw, &mut actions)),
+                _ => {}
+            }
+        }
+    }
+    eprintln!("{depth} depth frames per pass, 10 passes");
+}
