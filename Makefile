@@ -35,8 +35,10 @@ lint: dev
 test-rust:
 	cargo test --quiet
 
+# pytest exits 5 when it collects nothing: say so loudly rather than let an empty run look green.
 test-python: dev
-	$(VENV)/bin/pytest -q
+	@$(VENV)/bin/pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; exit $$rc
 
 test: lint test-rust test-python
 
