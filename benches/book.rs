@@ -53,26 +53,15 @@ fn load(path: &Path) -> Session {
     let mut levels = 0;
     let depth: Vec<Vec<u8>> = records[last + 1..]
         .iter()
-        .filter(|r| {
-            r["kind"] == "ws"
-                && r["raw"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("\"depthUpdate\"")
-        })
+        .filter(|r| r["kind"] == "ws" && r["raw"].as_str().unwrap_or_default().contains("\"depthUpdate\""))
         .map(|r| {
-            let data: serde_json::Value =
-                serde_json::from_str(r["raw"].as_str().unwrap_or_default()).expect("frame");
+            let data: serde_json::Value = serde_json::from_str(r["raw"].as_str().unwrap_or_default()).expect("frame");
             levels += (data["data"]["b"].as_array().map_or(0, Vec::len)
                 + data["data"]["a"].as_array().map_or(0, Vec::len)) as u64;
             raw(r)
         })
         .collect();
-    let name = path
-        .file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
+    let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
     Session {
         name,
         market,

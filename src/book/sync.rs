@@ -81,10 +81,7 @@ pub enum SnapshotOutcome {
     /// The book is synced; `applied` buffered diffs were replayed on top of the snapshot.
     Synced { last_update_id: u64, applied: usize },
     /// The snapshot is older than the first buffered diff: fetch another one.
-    TooOld {
-        last_update_id: u64,
-        first_buffered: u64,
-    },
+    TooOld { last_update_id: u64, first_buffered: u64 },
     /// The book is already synced at or past this snapshot; nothing changed.
     Ignored,
     /// The buffered diffs did not connect after the snapshot (book in [`SyncState::Gap`]); fetch another one.
@@ -187,10 +184,7 @@ impl BookSync {
             } else {
                 match d.prev_final_id {
                     Some(pu) if pu == id => Check::Apply,
-                    Some(pu) => Check::Gap {
-                        expected: id,
-                        got: pu,
-                    },
+                    Some(pu) => Check::Gap { expected: id, got: pu },
                     // A futures diff without `pu` cannot be checked: never apply it blindly.
                     None => Check::Gap {
                         expected: id,
@@ -302,13 +296,8 @@ impl BookSync {
             }
         }
         // Drop what the snapshot already contains: spot u <= lastUpdateId, futures u < lastUpdateId.
-        self.buffer.retain(|d| {
-            if futures {
-                d.final_id >= lid
-            } else {
-                d.final_id > lid
-            }
-        });
+        self.buffer
+            .retain(|d| if futures { d.final_id >= lid } else { d.final_id > lid });
         self.book.load(&snap.bids, &snap.asks, lid);
         self.book.event_time = snap.event_time;
         self.state = SyncState::Synced;

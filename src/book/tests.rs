@@ -9,13 +9,7 @@ use crate::decode::{DepthSnapshot, DepthUpdate};
 type Side = BTreeMap<i64, i64>;
 
 /// A diff with the given ids and levels (spot when `pu` is `None`).
-fn diff(
-    first: u64,
-    last: u64,
-    pu: Option<u64>,
-    bids: &[(i64, i64)],
-    asks: &[(i64, i64)],
-) -> DepthUpdate {
+fn diff(first: u64, last: u64, pu: Option<u64>, bids: &[(i64, i64)], asks: &[(i64, i64)]) -> DepthUpdate {
     DepthUpdate {
         symbol: "X".into(),
         event_time: 0,
@@ -110,11 +104,7 @@ fn digest_of_empty_and_known_books() {
         book.digest(),
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    book.load(
-        &[(280_000_000_000, 150_000_000)],
-        &[(280_010_000_000, 1)],
-        1,
-    );
+    book.load(&[(280_000_000_000, 150_000_000)], &[(280_010_000_000, 1)], 1);
     let mut text = String::new();
     book.write_canonical(|s| text.push_str(s));
     assert_eq!(text, "b,2800,1.5\na,2800.1,0.00000001\n");
@@ -132,9 +122,7 @@ fn snapshot_rules(#[case] market: Market, #[case] lid: u64, #[case] want: Snapsh
     let pu = market.is_futures().then_some(9);
     assert_eq!(
         s.apply(diff(11, 13, pu, &[(5, 1)], &[])),
-        ApplyOutcome::Buffered {
-            snapshot_needed: true
-        }
+        ApplyOutcome::Buffered { snapshot_needed: true }
     );
     assert_eq!(s.apply_snapshot(&snapshot(lid, &[(4, 1)], &[(9, 1)])), want);
 }
@@ -147,30 +135,18 @@ fn spot_gap_discards_the_book_and_restarts() {
         s.apply_snapshot(&snapshot(11, &[(4, 1)], &[(9, 1)])),
         SnapshotOutcome::Synced { .. }
     ));
-    assert_eq!(
-        s.apply(diff(13, 14, None, &[(6, 1)], &[])),
-        ApplyOutcome::Applied
-    );
-    assert_eq!(
-        s.apply(diff(13, 14, None, &[(6, 9)], &[])),
-        ApplyOutcome::Stale
-    );
+    assert_eq!(s.apply(diff(13, 14, None, &[(6, 1)], &[])), ApplyOutcome::Applied);
+    assert_eq!(s.apply(diff(13, 14, None, &[(6, 9)], &[])), ApplyOutcome::Stale);
     assert_eq!(
         s.apply(diff(16, 17, None, &[], &[])),
-        ApplyOutcome::Gap {
-            expected: 15,
-            got: 16
-        }
+        ApplyOutcome::Gap { expected: 15, got: 16 }
     );
     assert_eq!(s.state(), SyncState::Gap);
     assert!(s.book().bids.is_empty(), "a gap discards the levels");
     // The diff that revealed the gap is kept: a snapshot at 16 connects to it.
     assert!(matches!(
         s.apply_snapshot(&snapshot(16, &[], &[(9, 1)])),
-        SnapshotOutcome::Synced {
-            last_update_id: 17,
-            ..
-        }
+        SnapshotOutcome::Synced { last_update_id: 17, .. }
     ));
 }
 
@@ -185,10 +161,7 @@ fn futures_checks_pu_on_every_event() {
             ..
         }
     ));
-    assert_eq!(
-        s.apply(diff(108, 110, Some(105), &[], &[])),
-        ApplyOutcome::Applied
-    );
+    assert_eq!(s.apply(diff(108, 110, Some(105), &[], &[])), ApplyOutcome::Applied);
     assert_eq!(
         s.apply(diff(108, 110, Some(105), &[], &[])),
         ApplyOutcome::Stale,
@@ -215,10 +188,7 @@ fn futures_first_event_must_straddle_the_snapshot() {
             applied: 0
         }
     ));
-    assert_eq!(
-        s.apply(diff(106, 106, Some(105), &[], &[])),
-        ApplyOutcome::Stale
-    );
+    assert_eq!(s.apply(diff(106, 106, Some(105), &[], &[])), ApplyOutcome::Stale);
     assert_eq!(
         s.apply(diff(109, 112, Some(106), &[], &[])),
         ApplyOutcome::Gap {
@@ -233,10 +203,7 @@ fn crossing_diff_is_a_gap() {
     let mut s = BookSync::new(Market::Spot, 100);
     s.apply(diff(2, 2, None, &[], &[]));
     s.apply_snapshot(&snapshot(1, &[(5, 1)], &[(9, 1)]));
-    assert_eq!(
-        s.apply(diff(3, 3, None, &[(10, 1)], &[])),
-        ApplyOutcome::Crossed
-    );
+    assert_eq!(s.apply(diff(3, 3, None, &[(10, 1)], &[])), ApplyOutcome::Crossed);
     assert_eq!(s.state(), SyncState::Gap);
 }
 
@@ -280,10 +247,7 @@ fn history(market: Market, steps: &[Step]) -> History {
         let (mut b, mut a) = (Vec::new(), Vec::new());
         for &(is_bid, price, qty) in changes {
             // Bids live at prices 1..=40, asks at 41..=80: the true book never crosses.
-            let (price, qty) = (
-                i64::from(price % 40) + if is_bid { 1 } else { 41 },
-                i64::from(qty % 4),
-            );
+            let (price, qty) = (i64::from(price % 40) + if is_bid { 1 } else { 41 }, i64::from(qty % 4));
             let (side, out) = if is_bid {
                 (&mut bids, &mut b)
             } else {
@@ -296,13 +260,7 @@ fn history(market: Market, steps: &[Step]) -> History {
             }
             out.push((price, qty));
         }
-        diffs.push(diff(
-            first,
-            last,
-            market.is_futures().then_some(prev_u),
-            &b,
-            &a,
-        ));
+        diffs.push(diff(first, last, market.is_futures().then_some(prev_u), &b, &a));
         books.push((last, bids.clone(), asks.clone()));
         prev_u = last;
     }

@@ -99,12 +99,7 @@ pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError
         }
         key = r.next_key()?;
     }
-    let missing = |field| {
-        Err(DecodeError::MissingField {
-            event: DEPTH,
-            field,
-        })
-    };
+    let missing = |field| Err(DecodeError::MissingField { event: DEPTH, field });
     if !has_s {
         return missing("s");
     }
@@ -170,10 +165,7 @@ pub fn decode_snapshot(body: &[u8]) -> Result<DepthSnapshot, DecodeError> {
 }
 
 /// Spot partial depth: `{"lastUpdateId", "bids", "asks"}`; the symbol comes from the stream name.
-pub(super) fn decode_spot_partial(
-    obj: &[u8],
-    stream: Option<&str>,
-) -> Result<PartialDepth, DecodeError> {
+pub(super) fn decode_spot_partial(obj: &[u8], stream: Option<&str>) -> Result<PartialDepth, DecodeError> {
     let snap = decode_snapshot(obj)?;
     let symbol = stream
         .and_then(|s| s.split('@').next())

@@ -36,17 +36,7 @@ impl LevelSink for Levels {
 }
 
 /// `POW10[k]` = 10^(8 − k): the scale of a decimal with `k` digits after the point.
-const POW10: [u64; 9] = [
-    100_000_000,
-    10_000_000,
-    1_000_000,
-    100_000,
-    10_000,
-    1_000,
-    100,
-    10,
-    1,
-];
+const POW10: [u64; 9] = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
 
 /// The type of the next value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +71,7 @@ fn is_ws(b: u8) -> bool {
 
 impl<'j> Reader<'j> {
     pub fn new(data: &'j [u8]) -> Self {
-        Self {
-            data,
-            pos: 0,
-            depth: 0,
-        }
+        Self { data, pos: 0, depth: 0 }
     }
 
     pub fn index(&self) -> usize {
@@ -146,10 +132,7 @@ impl<'j> Reader<'j> {
         let data = self.data;
         let start = self.pos + 1;
         // Fast path: no escape and no control character before the closing quote.
-        if let Some(end) = data[start..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        {
+        if let Some(end) = data[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20) {
             if data[start + end] == b'"' {
                 self.pos = start + end + 1;
                 return Ok((&data[start..start + end], false));
@@ -167,10 +150,7 @@ impl<'j> Reader<'j> {
                     escaped = true;
                     match data.get(i + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                        Some(b'u')
-                            if data.len() > i + 5
-                                && data[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) =>
-                        {
+                        Some(b'u') if data.len() > i + 5 && data[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) => {
                             i += 6;
                         }
                         _ => {
@@ -196,10 +176,7 @@ impl<'j> Reader<'j> {
         // Fast path: `"key":` with a plain ASCII key and no white space, as Binance sends it.
         if data.get(self.pos) == Some(&b'"') {
             let rest = &data[self.pos + 1..];
-            if let Some(end) = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            {
+            if let Some(end) = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20) {
                 if rest[end] == b'"' && rest.get(end + 1) == Some(&b':') {
                     let key = &rest[..end];
                     self.pos += end + 3;
@@ -462,9 +439,7 @@ impl<'j> Reader<'j> {
 
     pub fn uint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
         let v = self.int(field)?;
-        u64::try_from(v).map_err(|_| {
-            DecodeError::wrong_type(field, format!("expected a non-negative id, got {v}"))
-        })
+        u64::try_from(v).map_err(|_| DecodeError::wrong_type(field, format!("expected a non-negative id, got {v}")))
     }
 
     pub fn bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
@@ -508,8 +483,7 @@ impl<'j> Reader<'j> {
                 .map_err(|_| DecodeError::wrong_type(field, "string is not UTF-8".into()));
         }
         // Rare: let serde-free unescaping go through the one place that handles escapes fully.
-        unescape(&self.data[at..self.pos])
-            .ok_or_else(|| DecodeError::wrong_type(field, "invalid string".into()))
+        unescape(&self.data[at..self.pos]).ok_or_else(|| DecodeError::wrong_type(field, "invalid string".into()))
     }
 
     /// A decimal string (`"71273.44000000"`) in e8 units.
@@ -533,17 +507,11 @@ impl<'j> Reader<'j> {
         if s.is_empty() {
             return Ok(None);
         }
-        parse_e8(s)
-            .map(Some)
-            .map_err(|e| DecodeError::bad_number(field, e))
+        parse_e8(s).map(Some).map_err(|e| DecodeError::bad_number(field, e))
     }
 
     /// An array of `[price, qty]` decimal-string pairs, appended to `out`.
-    pub fn levels_into(
-        &mut self,
-        field: &'static str,
-        out: &mut impl LevelSink,
-    ) -> Result<(), DecodeError> {
+    pub fn levels_into(&mut self, field: &'static str, out: &mut impl LevelSink) -> Result<(), DecodeError> {
         if self.byte() != Some(b'[') {
             return Err(DecodeError::wrong_type(
                 field,
@@ -595,10 +563,7 @@ impl<'j> Reader<'j> {
                 }
             }
             if self.byte() != Some(b'[') {
-                return Err(DecodeError::wrong_type(
-                    field,
-                    "expected a [price, qty] pair".into(),
-                ));
+                return Err(DecodeError::wrong_type(field, "expected a [price, qty] pair".into()));
             }
             self.pos += 1;
             let price = self.decimal(field)?;

@@ -102,11 +102,7 @@ fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeEr
 }
 
 /// Decodes a raw payload: one event object or an array of them.
-fn decode_payload(
-    payload: &[u8],
-    stream: Option<&str>,
-    out: &mut Vec<Event>,
-) -> Result<(), DecodeError> {
+fn decode_payload(payload: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     let mut r = Reader::new(payload);
     if r.peek()? == Peek::Array {
         let mut items = Vec::new();
@@ -183,11 +179,7 @@ fn is_partial_depth_stream(stream: Option<&str>) -> bool {
         .is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
 }
 
-fn decode_object(
-    obj: &[u8],
-    stream: Option<&str>,
-    out: &mut Vec<Event>,
-) -> Result<(), DecodeError> {
+fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     let before = out.len();
     if let Some(shape) = quick_shape(obj)? {
         match decode_shape(shape, obj, stream, out) {
@@ -204,12 +196,7 @@ fn decode_object(
     decode_shape(full_shape(obj)?, obj, stream, out)
 }
 
-fn decode_shape(
-    shape: Shape<'_>,
-    obj: &[u8],
-    stream: Option<&str>,
-    out: &mut Vec<Event>,
-) -> Result<(), DecodeError> {
+fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     match shape {
         Shape::Typed(kind) => match kind {
             b"depthUpdate" if is_partial_depth_stream(stream) => {
@@ -226,15 +213,11 @@ fn decode_shape(
             }
         },
         Shape::SpotBookTicker => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
-        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(
-            obj, stream,
-        )?)),
+        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(obj, stream)?)),
         Shape::Control => out.push(Event::Control(decode_control(obj)?)),
         Shape::Other => {
             validate(obj)?;
-            out.push(Event::Unknown {
-                kind: String::new(),
-            });
+            out.push(Event::Unknown { kind: String::new() });
         }
     }
     Ok(())

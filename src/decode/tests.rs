@@ -27,35 +27,26 @@ fn decodes_spot_combined_depth() {
         (499_869_750, 499_869_752, None)
     );
     assert_eq!(d.event_time, 1_633_998_512_068);
-    assert_eq!(
-        d.bids.as_slice(),
-        [(35_130_000, 619_500_000_000), (34_750_000, 0)]
-    );
+    assert_eq!(d.bids.as_slice(), [(35_130_000, 619_500_000_000), (34_750_000, 0)]);
     assert!(d.asks.is_empty());
 }
 
 #[test]
 fn decodes_futures_depth_with_pu() {
-    let Event::Depth(d) = one(USDM_DEPTH) else {
-        panic!()
-    };
+    let Event::Depth(d) = one(USDM_DEPTH) else { panic!() };
     assert_eq!(
         (d.first_id, d.final_id, d.prev_final_id, d.transact_time),
         (100, 105, Some(99), Some(1_626_912_000_120))
     );
     assert_eq!(d.bids.as_slice(), [(912_300_000, 0)]);
-    let Event::Depth(d) = one(COINM_DEPTH) else {
-        panic!()
-    };
+    let Event::Depth(d) = one(COINM_DEPTH) else { panic!() };
     assert_eq!(d.symbol, "BTCUSD_PERP");
     assert_eq!(d.asks.as_slice(), [(3_200_010_000_000, 1_500_000_000)]);
 }
 
 #[test]
 fn key_order_does_not_matter() {
-    let Event::Depth(d) =
-        one(r#"{"a":[],"b":[["1","2"]],"u":3,"U":2,"s":"X","E":5,"e":"depthUpdate"}"#)
-    else {
+    let Event::Depth(d) = one(r#"{"a":[],"b":[["1","2"]],"u":3,"U":2,"s":"X","E":5,"e":"depthUpdate"}"#) else {
         panic!()
     };
     assert_eq!((d.first_id, d.final_id, d.bids.len()), (2, 3, 1));
@@ -67,13 +58,13 @@ fn key_order_does_not_matter() {
     None,
     None
 )]
-#[case::usdm(r#"{"lastUpdateId":160,"E":1589436922972,"T":1589436922959,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#, None, Some(1_589_436_922_972))]
+#[case::usdm(
+    r#"{"lastUpdateId":160,"E":1589436922972,"T":1589436922959,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#,
+    None,
+    Some(1_589_436_922_972)
+)]
 #[case::coinm(r#"{"lastUpdateId":160,"symbol":"BTCUSD_PERP","pair":"BTCUSD","E":1,"T":2,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}"#, Some("BTCUSD_PERP"), Some(1))]
-fn decodes_snapshots(
-    #[case] body: &str,
-    #[case] symbol: Option<&str>,
-    #[case] event_time: Option<i64>,
-) {
+fn decodes_snapshots(#[case] body: &str, #[case] symbol: Option<&str>, #[case] event_time: Option<i64>) {
     let s = decode_snapshot(body.as_bytes()).unwrap();
     assert_eq!(s.last_update_id, 160);
     assert_eq!(s.symbol.as_deref(), symbol);
@@ -84,31 +75,23 @@ fn decodes_snapshots(
 
 #[test]
 fn decodes_book_tickers() {
-    let spot = r#"{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
-    let Event::BookTicker(t) = one(spot) else {
-        panic!()
-    };
+    let spot =
+        r#"{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
+    let Event::BookTicker(t) = one(spot) else { panic!() };
     assert_eq!(
         (t.update_id, t.event_time, t.bid_price, t.ask_qty),
         (400_900_217, None, 2_535_190_000, 4_066_000_000)
     );
     let usdm = r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":400900217,"E":1568014460893,"T":1568014460891,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}}"#;
-    let Event::BookTicker(t) = one(usdm) else {
-        panic!()
-    };
+    let Event::BookTicker(t) = one(usdm) else { panic!() };
     assert_eq!(t.event_time, Some(1_568_014_460_893));
 }
 
 #[test]
 fn partial_depth_is_not_a_diff() {
     let spot = r#"{"stream":"bnbbtc@depth5@100ms","data":{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[]}}"#;
-    let Event::PartialDepth(p) = one(spot) else {
-        panic!()
-    };
-    assert_eq!(
-        (p.symbol.as_deref(), p.last_update_id),
-        (Some("BNBBTC"), 160)
-    );
+    let Event::PartialDepth(p) = one(spot) else { panic!() };
+    assert_eq!((p.symbol.as_deref(), p.last_update_id), (Some("BNBBTC"), 160));
     let futures = r#"{"stream":"btcusdt@depth10","data":{"e":"depthUpdate","E":1,"T":2,"s":"BTCUSDT","U":3,"u":4,"pu":2,"b":[],"a":[]}}"#;
     assert!(matches!(one(futures), Event::PartialDepth(_)));
 }
@@ -140,9 +123,7 @@ fn decodes_control_replies(
     #[case] result: Option<&str>,
     #[case] code: Option<i64>,
 ) {
-    let Event::Control(c) = one(frame) else {
-        panic!()
-    };
+    let Event::Control(c) = one(frame) else { panic!() };
     assert_eq!(c.id, id);
     assert_eq!(c.result.as_deref(), result);
     assert_eq!(c.error.map(|(code, _)| code), code);
@@ -156,12 +137,7 @@ fn unknown_events_are_events_not_errors() {
             kind: "blockTrade".into()
         }
     );
-    assert_eq!(
-        one(r#"{"foo":1}"#),
-        Event::Unknown {
-            kind: String::new()
-        }
-    );
+    assert_eq!(one(r#"{"foo":1}"#), Event::Unknown { kind: String::new() });
     assert_eq!(
         one(r#"{"e":"serverShutdown","E":7}"#),
         Event::ServerShutdown { event_time: 7 }
@@ -181,9 +157,7 @@ fn arrays_of_events_decode_each() {
 #[case::trailing_garbage(r#"{"e":"x"} tail"#)]
 #[case::missing_u(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"b":[],"a":[]}"#)]
 #[case::missing_symbol(r#"{"e":"depthUpdate","E":1,"U":1,"u":2,"b":[],"a":[]}"#)]
-#[case::number_not_string(
-    r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[[1.5,"2"]],"a":[]}"#
-)]
+#[case::number_not_string(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[[1.5,"2"]],"a":[]}"#)]
 #[case::exponent(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1e5","2"]],"a":[]}"#)]
 #[case::short_level(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1"]],"a":[]}"#)]
 #[case::long_level(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1","2","3"]],"a":[]}"#)]
@@ -212,8 +186,7 @@ fn errors_name_their_field() {
             field: "u"
         }
     );
-    let err = decode(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1.2.3","2"]],"a":[]}"#)
-        .unwrap_err();
+    let err = decode(r#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1.2.3","2"]],"a":[]}"#).unwrap_err();
     assert_eq!(err.field(), Some("b"));
     assert!(matches!(
         decode_snapshot(b"{\"bids\":[],\"asks\":[]}"),

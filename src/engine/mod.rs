@@ -14,11 +14,7 @@ pub enum Action {
     /// The book is synced at this update id.
     Synced { symbol: Symbol, last_update_id: u64 },
     /// The diff stream broke (or a diff crossed the book): the book was discarded; a snapshot is needed.
-    Gap {
-        symbol: Symbol,
-        expected: u64,
-        got: u64,
-    },
+    Gap { symbol: Symbol, expected: u64, got: u64 },
     /// With tracing on: the book right after one applied diff (top levels, level counts, digest).
     BookTrace(Box<BookTrace>),
     /// A control-message reply from the server.
@@ -156,12 +152,7 @@ impl Engine {
     }
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
-    pub fn apply_frame(
-        &mut self,
-        frame: &[u8],
-        recv_ts_ns: i64,
-        actions: &mut Vec<Action>,
-    ) -> Result<(), DecodeError> {
+    pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
         let mut events = std::mem::take(&mut self.scratch);
         events.clear();
         self.stats.frames += 1;
@@ -194,11 +185,7 @@ impl Engine {
     }
 
     /// Applies a batch of frames; malformed frames are reported in the result and skipped.
-    pub fn apply_frames<'a>(
-        &mut self,
-        frames: impl IntoIterator<Item = &'a [u8]>,
-        recv_ts_ns: i64,
-    ) -> BatchReport {
+    pub fn apply_frames<'a>(&mut self, frames: impl IntoIterator<Item = &'a [u8]>, recv_ts_ns: i64) -> BatchReport {
         let mut report = BatchReport::default();
         let events_before = self.stats.events;
         for (i, frame) in frames.into_iter().enumerate() {
@@ -230,9 +217,7 @@ impl Engine {
                     ApplyOutcome::Stale => {}
                     ApplyOutcome::Buffered { snapshot_needed } => {
                         if snapshot_needed {
-                            actions.push(Action::SnapshotNeeded {
-                                symbol: symbol.clone(),
-                            });
+                            actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
                         }
                     }
                     ApplyOutcome::Gap { expected, got } => {
@@ -241,9 +226,7 @@ impl Engine {
                             expected,
                             got,
                         });
-                        actions.push(Action::SnapshotNeeded {
-                            symbol: symbol.clone(),
-                        });
+                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
                     }
                     ApplyOutcome::Crossed => {
                         actions.push(Action::Gap {
@@ -251,9 +234,7 @@ impl Engine {
                             expected: u,
                             got: u,
                         });
-                        actions.push(Action::SnapshotNeeded {
-                            symbol: symbol.clone(),
-                        });
+                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
                     }
                 }
             }
@@ -285,17 +266,13 @@ impl Engine {
         let symbol = self.symbols[i].clone();
         let outcome = match self.trace_depth {
             Some(depth) => {
-                let mut trace =
-                    |book: &OrderBook| actions.push(BookTrace::of(&symbol, book, depth));
+                let mut trace = |book: &OrderBook| actions.push(BookTrace::of(&symbol, book, depth));
                 self.states[i].book.apply_snapshot_traced(&snap, &mut trace)
             }
             None => self.states[i].book.apply_snapshot(&snap),
         };
         match outcome {
-            SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced {
-                symbol,
-                last_update_id,
-            }),
+            SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced { symbol, last_update_id }),
             SnapshotOutcome::TooOld { .. } => actions.push(Action::SnapshotNeeded { symbol }),
             SnapshotOutcome::Gap { expected, got } => {
                 actions.push(Action::Gap {

@@ -25,18 +25,12 @@ fn routes_symbols_and_asks_for_each_snapshot_once() {
     assert_eq!(
         report.actions,
         vec![
-            Action::SnapshotNeeded {
-                symbol: "AAA".into()
-            },
-            Action::SnapshotNeeded {
-                symbol: "BBB".into()
-            }
+            Action::SnapshotNeeded { symbol: "AAA".into() },
+            Action::SnapshotNeeded { symbol: "BBB".into() }
         ]
     );
     let mut actions = Vec::new();
-    let outcome = e
-        .apply_snapshot("aaa", snapshot(10).as_bytes(), &mut actions)
-        .unwrap();
+    let outcome = e.apply_snapshot("aaa", snapshot(10).as_bytes(), &mut actions).unwrap();
     assert_eq!(
         outcome,
         SnapshotOutcome::Synced {
@@ -64,22 +58,11 @@ fn routes_symbols_and_asks_for_each_snapshot_once() {
 fn malformed_frame_in_a_batch_is_reported_and_skipped() {
     let mut e = Engine::new(Market::Spot, 100);
     let good = spot_diff("AAA", 10, 11, "2");
-    let frames: Vec<&[u8]> = vec![
-        b"{not json",
-        good.as_bytes(),
-        br#"{"e":"depthUpdate","s":"AAA"}"#,
-    ];
+    let frames: Vec<&[u8]> = vec![b"{not json", good.as_bytes(), br#"{"e":"depthUpdate","s":"AAA"}"#];
     let report = e.apply_frames(frames, 0);
-    assert_eq!(
-        report.errors.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        vec![0, 2]
-    );
+    assert_eq!(report.errors.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 2]);
     assert_eq!(e.stats.malformed, 2);
-    assert_eq!(
-        e.state("AAA").unwrap().book.buffered(),
-        1,
-        "the good frame was applied"
-    );
+    assert_eq!(e.state("AAA").unwrap().book.buffered(), 1, "the good frame was applied");
 }
 
 #[test]
@@ -121,8 +104,7 @@ fn gap_asks_for_a_new_snapshot_and_tracing_reports_each_applied_diff() {
     let mut actions = Vec::new();
     e.apply_frame(spot_diff("AAA", 10, 11, "2").as_bytes(), 0, &mut actions)
         .unwrap();
-    e.apply_snapshot("AAA", snapshot(9).as_bytes(), &mut actions)
-        .unwrap();
+    e.apply_snapshot("AAA", snapshot(9).as_bytes(), &mut actions).unwrap();
     e.apply_frame(spot_diff("AAA", 12, 12, "3").as_bytes(), 0, &mut actions)
         .unwrap();
     e.apply_frame(spot_diff("AAA", 20, 21, "3").as_bytes(), 0, &mut actions)
@@ -139,13 +121,6 @@ fn gap_asks_for_a_new_snapshot_and_tracing_reports_each_applied_diff() {
         .collect();
     assert_eq!(
         kinds,
-        [
-            "snapshot",
-            "book@11",
-            "synced@11",
-            "book@12",
-            "gap 13->20",
-            "snapshot"
-        ]
+        ["snapshot", "book@11", "synced@11", "book@12", "gap 13->20", "snapshot"]
     );
 }

@@ -47,16 +47,9 @@ fn error_kinds_are_specific() {
     ));
     assert!(matches!(
         parse_str("1e5"),
-        Err(NumError::InvalidChar {
-            pos: 1,
-            found: 'e',
-            ..
-        })
+        Err(NumError::InvalidChar { pos: 1, found: 'e', .. })
     ));
-    assert!(matches!(
-        parse_str("99999999999"),
-        Err(NumError::Overflow { .. })
-    ));
+    assert!(matches!(parse_str("99999999999"), Err(NumError::Overflow { .. })));
     assert!(matches!(parse_str("-"), Err(NumError::NoDigits { .. })));
 }
 
@@ -91,10 +84,7 @@ fn notional_of_extremes_is_exact() {
     let n = notional(i64::MAX, i64::MAX);
     assert_eq!(n, i128::from(i64::MAX) * i128::from(i64::MAX));
     assert_eq!(
-        format_e16(notional(
-            parse_str("0.5").unwrap(),
-            parse_str("0.5").unwrap()
-        )),
+        format_e16(notional(parse_str("0.5").unwrap(), parse_str("0.5").unwrap())),
         "0.25"
     );
     assert_eq!(

@@ -62,28 +62,19 @@ impl From<Action> for PyAction {
                 symbol: Some(symbol.into()),
                 ..Self::empty("snapshot_needed")
             },
-            Action::Synced {
-                symbol,
-                last_update_id,
-            } => Self {
+            Action::Synced { symbol, last_update_id } => Self {
                 symbol: Some(symbol.into()),
                 last_update_id: Some(last_update_id),
                 ..Self::empty("synced")
             },
-            Action::Gap {
-                symbol,
-                expected,
-                got,
-            } => Self {
+            Action::Gap { symbol, expected, got } => Self {
                 symbol: Some(symbol.into()),
                 expected: Some(expected),
                 got: Some(got),
                 ..Self::empty("gap")
             },
             Action::Control(c) => {
-                let (error_code, error_msg) = c
-                    .error
-                    .map_or((None, None), |(code, msg)| (Some(code), Some(msg)));
+                let (error_code, error_msg) = c.error.map_or((None, None), |(code, msg)| (Some(code), Some(msg)));
                 Self {
                     request_id: c.id,
                     result: c.result,
@@ -134,10 +125,7 @@ impl PyAction {
             }
         }
         if let Some(code) = self.error_code {
-            parts.push(format!(
-                "error=({code}, {:?})",
-                self.error_msg.as_deref().unwrap_or("")
-            ));
+            parts.push(format!("error=({code}, {:?})", self.error_msg.as_deref().unwrap_or("")));
         }
         format!("Action({})", parts.join(", "))
     }
@@ -190,11 +178,8 @@ pub struct PyEngine {
 }
 
 fn parse_market(market: &str) -> PyResult<Market> {
-    Market::parse(market).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "unknown market {market:?}: expected 'spot', 'usdm' or 'coinm'"
-        ))
-    })
+    Market::parse(market)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown market {market:?}: expected 'spot', 'usdm' or 'coinm'")))
 }
 
 #[pymethods]
@@ -218,12 +203,7 @@ impl PyEngine {
     }
 
     /// Decodes and applies a batch of raw frames received at `recv_ts_ns`, without holding the GIL.
-    fn apply_frames(
-        &self,
-        py: Python<'_>,
-        frames: &Bound<'_, PyAny>,
-        recv_ts_ns: i64,
-    ) -> PyResult<PyBatchResult> {
+    fn apply_frames(&self, py: Python<'_>, frames: &Bound<'_, PyAny>, recv_ts_ns: i64) -> PyResult<PyBatchResult> {
         let mut owned: Vec<Bound<'_, PyBytes>> = Vec::new();
         if let Ok(list) = frames.cast::<PyList>() {
             owned.reserve(list.len());
@@ -236,11 +216,7 @@ impl PyEngine {
             }
         }
         let slices: Vec<&[u8]> = owned.iter().map(PyBytesMethods::as_bytes).collect();
-        let report = py.detach(|| {
-            self.inner
-                .lock()
-                .apply_frames(slices.iter().copied(), recv_ts_ns)
-        });
+        let report = py.detach(|| self.inner.lock().apply_frames(slices.iter().copied(), recv_ts_ns));
         let errors = PyList::empty(py);
         for (i, e) in &report.errors {
             errors.append(errors::decode_error_value(py, e, Some(*i))?)?;
@@ -254,28 +230,15 @@ impl PyEngine {
     }
 
     /// Decodes and applies one frame; raises `DecodeError` (changing nothing) if it is malformed.
-    fn apply_frame<'py>(
-        &self,
-        py: Python<'py>,
-        frame: &[u8],
-        recv_ts_ns: i64,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn apply_frame<'py>(&self, py: Python<'py>, frame: &[u8], recv_ts_ns: i64) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
-        let result = self
-            .inner
-            .lock()
-            .apply_frame(frame, recv_ts_ns, &mut actions);
+        let result = self.inner.lock().apply_frame(frame, recv_ts_ns, &mut actions);
         result.map_err(|e| errors::decode_error(py, &e))?;
         actions_list(py, actions)
     }
 
     /// Feeds a REST depth snapshot body (raw bytes) for `symbol`; raises `DecodeError` if it is malformed.
-    fn apply_snapshot<'py>(
-        &self,
-        py: Python<'py>,
-        symbol: &str,
-        body: &[u8],
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn apply_snapshot<'py>(&self, py: Python<'py>, symbol: &str, body: &[u8]) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
         let result = py.detach(|| self.inner.lock().apply_snapshot(symbol, body, &mut actions));
         result.map_err(|e| errors::decode_error(py, &e))?;
@@ -289,12 +252,7 @@ impl PyEngine {
 
     /// Symbols seen so far, in order of first appearance.
     fn symbols(&self) -> Vec<String> {
-        self.inner
-            .lock()
-            .symbols()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        self.inner.lock().symbols().iter().map(ToString::to_string).collect()
     }
 
     fn sync_state(&self, py: Python<'_>, symbol: &str) -> PyResult<PySyncState> {
@@ -308,17 +266,9 @@ impl PyEngine {
     /// The top `depth` levels of a book. Raises `BookNotSyncedError` unless the book is synced or
     /// `allow_unsynced` is true (the view's `state` then says what it is).
     #[pyo3(signature = (symbol, depth = 10, *, allow_unsynced = false))]
-    fn book(
-        &self,
-        py: Python<'_>,
-        symbol: &str,
-        depth: usize,
-        allow_unsynced: bool,
-    ) -> PyResult<PyBookView> {
+    fn book(&self, py: Python<'_>, symbol: &str, depth: usize, allow_unsynced: bool) -> PyResult<PyBookView> {
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), allow_unsynced)?;
         Ok(PyBookView::new(
             symbol,
@@ -333,9 +283,7 @@ impl PyEngine {
     #[pyo3(signature = (symbol, *, allow_unsynced = false))]
     fn digest(&self, py: Python<'_>, symbol: &str, allow_unsynced: bool) -> PyResult<String> {
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), allow_unsynced)?;
         Ok(state.book.book().digest())
     }
@@ -343,14 +291,10 @@ impl PyEngine {
     /// Quantity, notional and imbalance of the levels within ±`pct` percent of the mid price.
     fn band(&self, py: Python<'_>, symbol: &str, pct: f64) -> PyResult<Option<PyBand>> {
         if !(0.0..=100.0).contains(&pct) {
-            return Err(PyValueError::new_err(format!(
-                "pct must be within [0, 100], got {pct}"
-            )));
+            return Err(PyValueError::new_err(format!("pct must be within [0, 100], got {pct}")));
         }
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), false)?;
         let ppb = (pct * 10_000_000.0).round() as u32;
         Ok(state.book.book().band(ppb).map(|b| PyBand::new(pct, b)))
@@ -360,18 +304,11 @@ impl PyEngine {
     fn ticker(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<TickerTuple>> {
         use crate::num::e8_to_f64 as f;
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
-        Ok(state.ticker.as_ref().map(|t| {
-            (
-                t.update_id,
-                f(t.bid_price),
-                f(t.bid_qty),
-                f(t.ask_price),
-                f(t.ask_qty),
-            )
-        }))
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        Ok(state
+            .ticker
+            .as_ref()
+            .map(|t| (t.update_id, f(t.bid_price), f(t.bid_qty), f(t.ask_price), f(t.ask_qty))))
     }
 
     /// The fetch of a requested snapshot failed: the next diff for `symbol` asks again.
@@ -410,12 +347,7 @@ impl PyEngine {
     }
 }
 
-fn check_synced(
-    py: Python<'_>,
-    symbol: &str,
-    state: crate::book::SyncState,
-    allow_unsynced: bool,
-) -> PyResult<()> {
+fn check_synced(py: Python<'_>, symbol: &str, state: crate::book::SyncState, allow_unsynced: bool) -> PyResult<()> {
     if allow_unsynced || state == crate::book::SyncState::Synced {
         return Ok(());
     }

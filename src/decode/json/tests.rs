@@ -43,10 +43,7 @@ fn integers_are_range_checked() {
     let mut r = Reader::new(b"9223372036854775808");
     assert!(r.int("x").is_err());
     let mut r = Reader::new(b"1.0");
-    assert!(matches!(
-        r.int("x"),
-        Err(DecodeError::WrongType { field: "x", .. })
-    ));
+    assert!(matches!(r.int("x"), Err(DecodeError::WrongType { field: "x", .. })));
 }
 
 #[test]
@@ -60,10 +57,7 @@ fn closing_the_outermost_object_checks_the_rest() {
     let mut r = Reader::new(br#"{"a":1} x"#);
     assert_eq!(r.open_object().unwrap(), Some(&b"a"[..]));
     r.skip().unwrap();
-    assert!(
-        r.next_key().is_err(),
-        "trailing characters after the object"
-    );
+    assert!(r.next_key().is_err(), "trailing characters after the object");
 }
 
 fn json_token() -> impl Strategy<Value = &'static str> {
