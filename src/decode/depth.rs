@@ -80,6 +80,14 @@ fn r_string_fallback(raw: &[u8]) -> String {
 const DEPTH: &str = "depthUpdate";
 
 pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError> {
+    match super::fast::depth_update(obj) {
+        Some(d) => Ok(d),
+        None => decode_depth_update_general(obj),
+    }
+}
+
+/// The key-by-key decoder: any key order, white space and escapes; names the field of any error.
+pub(super) fn decode_depth_update_general(obj: &[u8]) -> Result<DepthUpdate, DecodeError> {
     let mut r = Reader::new(obj);
     let mut key = r.open_object()?;
     let mut d = DepthUpdate::default();

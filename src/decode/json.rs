@@ -36,7 +36,7 @@ impl LevelSink for Levels {
 }
 
 /// `POW10[k]` = 10^(8 − k): the scale of a decimal with `k` digits after the point.
-const POW10: [u64; 9] = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+pub(super) const POW10: [u64; 9] = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
 
 /// The type of the next value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@
 
 mod depth;
 mod error;
+mod fast;
 pub mod json;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
