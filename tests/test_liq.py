@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import tapeflow
 from liq_reference import (
     Liq,
     clusters,
@@ -18,8 +20,6 @@ from liq_reference import (
     mark_price_array,
     total_e16,
 )
-
-import tapeflow
 from tapeflow import DecodeError, Engine
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]

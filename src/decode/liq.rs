@@ -146,6 +146,8 @@ impl MarkPrice {
 }
 
 const FORCE: &str = "forceOrder";
+/// Required fields of the order object `o`, in the order of their bits in `decode_order`.
+const REQUIRED: [&str; 8] = ["o.s", "o.S", "o.X", "o.q", "o.p", "o.ap", "o.z", "o.T"];
 const MARK: &str = "markPriceUpdate";
 
 pub(super) fn decode_force_order(obj: &[u8]) -> Result<ForceOrder, DecodeError> {
@@ -191,7 +193,7 @@ fn decode_order(obj: &[u8], event_time: i64) -> Result<ForceOrder, DecodeError> 
         position_side: None,
         symbol_type: None,
     };
-    // Required fields, one bit each, in the order of REQUIRED.
+    // Required fields, one bit each, in the order of `REQUIRED`.
     let mut seen = 0u16;
     while let Some(k) = key {
         match k {
@@ -210,7 +212,6 @@ fn decode_order(obj: &[u8], event_time: i64) -> Result<ForceOrder, DecodeError> 
         }
         key = r.next_key()?;
     }
-    const REQUIRED: [&str; 8] = ["o.s", "o.S", "o.X", "o.q", "o.p", "o.ap", "o.z", "o.T"];
     for (bit, field) in REQUIRED.into_iter().enumerate() {
         if seen & (1 << bit) == 0 {
             return Err(DecodeError::MissingField {

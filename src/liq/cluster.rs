@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Side;
+use super::Liquidation;
 use crate::num::NOTIONAL_ONE;
 
 /// Largest exponent `(t − anchor)/τ` kept before re-anchoring: `exp(300)` ≈ 1.9e130 leaves room for notionals up
@@ -65,40 +65,38 @@ pub fn to_quote(notional_e16: i128) -> f64 {
 }
 
 impl Bins {
-    /// Adds (`sign = 1`) or removes (`sign = -1`) one event.
-    pub fn add(
-        &mut self,
-        k: i64,
-        time: i64,
-        side: Side,
-        price_e8: i64,
-        notional: i128,
-        tau_ms: f64,
-        sign: i8,
-    ) {
+    /// Adds (`sign = 1`) or removes (`sign = -1`) one event, in bin `k`.
+    pub fn add(&mut self, k: i64, event: &Liquidation, tau_ms: f64, sign: i8) {
+        let Liquidation {
+            time,
+            side,
+            price,
+            notional,
+            ..
+        } = *event;
         let anchor = *self.anchor.get_or_insert(time);
         if sign > 0 && (time - anchor) as f64 / tau_ms > REANCHOR_AT {
             self.reanchor(time, tau_ms);
         }
         let anchor = self.anchor.unwrap_or(time);
-        let n = to_quote(notional);
-        let w = n * ((time - anchor) as f64 / tau_ms).exp();
+        let quote = to_quote(notional);
+        let weight = quote * ((time - anchor) as f64 / tau_ms).exp();
         let s = side as usize;
-        let p = price_e8 as f64 / 1e8;
+        let price = price as f64 / 1e8;
         if sign > 0 {
             let bin = self.bins.entry(k).or_default();
             bin.count[s] += 1;
             bin.notional[s] += notional;
-            bin.scaled[s] += w;
-            bin.weighted_price += n * p;
-            bin.weight += n;
+            bin.scaled[s] += weight;
+            bin.weighted_price += quote * price;
+            bin.weight += quote;
             bin.last_time = bin.last_time.max(time);
         } else if let Some(bin) = self.bins.get_mut(&k) {
             bin.count[s] = bin.count[s].saturating_sub(1);
             bin.notional[s] -= notional;
-            bin.scaled[s] = (bin.scaled[s] - w).max(0.0);
-            bin.weighted_price -= n * p;
-            bin.weight -= n;
+            bin.scaled[s] = (bin.scaled[s] - weight).max(0.0);
+            bin.weighted_price -= quote * price;
+            bin.weight -= quote;
             if bin.total_count() == 0 {
                 self.bins.remove(&k);
             }

@@ -14,7 +14,7 @@
 //! (nothing reported as filled at an average yet) the order price `p` is used instead. An order with `z = 0`
 //! liquidated nothing and is counted as `unfilled` and skipped. For COIN-M, `z` is a number of contracts: with a
 //! contract size set ([`Liquidations::set_contract_size`], `contractSize` of `/dapi/v1/exchangeInfo`, e.g. 100
-//! USD for BTCUSD_PERP, 10 USD for the others) the notional is `z × contractSize` in USD; without one it is
+//! USD for `BTCUSD_PERP`, 10 USD for the others) the notional is `z × contractSize` in USD; without one it is
 //! `ap × z` (price × contracts), which is not a USD amount — set the sizes before reading COIN-M totals.
 //!
 //! **Markets.** Since 2026-06-30 the all-market streams carry USD-M and COIN-M together (§8). A store keeps one
@@ -266,7 +266,9 @@ impl Liquidations {
     /// retention prunes at once.
     pub fn configure(&mut self, config: LiqConfig) -> Result<(), LiqError> {
         config.validate()?;
-        let rebuild = config.bin_pct != self.config.bin_pct || config.tau_ms != self.config.tau_ms;
+        let changed = |a: f64, b: f64| a.to_bits() != b.to_bits();
+        let rebuild = changed(config.bin_pct, self.config.bin_pct)
+            || changed(config.tau_ms, self.config.tau_ms);
         self.config = config;
         self.prune();
         if rebuild {
@@ -274,15 +276,7 @@ impl Liquidations {
             for st in &mut self.states {
                 st.bins = Bins::default();
                 for e in &st.events {
-                    st.bins.add(
-                        bin_index(e.price, step),
-                        e.time,
-                        e.side,
-                        e.price,
-                        e.notional,
-                        tau,
-                        1,
-                    );
+                    st.bins.add(bin_index(e.price, step), e, tau, 1);
                 }
             }
         }
@@ -382,13 +376,13 @@ impl Liquidations {
             f.price
         };
         let i = self.slot(&f.symbol);
-        let size = if self.keep == Some(ContractKind::CoinM) {
+        let contract = if self.keep == Some(ContractKind::CoinM) {
             self.states[i].contract_size
         } else {
             None
         };
-        let notional = match size {
-            Some(size) => num::notional(f.filled_qty, size),
+        let notional = match contract {
+            Some(usd) => num::notional(f.filled_qty, usd),
             None => num::notional(price, f.filled_qty),
         };
         let liq = Liquidation {
@@ -432,15 +426,7 @@ impl Liquidations {
         let _ = self.all.insert(liq.time, i as u32, liq.side, liq.notional);
         st.events.insert(pos, liq.clone());
         let (step, tau) = (self.config.log_step(), self.config.tau_ms);
-        st.bins.add(
-            bin_index(liq.price, step),
-            liq.time,
-            liq.side,
-            liq.price,
-            liq.notional,
-            tau,
-            1,
-        );
+        st.bins.add(bin_index(liq.price, step), liq, tau, 1);
         self.stats.kept += 1;
         if self.clock.is_none_or(|c| liq.time > c) {
             self.clock = Some(liq.time);
@@ -466,15 +452,7 @@ impl Liquidations {
             let st = &mut self.states[i];
             let n = st.totals.prune(cutoff, |_| {});
             for e in st.events.drain(..n) {
-                st.bins.add(
-                    bin_index(e.price, step),
-                    e.time,
-                    e.side,
-                    e.price,
-                    e.notional,
-                    tau,
-                    -1,
-                );
+                st.bins.add(bin_index(e.price, step), &e, tau, -1);
             }
             self.stats.pruned += n as u64;
         }

@@ -49,7 +49,7 @@ fn decodes_usdm_force_order_and_computes_notional() {
     // 9911.5 × 0.014 = 138.761 exactly.
     assert_eq!(
         s.notional(Some(Side::Long)),
-        parse_str("138.761").unwrap() as i128 * 100_000_000
+        i128::from(parse_str("138.761").unwrap()) * 100_000_000
     );
     assert_eq!(s.count(Some(Side::Short)), 0);
     assert_eq!(eng.liq.clock(), Some(1_568_014_460_893));
