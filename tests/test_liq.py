@@ -103,6 +103,10 @@ def test_clusters_match_numpy_reference(
             assert g.side == ("long" if g.decayed_long > g.decayed_short else "short") or (
                 g.decayed_long == g.decayed_short
             )
+        arrays = eng.liq_cluster_arrays(symbol, now_ms=now)
+        assert arrays["bin"].tolist() == [w.bin for w in want]
+        assert arrays["decayed"] == pytest.approx([c.decayed for c in got], rel=1e-15)
+        assert arrays["side"].tolist() == [0 if c.side == "long" else 1 for c in got]
         # Mass is conserved across bins (with min_events=1 every event is in some cluster).
         if min_events == 1:
             exact = sum(e.notional_e16 for e in events if e.symbol == symbol)

@@ -241,6 +241,11 @@ class Engine:
         epoch); the first and last count only their part of the look-back, so the series sums to the total."""
     def liq_clusters(self, symbol: str, *, now_ms: int | None = None) -> list[LiqCluster]:
         """Bins holding at least ``min_events`` events, by ascending price, decayed to ``now_ms``."""
+    def liq_cluster_arrays(self, symbol: str, *, now_ms: int | None = None) -> dict[str, npt.NDArray[np.generic]]:
+        """The clusters as NumPy arrays, one entry per cluster by price (cheaper than objects for many bins): ``bin``,
+        ``price``, ``price_low``, ``price_high``, ``side`` (0 long, 1 short), ``count``, ``count_long``,
+        ``count_short``, ``notional``, ``notional_long``, ``notional_short``, ``decayed``, ``decayed_long``,
+        ``decayed_short``, ``strength``, ``distance_pct`` (NaN without a mark price), ``last_time_ms``."""
     def best_cluster(
         self, symbol: str, min_strength: float = 0.0, side: str | None = None, *, now_ms: int | None = None
     ) -> LiqCluster | None:

@@ -157,7 +157,8 @@ pub(super) fn decode_force_order(obj: &[u8]) -> Result<ForceOrder, DecodeError> 
     while let Some(k) = key {
         match k {
             b"E" => event_time = Some(r.int("E")?),
-            b"o" => order = Some(r.raw_value()?),
+            // Decoded in place with the same reader: one pass over the frame.
+            b"o" => order = Some(decode_order(&mut r)?),
             b"st" => st = Some(r.int("st")?),
             _ => r.skip()?,
         }
@@ -167,21 +168,27 @@ pub(super) fn decode_force_order(obj: &[u8]) -> Result<ForceOrder, DecodeError> 
         event: FORCE,
         field: "E",
     })?;
-    let order = order.ok_or(DecodeError::MissingField {
+    let mut f = order.ok_or(DecodeError::MissingField {
         event: FORCE,
         field: "o",
     })?;
-    let mut f = decode_order(order, event_time)?;
+    f.event_time = event_time;
     f.symbol_type = st.or(f.symbol_type);
     Ok(f)
 }
 
-fn decode_order(obj: &[u8], event_time: i64) -> Result<ForceOrder, DecodeError> {
-    let mut r = Reader::new(obj);
+/// Decodes the order object `o` at the reader's position.
+fn decode_order(r: &mut Reader<'_>) -> Result<ForceOrder, DecodeError> {
+    if r.peek()? != jiter::Peek::Object {
+        return Err(DecodeError::wrong_type(
+            "o",
+            "expected the order object".into(),
+        ));
+    }
     let mut key = r.open_object()?;
     let mut f = ForceOrder {
         symbol: Symbol::default(),
-        event_time,
+        event_time: 0,
         trade_time: 0,
         side: OrderSide::Other,
         status: OrderStatus::Other,
@@ -197,7 +204,7 @@ fn decode_order(obj: &[u8], event_time: i64) -> Result<ForceOrder, DecodeError> 
     let mut seen = 0u16;
     while let Some(k) = key {
         match k {
-            b"s" => (f.symbol, seen) = (symbol(&mut r, "o.s")?, seen | 1),
+            b"s" => (f.symbol, seen) = (symbol(r, "o.s")?, seen | 1),
             b"S" => (f.side, seen) = (OrderSide::parse(r.raw_str("o.S")?), seen | 2),
             b"X" => (f.status, seen) = (OrderStatus::parse(r.raw_str("o.X")?), seen | 4),
             b"q" => (f.orig_qty, seen) = (r.decimal("o.q")?, seen | 8),
@@ -206,7 +213,7 @@ fn decode_order(obj: &[u8], event_time: i64) -> Result<ForceOrder, DecodeError> 
             b"z" => (f.filled_qty, seen) = (r.decimal("o.z")?, seen | 64),
             b"T" => (f.trade_time, seen) = (r.int("o.T")?, seen | 128),
             b"l" => f.last_qty = r.decimal("o.l")?,
-            b"ps" => f.position_side = Some(symbol(&mut r, "o.ps")?),
+            b"ps" => f.position_side = Some(symbol(r, "o.ps")?),
             b"st" => f.symbol_type = Some(r.int("o.st")?),
             _ => r.skip()?,
         }

@@ -33,6 +33,9 @@ pub struct Bin {
     pub weight: f64,
     /// Latest event time in the bin (ms).
     pub last_time: i64,
+    /// Price edges of the bin, computed once when it is created.
+    pub low: f64,
+    pub high: f64,
 }
 
 impl Bin {
@@ -65,8 +68,9 @@ pub fn to_quote(notional_e16: i128) -> f64 {
 }
 
 impl Bins {
-    /// Adds (`sign = 1`) or removes (`sign = -1`) one event, in bin `k`.
-    pub fn add(&mut self, k: i64, event: &Liquidation, tau_ms: f64, sign: i8) {
+    /// Adds (`sign = 1`) or removes (`sign = -1`) one event, on the grid of step `log_step`.
+    pub fn add(&mut self, event: &Liquidation, log_step: f64, tau_ms: f64, sign: i8) {
+        let k = bin_index(event.price, log_step);
         let Liquidation {
             time,
             side,
@@ -84,7 +88,11 @@ impl Bins {
         let s = side as usize;
         let price = price as f64 / 1e8;
         if sign > 0 {
-            let bin = self.bins.entry(k).or_default();
+            let bin = self.bins.entry(k).or_insert_with(|| Bin {
+                low: bin_edge(k, log_step),
+                high: bin_edge(k + 1, log_step),
+                ..Bin::default()
+            });
             bin.count[s] += 1;
             bin.notional[s] += notional;
             bin.scaled[s] += weight;

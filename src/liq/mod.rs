@@ -276,7 +276,7 @@ impl Liquidations {
             for st in &mut self.states {
                 st.bins = Bins::default();
                 for e in &st.events {
-                    st.bins.add(bin_index(e.price, step), e, tau, 1);
+                    st.bins.add(e, step, tau, 1);
                 }
             }
         }
@@ -426,7 +426,7 @@ impl Liquidations {
         let _ = self.all.insert(liq.time, i as u32, liq.side, liq.notional);
         st.events.insert(pos, liq.clone());
         let (step, tau) = (self.config.log_step(), self.config.tau_ms);
-        st.bins.add(bin_index(liq.price, step), liq, tau, 1);
+        st.bins.add(liq, step, tau, 1);
         self.stats.kept += 1;
         if self.clock.is_none_or(|c| liq.time > c) {
             self.clock = Some(liq.time);
@@ -452,7 +452,7 @@ impl Liquidations {
             let st = &mut self.states[i];
             let n = st.totals.prune(cutoff, |_| {});
             for e in st.events.drain(..n) {
-                st.bins.add(bin_index(e.price, step), &e, tau, -1);
+                st.bins.add(&e, step, tau, -1);
             }
             self.stats.pruned += n as u64;
         }

@@ -3,7 +3,7 @@
 //! Time ranges are half-open `[start, end)` in ms. A look-back `L` ending at `now` is the range
 //! `[now − L + 1, now + 1)`: events with `now − L < time ≤ now`.
 
-use super::cluster::bin_edge;
+use super::cluster::Bin;
 use super::log::{Sums, TotalsLog};
 use super::{LiqError, Liquidations, Side};
 
@@ -44,6 +44,61 @@ impl Cluster {
 
     pub fn total_decayed(&self) -> f64 {
         self.decayed[0] + self.decayed[1]
+    }
+}
+
+/// What a cluster query needs besides the bin: the decay factor to `now`, the symbol's decayed total, the mark.
+struct View {
+    factor: f64,
+    total: f64,
+    mark: Option<f64>,
+}
+
+/// Side with the larger decayed notional; ties go to the larger exact notional, then long.
+fn dominant(decayed: [f64; 2], b: &Bin) -> Side {
+    let long_wins = match decayed[0].partial_cmp(&decayed[1]) {
+        Some(std::cmp::Ordering::Greater) => true,
+        Some(std::cmp::Ordering::Less) => false,
+        _ => b.notional[0] >= b.notional[1],
+    };
+    if long_wins {
+        Side::Long
+    } else {
+        Side::Short
+    }
+}
+
+impl View {
+    fn strength(&self, decayed: f64) -> f64 {
+        if self.total > 0.0 {
+            (decayed / self.total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    fn cluster(&self, k: i64, b: &Bin) -> Cluster {
+        let decayed = [b.scaled[0] * self.factor, b.scaled[1] * self.factor];
+        let price = if b.weight > 0.0 {
+            b.weighted_price / b.weight
+        } else {
+            b.low
+        };
+        Cluster {
+            bin: k,
+            price_low: b.low,
+            price_high: b.high,
+            price,
+            side: dominant(decayed, b),
+            count: b.total_count(),
+            count_long: b.count[0],
+            count_short: b.count[1],
+            notional: b.notional,
+            decayed,
+            strength: self.strength(decayed[0] + decayed[1]),
+            distance_pct: self.mark.map(|m| (price - m) / m * 100.0),
+            last_time: b.last_time,
+        }
     }
 }
 
@@ -118,63 +173,24 @@ impl Liquidations {
     /// Every bin of `symbol` holding at least `min_events` events, by price, decayed to `now` (default: the
     /// store's clock). Strength = the bin's decayed notional / the sum over all the symbol's bins.
     pub fn clusters(&self, symbol: &str, now: Option<i64>) -> Vec<Cluster> {
-        let Some(st) = self.state(symbol) else {
+        let Some(view) = self.view(symbol, now) else {
             return Vec::new();
         };
-        let Some(now) = now.or(self.clock) else {
-            return Vec::new();
-        };
-        let step = self.config.log_step();
-        let factor = st.bins.factor(now, self.config.tau_ms);
-        let total: f64 = st
-            .bins
-            .bins
-            .values()
-            .map(|b| (b.scaled[0] + b.scaled[1]) * factor)
-            .sum();
-        let mark = st.mark.map(|(p, _)| p as f64 / 1e8);
-        let mut out = Vec::new();
-        for (&k, b) in &st.bins.bins {
-            if b.total_count() < self.config.min_events {
-                continue;
-            }
-            let decayed = [b.scaled[0] * factor, b.scaled[1] * factor];
-            let price = if b.weight > 0.0 {
-                b.weighted_price / b.weight
-            } else {
-                bin_edge(k, step)
-            };
-            let long_wins = match decayed[0].partial_cmp(&decayed[1]) {
-                Some(std::cmp::Ordering::Greater) => true,
-                Some(std::cmp::Ordering::Less) => false,
-                _ => b.notional[0] >= b.notional[1],
-            };
-            let d = decayed[0] + decayed[1];
-            out.push(Cluster {
-                bin: k,
-                price_low: bin_edge(k, step),
-                price_high: bin_edge(k + 1, step),
-                price,
-                side: if long_wins { Side::Long } else { Side::Short },
-                count: b.total_count(),
-                count_long: b.count[0],
-                count_short: b.count[1],
-                notional: b.notional,
-                decayed,
-                strength: if total > 0.0 {
-                    (d / total).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                },
-                distance_pct: mark.map(|m| (price - m) / m * 100.0),
-                last_time: b.last_time,
-            });
-        }
+        let st = self.state(symbol).expect("view implies state");
+        let min = self.config.min_events;
+        let mut out = Vec::with_capacity(st.bins.bins.len());
+        out.extend(
+            st.bins
+                .bins
+                .iter()
+                .filter(|(_, b)| b.total_count() >= min)
+                .map(|(&k, b)| view.cluster(k, b)),
+        );
         out
     }
 
     /// The cluster with the largest decayed notional among those with `strength >= min_strength` and, if `side` is
-    /// given, that dominant side.
+    /// given, that dominant side. One pass over the bins, building only the answer.
     pub fn best_cluster(
         &self,
         symbol: &str,
@@ -182,10 +198,42 @@ impl Liquidations {
         side: Option<Side>,
         now: Option<i64>,
     ) -> Option<Cluster> {
-        self.clusters(symbol, now)
-            .into_iter()
-            .filter(|c| c.strength >= min_strength && side.is_none_or(|s| c.side == s))
-            .max_by(|a, b| a.total_decayed().total_cmp(&b.total_decayed()))
+        let view = self.view(symbol, now)?;
+        let st = self.state(symbol)?;
+        let min = self.config.min_events;
+        let mut best: Option<(f64, i64, &Bin)> = None;
+        for (&k, b) in &st.bins.bins {
+            if b.total_count() < min {
+                continue;
+            }
+            let d = [b.scaled[0] * view.factor, b.scaled[1] * view.factor];
+            let total = d[0] + d[1];
+            if view.strength(total) < min_strength || side.is_some_and(|s| dominant(d, b) != s) {
+                continue;
+            }
+            if best.is_none_or(|(t, _, _)| total > t) {
+                best = Some((total, k, b));
+            }
+        }
+        best.map(|(_, k, b)| view.cluster(k, b))
+    }
+
+    fn view(&self, symbol: &str, now: Option<i64>) -> Option<View> {
+        let st = self.state(symbol)?;
+        let now = now.or(self.clock)?;
+        let factor = st.bins.factor(now, self.config.tau_ms);
+        let total = st
+            .bins
+            .bins
+            .values()
+            .map(|b| b.scaled[0] + b.scaled[1])
+            .sum::<f64>()
+            * factor;
+        Some(View {
+            factor,
+            total,
+            mark: st.mark.map(|(p, _)| p as f64 / 1e8),
+        })
     }
 
     /// Decayed notional (quote units) of `symbol` at `now` per side, over all bins.

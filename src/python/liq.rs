@@ -290,6 +290,55 @@ impl PyEngine {
             .collect()
     }
 
+    /// The clusters of `symbol` as a dict of `NumPy` arrays (one entry per cluster, by price); `side` is 0 for long,
+    /// 1 for short; `distance_pct` is NaN without a mark price.
+    #[pyo3(signature = (symbol, *, now_ms = None))]
+    fn liq_cluster_arrays<'py>(
+        &self,
+        py: Python<'py>,
+        symbol: &str,
+        now_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let clusters = self
+            .inner
+            .lock()
+            .liq
+            .clusters(&symbol.to_ascii_uppercase(), now_ms);
+        let d = PyDict::new(py);
+        let f = |g: &dyn Fn(&Cluster) -> f64| {
+            clusters
+                .iter()
+                .map(g)
+                .collect::<Vec<f64>>()
+                .into_pyarray(py)
+        };
+        let i = |g: &dyn Fn(&Cluster) -> i64| {
+            clusters
+                .iter()
+                .map(g)
+                .collect::<Vec<i64>>()
+                .into_pyarray(py)
+        };
+        d.set_item("bin", i(&|c| c.bin))?;
+        d.set_item("price", f(&|c| c.price))?;
+        d.set_item("price_low", f(&|c| c.price_low))?;
+        d.set_item("price_high", f(&|c| c.price_high))?;
+        d.set_item("side", i(&|c| c.side as i64))?;
+        d.set_item("count", i(&|c| c.count as i64))?;
+        d.set_item("count_long", i(&|c| c.count_long as i64))?;
+        d.set_item("count_short", i(&|c| c.count_short as i64))?;
+        d.set_item("notional", f(&|c| to_quote(c.total_notional())))?;
+        d.set_item("notional_long", f(&|c| to_quote(c.notional[0])))?;
+        d.set_item("notional_short", f(&|c| to_quote(c.notional[1])))?;
+        d.set_item("decayed", f(&|c| c.total_decayed()))?;
+        d.set_item("decayed_long", f(&|c| c.decayed[0]))?;
+        d.set_item("decayed_short", f(&|c| c.decayed[1]))?;
+        d.set_item("strength", f(&|c| c.strength))?;
+        d.set_item("distance_pct", f(&|c| c.distance_pct.unwrap_or(f64::NAN)))?;
+        d.set_item("last_time_ms", i(&|c| c.last_time))?;
+        Ok(d)
+    }
+
     /// The strongest cluster with `strength >= min_strength` (and dominant `side`, if given), or `None`.
     #[pyo3(signature = (symbol, min_strength = 0.0, side = None, *, now_ms = None))]
     fn best_cluster(
