@@ -318,7 +318,14 @@ proptest! {
         interval in 1i64..50_000,
         sym in 0usize..4,
         side in any::<u8>(),
+        tie in any::<bool>(),
     ) {
+        // Half of the cases put the retention boundary exactly on an event's time.
+        let clock = evs.iter().map(|e| e.1).max().unwrap_or(0);
+        let retention = match evs.first() {
+            Some(e) if tie && clock > e.1 => clock - e.1,
+            _ => retention,
+        };
         let (liq, kept) = build(&evs, LiqConfig { retention_ms: retention, ..LiqConfig::default() });
         let sym = SYMS.get(sym).copied();
         let side = side_of(side);
