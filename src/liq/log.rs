@@ -62,6 +62,10 @@ impl TotalsLog {
 
     /// Index where an event at `time` goes: after every entry with the same or an earlier time.
     pub fn position(&self, time: i64) -> usize {
+        // Nearly every event is the newest: append without a search.
+        if self.entries.back().is_none_or(|e| e.time <= time) {
+            return self.entries.len();
+        }
         self.entries.partition_point(|e| e.time <= time)
     }
 

@@ -424,7 +424,11 @@ impl Liquidations {
             .insert(liq.time, 0, liq.side, liq.notional)
             .unwrap_or_default();
         let _ = self.all.insert(liq.time, i as u32, liq.side, liq.notional);
-        st.events.insert(pos, liq.clone());
+        if pos == st.events.len() {
+            st.events.push_back(liq.clone());
+        } else {
+            st.events.insert(pos, liq.clone());
+        }
         let (step, tau) = (self.config.log_step(), self.config.tau_ms);
         st.bins.add(liq, step, tau, 1);
         self.stats.kept += 1;
