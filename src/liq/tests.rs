@@ -452,3 +452,26 @@ fn best_cluster_filters_by_strength_and_side() {
     );
     assert!(liq.best_cluster("X", 0.7, None, None).is_none());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Changing the settings afterwards gives the same state as building with them from the start.
+    #[test]
+    fn reconfiguring_equals_building_fresh(evs in events(), retention in 1i64..250_000, bin_pct in 0.01f64..5.0) {
+        let (mut liq, _) = build(&evs, LiqConfig { min_events: 1, ..LiqConfig::default() });
+        let target = LiqConfig { retention_ms: retention, bin_pct, tau_ms: 50_000.0, min_events: 1 };
+        liq.configure(target).unwrap();
+        let (fresh, _) = build(&evs, target);
+        prop_assert_eq!(liq.sums(None, i64::MIN, i64::MAX), fresh.sums(None, i64::MIN, i64::MAX));
+        let now = liq.clock();
+        for sym in SYMS {
+            let (a, b) = (liq.clusters(sym, now), fresh.clusters(sym, now));
+            prop_assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                prop_assert_eq!((x.bin, x.count, x.notional), (y.bin, y.count, y.notional));
+                prop_assert!((x.total_decayed() - y.total_decayed()).abs() <= 1e-9 * y.total_decayed());
+            }
+        }
+    }
+}
