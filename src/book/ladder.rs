@@ -21,11 +21,7 @@ pub struct Ladder {
 
 impl Ladder {
     pub fn new(side: Side) -> Self {
-        Self {
-            side,
-            levels: BTreeMap::new(),
-            best: None,
-        }
+        Self { side, levels: BTreeMap::new(), best: None }
     }
 
     pub fn side(&self) -> Side {

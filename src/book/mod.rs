@@ -43,12 +43,7 @@ pub struct BandDepth {
 
 impl OrderBook {
     pub fn new() -> Self {
-        Self {
-            bids: Ladder::new(Side::Bid),
-            asks: Ladder::new(Side::Ask),
-            last_update_id: 0,
-            event_time: None,
-        }
+        Self { bids: Ladder::new(Side::Bid), asks: Ladder::new(Side::Ask), last_update_id: 0, event_time: None }
     }
 
     pub fn clear(&mut self) {

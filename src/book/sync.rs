@@ -79,10 +79,7 @@ pub enum SnapshotOutcome {
     /// The book is synced; `applied` buffered diffs were replayed on top of the snapshot.
     Synced { last_update_id: u64, applied: usize },
     /// The snapshot is older than the first buffered diff: fetch another one.
-    TooOld {
-        last_update_id: u64,
-        first_buffered: u64,
-    },
+    TooOld { last_update_id: u64, first_buffered: u64 },
     /// The book is already synced at or past this snapshot; nothing changed.
     Ignored,
     /// The buffered diffs did not connect after the snapshot (book in [`SyncState::Gap`]); fetch another one.
@@ -173,10 +170,7 @@ impl BookSync {
                 if d.final_id < id {
                     Check::Stale
                 } else if d.first_id > id {
-                    Check::Gap {
-                        expected: id,
-                        got: d.first_id,
-                    }
+                    Check::Gap { expected: id, got: d.first_id }
                 } else {
                     Check::Apply
                 }
@@ -185,24 +179,15 @@ impl BookSync {
             } else {
                 match d.prev_final_id {
                     Some(pu) if pu == id => Check::Apply,
-                    Some(pu) => Check::Gap {
-                        expected: id,
-                        got: pu,
-                    },
+                    Some(pu) => Check::Gap { expected: id, got: pu },
                     // A futures diff without `pu` cannot be checked: never apply it blindly.
-                    None => Check::Gap {
-                        expected: id,
-                        got: d.first_id,
-                    },
+                    None => Check::Gap { expected: id, got: d.first_id },
                 }
             }
         } else if d.final_id <= id {
             Check::Stale
         } else if d.first_id > id + 1 {
-            Check::Gap {
-                expected: id + 1,
-                got: d.first_id,
-            }
+            Check::Gap { expected: id + 1, got: d.first_id }
         } else {
             Check::Apply
         };
@@ -275,29 +260,17 @@ impl BookSync {
             // Spot: too old when lastUpdateId < U − 1 (U == lastUpdateId + 1 connects, §4.1 step 4).
             // Futures: the first diff kept must have U <= lastUpdateId, so U > lastUpdateId with u >= it is too old.
             let too_old = if futures {
-                self.buffer
-                    .iter()
-                    .find(|d| d.final_id >= lid)
-                    .is_some_and(|d| d.first_id > lid)
+                self.buffer.iter().find(|d| d.final_id >= lid).is_some_and(|d| d.first_id > lid)
             } else {
                 lid.saturating_add(1) < first.first_id
             };
             if too_old {
                 self.snapshot_requested = true;
-                return SnapshotOutcome::TooOld {
-                    last_update_id: lid,
-                    first_buffered: first.first_id,
-                };
+                return SnapshotOutcome::TooOld { last_update_id: lid, first_buffered: first.first_id };
             }
         }
         // Drop what the snapshot already contains: spot u <= lastUpdateId, futures u < lastUpdateId.
-        self.buffer.retain(|d| {
-            if futures {
-                d.final_id >= lid
-            } else {
-                d.final_id > lid
-            }
-        });
+        self.buffer.retain(|d| if futures { d.final_id >= lid } else { d.final_id > lid });
         self.book.load(&snap.bids, &snap.asks, lid);
         self.book.event_time = snap.event_time;
         self.state = SyncState::Synced;
@@ -322,10 +295,7 @@ impl BookSync {
                 return SnapshotOutcome::Gap { expected, got };
             }
         }
-        SnapshotOutcome::Synced {
-            last_update_id: self.book.last_update_id,
-            applied,
-        }
+        SnapshotOutcome::Synced { last_update_id: self.book.last_update_id, applied }
     }
 }
 

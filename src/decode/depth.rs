@@ -69,8 +69,7 @@ pub(super) fn symbol(r: &mut Reader<'_>, field: &'static str) -> Result<Symbol, 
 fn r_string_fallback(raw: &[u8]) -> String {
     let quoted = [b"\"", raw, b"\""].concat();
     let mut r = Reader::new(&quoted);
-    r.string("s")
-        .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
+    r.string("s").unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned())
 }
 
 const DEPTH: &str = "depthUpdate";
@@ -95,12 +94,7 @@ pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError
         }
         key = r.next_key()?;
     }
-    let missing = |field| {
-        Err(DecodeError::MissingField {
-            event: DEPTH,
-            field,
-        })
-    };
+    let missing = |field| Err(DecodeError::MissingField { event: DEPTH, field });
     if !has_s {
         return missing("s");
     }
@@ -120,10 +114,7 @@ pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError
         return missing("a");
     }
     if d.first_id > d.final_id {
-        return Err(DecodeError::wrong_type(
-            "U",
-            format!("first id {} > final id {}", d.first_id, d.final_id),
-        ));
+        return Err(DecodeError::wrong_type("U", format!("first id {} > final id {}", d.first_id, d.final_id)));
     }
     Ok(d)
 }
@@ -147,12 +138,7 @@ pub fn decode_snapshot(body: &[u8]) -> Result<DepthSnapshot, DecodeError> {
         key = r.next_key()?;
     }
     r.finish()?;
-    let missing = |field| {
-        Err(DecodeError::MissingField {
-            event: "depth snapshot",
-            field,
-        })
-    };
+    let missing = |field| Err(DecodeError::MissingField { event: "depth snapshot", field });
     if !has_id {
         return missing("lastUpdateId");
     }
@@ -166,21 +152,10 @@ pub fn decode_snapshot(body: &[u8]) -> Result<DepthSnapshot, DecodeError> {
 }
 
 /// Spot partial depth: `{"lastUpdateId", "bids", "asks"}`; the symbol comes from the stream name.
-pub(super) fn decode_spot_partial(
-    obj: &[u8],
-    stream: Option<&str>,
-) -> Result<PartialDepth, DecodeError> {
+pub(super) fn decode_spot_partial(obj: &[u8], stream: Option<&str>) -> Result<PartialDepth, DecodeError> {
     let snap = decode_snapshot(obj)?;
-    let symbol = stream
-        .and_then(|s| s.split('@').next())
-        .map(|s| Symbol::new(s.to_ascii_uppercase()));
-    Ok(PartialDepth {
-        symbol,
-        last_update_id: snap.last_update_id,
-        event_time: None,
-        bids: snap.bids,
-        asks: snap.asks,
-    })
+    let symbol = stream.and_then(|s| s.split('@').next()).map(|s| Symbol::new(s.to_ascii_uppercase()));
+    Ok(PartialDepth { symbol, last_update_id: snap.last_update_id, event_time: None, bids: snap.bids, asks: snap.asks })
 }
 
 /// Futures partial depth has the diff's keys with full top-N levels.
@@ -215,10 +190,7 @@ pub(super) fn decode_book_ticker(obj: &[u8]) -> Result<BookTicker, DecodeError> 
     }
     for (bit, field) in ["s", "u", "b", "B", "a", "A"].into_iter().enumerate() {
         if seen & (1 << bit) == 0 {
-            return Err(DecodeError::MissingField {
-                event: "bookTicker",
-                field,
-            });
+            return Err(DecodeError::MissingField { event: "bookTicker", field });
         }
     }
     Ok(t)

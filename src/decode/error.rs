@@ -8,20 +8,11 @@ pub enum DecodeError {
     #[error("expected a JSON object, found {found}")]
     NotAnObject { found: String },
     #[error("{event} is missing required field {field:?}")]
-    MissingField {
-        event: &'static str,
-        field: &'static str,
-    },
+    MissingField { event: &'static str, field: &'static str },
     #[error("field {field:?}: {message}")]
-    WrongType {
-        field: &'static str,
-        message: String,
-    },
+    WrongType { field: &'static str, message: String },
     #[error("field {field:?}: {source}")]
-    BadNumber {
-        field: &'static str,
-        source: NumError,
-    },
+    BadNumber { field: &'static str, source: NumError },
 }
 
 impl DecodeError {
@@ -41,9 +32,9 @@ impl DecodeError {
     /// The field the error is about, if any.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            Self::MissingField { field, .. }
-            | Self::WrongType { field, .. }
-            | Self::BadNumber { field, .. } => Some(field),
+            Self::MissingField { field, .. } | Self::WrongType { field, .. } | Self::BadNumber { field, .. } => {
+                Some(field)
+            }
             _ => None,
         }
     }

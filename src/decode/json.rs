@@ -19,10 +19,7 @@ pub struct Reader<'j> {
 
 impl<'j> Reader<'j> {
     pub fn new(data: &'j [u8]) -> Self {
-        Self {
-            data,
-            jiter: Jiter::new(data),
-        }
+        Self { data, jiter: Jiter::new(data) }
     }
 
     /// Re-borrows a slice returned by jiter for the lifetime of the input (jiter ties it to `&mut self`).
@@ -54,19 +51,13 @@ impl<'j> Reader<'j> {
             other => return Err(DecodeError::not_an_object(format!("{other:?}"))),
         }
         let data = self.data;
-        let key = self
-            .jiter
-            .next_object_bytes()
-            .map_err(|e| Self::json_err(&e))?;
+        let key = self.jiter.next_object_bytes().map_err(|e| Self::json_err(&e))?;
         Ok(key.map(|k| Self::rebind(data, k)))
     }
 
     pub fn next_key(&mut self) -> Result<Option<&'j [u8]>, DecodeError> {
         let data = self.data;
-        let key = self
-            .jiter
-            .next_key_bytes()
-            .map_err(|e| Self::json_err(&e))?;
+        let key = self.jiter.next_key_bytes().map_err(|e| Self::json_err(&e))?;
         Ok(key.map(|k| Self::rebind(data, k)))
     }
 
@@ -97,33 +88,23 @@ impl<'j> Reader<'j> {
 
     pub fn uint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
         let v = self.int(field)?;
-        u64::try_from(v).map_err(|_| {
-            DecodeError::wrong_type(field, format!("expected a non-negative id, got {v}"))
-        })
+        u64::try_from(v).map_err(|_| DecodeError::wrong_type(field, format!("expected a non-negative id, got {v}")))
     }
 
     pub fn bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
-        self.jiter
-            .next_bool()
-            .map_err(|e| Self::field_err(field, &e))
+        self.jiter.next_bool().map_err(|e| Self::field_err(field, &e))
     }
 
     /// A string value as raw bytes of the frame (escapes are not processed: fine for ids and decimals).
     pub fn raw_str(&mut self, field: &'static str) -> Result<&'j [u8], DecodeError> {
         let data = self.data;
-        let s = self
-            .jiter
-            .next_bytes()
-            .map_err(|e| Self::field_err(field, &e))?;
+        let s = self.jiter.next_bytes().map_err(|e| Self::field_err(field, &e))?;
         Ok(Self::rebind(data, s))
     }
 
     /// A string value with JSON escapes processed.
     pub fn string(&mut self, field: &'static str) -> Result<String, DecodeError> {
-        self.jiter
-            .next_str()
-            .map(str::to_owned)
-            .map_err(|e| Self::field_err(field, &e))
+        self.jiter.next_str().map(str::to_owned).map_err(|e| Self::field_err(field, &e))
     }
 
     /// A decimal string (`"71273.44000000"`) in e8 units.
@@ -138,43 +119,27 @@ impl<'j> Reader<'j> {
         if s.is_empty() {
             return Ok(None);
         }
-        parse_e8(s)
-            .map(Some)
-            .map_err(|e| DecodeError::bad_number(field, e))
+        parse_e8(s).map(Some).map_err(|e| DecodeError::bad_number(field, e))
     }
 
     /// An array of `[price, qty]` decimal-string pairs, appended to `out`.
-    pub fn levels_into(
-        &mut self,
-        field: &'static str,
-        out: &mut Vec<Level>,
-    ) -> Result<(), DecodeError> {
+    pub fn levels_into(&mut self, field: &'static str, out: &mut Vec<Level>) -> Result<(), DecodeError> {
         let err = |e: JiterError| Self::field_err(field, &e);
         let mut item = self.jiter.next_array().map_err(err)?;
         while let Some(p) = item {
             if p != Peek::Array {
-                return Err(DecodeError::wrong_type(
-                    field,
-                    format!("expected a [price, qty] pair, found {p:?}"),
-                ));
+                return Err(DecodeError::wrong_type(field, format!("expected a [price, qty] pair, found {p:?}")));
             }
-            let short =
-                || DecodeError::wrong_type(field, "a price level has fewer than two items".into());
+            let short = || DecodeError::wrong_type(field, "a price level has fewer than two items".into());
             self.jiter.known_array().map_err(err)?.ok_or_else(short)?;
             let price = self.decimal(field)?;
             self.jiter.array_step().map_err(err)?.ok_or_else(short)?;
             let qty = self.decimal(field)?;
             if self.jiter.array_step().map_err(err)?.is_some() {
-                return Err(DecodeError::wrong_type(
-                    field,
-                    "a price level has more than two items".into(),
-                ));
+                return Err(DecodeError::wrong_type(field, "a price level has more than two items".into()));
             }
             if qty < 0 || price < 0 {
-                return Err(DecodeError::wrong_type(
-                    field,
-                    "negative price or quantity in a level".into(),
-                ));
+                return Err(DecodeError::wrong_type(field, "negative price or quantity in a level".into()));
             }
             out.push((price, qty));
             item = self.jiter.array_step().map_err(err)?;
@@ -186,19 +151,11 @@ impl<'j> Reader<'j> {
 impl Reader<'_> {
     /// Opens an array; `true` if it has a first item (positioned at it).
     pub fn open_array(&mut self) -> Result<bool, DecodeError> {
-        Ok(self
-            .jiter
-            .next_array()
-            .map_err(|e| Self::json_err(&e))?
-            .is_some())
+        Ok(self.jiter.next_array().map_err(|e| Self::json_err(&e))?.is_some())
     }
 
     /// Moves to the next array item; `false` at the end of the array.
     pub fn array_step(&mut self) -> Result<bool, DecodeError> {
-        Ok(self
-            .jiter
-            .array_step()
-            .map_err(|e| Self::json_err(&e))?
-            .is_some())
+        Ok(self.jiter.array_step().map_err(|e| Self::json_err(&e))?.is_some())
     }
 }

@@ -164,14 +164,8 @@ pub(super) fn decode_force_order(obj: &[u8]) -> Result<ForceOrder, DecodeError> 
         }
         key = r.next_key()?;
     }
-    let event_time = event_time.ok_or(DecodeError::MissingField {
-        event: FORCE,
-        field: "E",
-    })?;
-    let mut f = order.ok_or(DecodeError::MissingField {
-        event: FORCE,
-        field: "o",
-    })?;
+    let event_time = event_time.ok_or(DecodeError::MissingField { event: FORCE, field: "E" })?;
+    let mut f = order.ok_or(DecodeError::MissingField { event: FORCE, field: "o" })?;
     f.event_time = event_time;
     f.symbol_type = st.or(f.symbol_type);
     Ok(f)
@@ -180,10 +174,7 @@ pub(super) fn decode_force_order(obj: &[u8]) -> Result<ForceOrder, DecodeError> 
 /// Decodes the order object `o` at the reader's position.
 fn decode_order(r: &mut Reader<'_>) -> Result<ForceOrder, DecodeError> {
     if r.peek()? != jiter::Peek::Object {
-        return Err(DecodeError::wrong_type(
-            "o",
-            "expected the order object".into(),
-        ));
+        return Err(DecodeError::wrong_type("o", "expected the order object".into()));
     }
     let mut key = r.open_object()?;
     let mut f = ForceOrder {
@@ -221,23 +212,12 @@ fn decode_order(r: &mut Reader<'_>) -> Result<ForceOrder, DecodeError> {
     }
     for (bit, field) in REQUIRED.into_iter().enumerate() {
         if seen & (1 << bit) == 0 {
-            return Err(DecodeError::MissingField {
-                event: FORCE,
-                field,
-            });
+            return Err(DecodeError::MissingField { event: FORCE, field });
         }
     }
-    for (field, v) in [
-        ("o.q", f.orig_qty),
-        ("o.p", f.price),
-        ("o.ap", f.avg_price),
-        ("o.z", f.filled_qty),
-    ] {
+    for (field, v) in [("o.q", f.orig_qty), ("o.p", f.price), ("o.ap", f.avg_price), ("o.z", f.filled_qty)] {
         if v < 0 {
-            return Err(DecodeError::wrong_type(
-                field,
-                format!("negative value {v}"),
-            ));
+            return Err(DecodeError::wrong_type(field, format!("negative value {v}")));
         }
     }
     if f.symbol.is_empty() {
@@ -283,10 +263,7 @@ pub(super) fn decode_mark_price(obj: &[u8]) -> Result<MarkPrice, DecodeError> {
         }
     }
     if m.mark_price < 0 {
-        return Err(DecodeError::wrong_type(
-            "p",
-            format!("negative mark price {}", m.mark_price),
-        ));
+        return Err(DecodeError::wrong_type("p", format!("negative mark price {}", m.mark_price)));
     }
     Ok(m)
 }

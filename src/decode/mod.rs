@@ -16,8 +16,8 @@ pub use error::DecodeError;
 pub use json::Level;
 pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
 
-use jiter::Peek;
 use json::Reader;
+use jiter::Peek;
 
 /// Binance symbol names are short ASCII (UTF-8 on spot since 2025-12); stored inline up to 24 bytes.
 pub type Symbol = compact_str::CompactString;
@@ -84,20 +84,13 @@ fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeEr
         key = r.next_key()?;
     }
     r.finish()?;
-    let data = data.ok_or(DecodeError::MissingField {
-        event: "combined frame",
-        field: "data",
-    })?;
+    let data = data.ok_or(DecodeError::MissingField { event: "combined frame", field: "data" })?;
     let stream = stream.map(|s| std::str::from_utf8(s).unwrap_or_default());
     decode_payload(data, stream, out)
 }
 
 /// Decodes a raw payload: one event object or an array of them.
-fn decode_payload(
-    payload: &[u8],
-    stream: Option<&str>,
-    out: &mut Vec<Event>,
-) -> Result<(), DecodeError> {
+fn decode_payload(payload: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     let mut r = Reader::new(payload);
     if r.peek()? == Peek::Array {
         let mut items = Vec::new();
@@ -158,16 +151,10 @@ fn shape_of(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
 
 /// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
 fn is_partial_depth_stream(stream: Option<&str>) -> bool {
-    stream
-        .and_then(|s| s.split('@').nth(1))
-        .is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
+    stream.and_then(|s| s.split('@').nth(1)).is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
 }
 
-fn decode_object(
-    obj: &[u8],
-    stream: Option<&str>,
-    out: &mut Vec<Event>,
-) -> Result<(), DecodeError> {
+fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     match shape_of(obj)? {
         Shape::Typed(kind) => match kind {
             b"depthUpdate" if is_partial_depth_stream(stream) => {
@@ -178,18 +165,12 @@ fn decode_object(
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
             b"forceOrder" => out.push(Event::ForceOrder(liq::decode_force_order(obj)?)),
             b"markPriceUpdate" => out.push(Event::MarkPrice(liq::decode_mark_price(obj)?)),
-            other => out.push(Event::Unknown {
-                kind: String::from_utf8_lossy(other).into_owned(),
-            }),
+            other => out.push(Event::Unknown { kind: String::from_utf8_lossy(other).into_owned() }),
         },
         Shape::SpotBookTicker => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
-        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(
-            obj, stream,
-        )?)),
+        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(obj, stream)?)),
         Shape::Control => out.push(Event::Control(decode_control(obj)?)),
-        Shape::Other => out.push(Event::Unknown {
-            kind: String::new(),
-        }),
+        Shape::Other => out.push(Event::Unknown { kind: String::new() }),
     }
     Ok(())
 }
@@ -205,21 +186,14 @@ fn decode_server_shutdown(obj: &[u8]) -> Result<Event, DecodeError> {
         }
         key = r.next_key()?;
     }
-    let event_time = event_time.ok_or(DecodeError::MissingField {
-        event: "serverShutdown",
-        field: "E",
-    })?;
+    let event_time = event_time.ok_or(DecodeError::MissingField { event: "serverShutdown", field: "E" })?;
     Ok(Event::ServerShutdown { event_time })
 }
 
 fn decode_control(obj: &[u8]) -> Result<ControlReply, DecodeError> {
     let mut r = Reader::new(obj);
     let mut key = r.open_object()?;
-    let mut reply = ControlReply {
-        id: None,
-        result: None,
-        error: None,
-    };
+    let mut reply = ControlReply { id: None, result: None, error: None };
     let (mut code, mut msg) = (None, None);
     while let Some(k) = key {
         match k {

@@ -14,11 +14,7 @@ pub enum Action {
     /// The book is synced at this update id.
     Synced { symbol: Symbol, last_update_id: u64 },
     /// The diff stream broke (or a diff crossed the book): the book was discarded; a snapshot is needed.
-    Gap {
-        symbol: Symbol,
-        expected: u64,
-        got: u64,
-    },
+    Gap { symbol: Symbol, expected: u64, got: u64 },
     /// A control-message reply from the server.
     Control(ControlReply),
     /// The server announced it is going away (spot `serverShutdown`).
@@ -122,12 +118,7 @@ impl Engine {
     }
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
-    pub fn apply_frame(
-        &mut self,
-        frame: &[u8],
-        recv_ts_ns: i64,
-        actions: &mut Vec<Action>,
-    ) -> Result<(), DecodeError> {
+    pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
         let mut events = std::mem::take(&mut self.scratch);
         events.clear();
         self.stats.frames += 1;
@@ -139,16 +130,10 @@ impl Engine {
         }
         // A futures diff without `pu` breaks the contract of its market; reject the frame before any state changes.
         if self.market.is_futures() {
-            if let Some(Event::Depth(_)) = events
-                .iter()
-                .find(|e| matches!(e, Event::Depth(d) if d.prev_final_id.is_none()))
-            {
+            if let Some(Event::Depth(_)) = events.iter().find(|e| matches!(e, Event::Depth(d) if d.prev_final_id.is_none())) {
                 self.stats.malformed += 1;
                 self.scratch = events;
-                return Err(DecodeError::MissingField {
-                    event: "futures depthUpdate",
-                    field: "pu",
-                });
+                return Err(DecodeError::MissingField { event: "futures depthUpdate", field: "pu" });
             }
         }
         for event in events.drain(..) {
@@ -160,11 +145,7 @@ impl Engine {
     }
 
     /// Applies a batch of frames; malformed frames are reported in the result and skipped.
-    pub fn apply_frames<'a>(
-        &mut self,
-        frames: impl IntoIterator<Item = &'a [u8]>,
-        recv_ts_ns: i64,
-    ) -> BatchReport {
+    pub fn apply_frames<'a>(&mut self, frames: impl IntoIterator<Item = &'a [u8]>, recv_ts_ns: i64) -> BatchReport {
         let mut report = BatchReport::default();
         let events_before = self.stats.events;
         for (i, frame) in frames.into_iter().enumerate() {
@@ -191,30 +172,16 @@ impl Engine {
                     ApplyOutcome::Applied | ApplyOutcome::Stale => {}
                     ApplyOutcome::Buffered { snapshot_needed } => {
                         if snapshot_needed {
-                            actions.push(Action::SnapshotNeeded {
-                                symbol: symbol.clone(),
-                            });
+                            actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
                         }
                     }
                     ApplyOutcome::Gap { expected, got } => {
-                        actions.push(Action::Gap {
-                            symbol: symbol.clone(),
-                            expected,
-                            got,
-                        });
-                        actions.push(Action::SnapshotNeeded {
-                            symbol: symbol.clone(),
-                        });
+                        actions.push(Action::Gap { symbol: symbol.clone(), expected, got });
+                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
                     }
                     ApplyOutcome::Crossed => {
-                        actions.push(Action::Gap {
-                            symbol: symbol.clone(),
-                            expected: u,
-                            got: u,
-                        });
-                        actions.push(Action::SnapshotNeeded {
-                            symbol: symbol.clone(),
-                        });
+                        actions.push(Action::Gap { symbol: symbol.clone(), expected: u, got: u });
+                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
                     }
                 }
             }
@@ -226,9 +193,7 @@ impl Engine {
             }
             Event::PartialDepth(_) => self.stats.partial_depth += 1,
             Event::Control(c) => actions.push(Action::Control(c)),
-            Event::ServerShutdown { event_time } => {
-                actions.push(Action::ServerShutdown { event_time })
-            }
+            Event::ServerShutdown { event_time } => actions.push(Action::ServerShutdown { event_time }),
             Event::ForceOrder(f) => drop(self.liq.apply_force_order(&f)),
             Event::MarkPrice(m) => self.liq.apply_mark_price(&m),
             Event::Unknown { kind } => *self.stats.unknown.entry(kind).or_insert(0) += 1,
@@ -236,29 +201,17 @@ impl Engine {
     }
 
     /// Feeds a REST depth snapshot body for `symbol`. A malformed body is an error and changes nothing.
-    pub fn apply_snapshot(
-        &mut self,
-        symbol: &str,
-        body: &[u8],
-        actions: &mut Vec<Action>,
-    ) -> Result<SnapshotOutcome, DecodeError> {
+    pub fn apply_snapshot(&mut self, symbol: &str, body: &[u8], actions: &mut Vec<Action>) -> Result<SnapshotOutcome, DecodeError> {
         let snap = decode::decode_snapshot(body)?;
         let symbol = symbol.to_ascii_uppercase();
         let i = self.slot(&symbol);
         let outcome = self.states[i].book.apply_snapshot(&snap);
         let symbol = self.symbols[i].clone();
         match outcome {
-            SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced {
-                symbol,
-                last_update_id,
-            }),
+            SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced { symbol, last_update_id }),
             SnapshotOutcome::TooOld { .. } => actions.push(Action::SnapshotNeeded { symbol }),
             SnapshotOutcome::Gap { expected, got } => {
-                actions.push(Action::Gap {
-                    symbol: symbol.clone(),
-                    expected,
-                    got,
-                });
+                actions.push(Action::Gap { symbol: symbol.clone(), expected, got });
                 actions.push(Action::SnapshotNeeded { symbol });
             }
             SnapshotOutcome::Ignored => {}

@@ -31,9 +31,7 @@ pub struct Sums {
 impl Sums {
     /// Notional of one side, or of both when `side` is `None`.
     pub fn notional(&self, side: Option<Side>) -> i128 {
-        side.map_or(self.notional[0] + self.notional[1], |s| {
-            self.notional[s as usize]
-        })
+        side.map_or(self.notional[0] + self.notional[1], |s| self.notional[s as usize])
     }
 
     pub fn count(&self, side: Option<Side>) -> u64 {
@@ -53,10 +51,7 @@ impl TotalsLog {
             self.base
         } else {
             let e = &self.entries[i - 1];
-            Sums {
-                notional: e.notional,
-                count: e.count,
-            }
+            Sums { notional: e.notional, count: e.count }
         }
     }
 
@@ -71,19 +66,11 @@ impl TotalsLog {
 
     /// Whether one more event of `notional` keeps every running sum in range (they only grow: `notional >= 0`).
     pub fn fits(&self, side: Side, notional: i128) -> bool {
-        self.running(self.entries.len()).notional[side as usize]
-            .checked_add(notional)
-            .is_some()
+        self.running(self.entries.len()).notional[side as usize].checked_add(notional).is_some()
     }
 
     /// Inserts one event; returns its index. On overflow ([`Self::fits`] is false) nothing changes.
-    pub fn insert(
-        &mut self,
-        time: i64,
-        tag: u32,
-        side: Side,
-        notional: i128,
-    ) -> Result<usize, LiqError> {
+    pub fn insert(&mut self, time: i64, tag: u32, side: Side, notional: i128) -> Result<usize, LiqError> {
         if !self.fits(side, notional) {
             return Err(LiqError::Overflow);
         }
@@ -92,15 +79,7 @@ impl TotalsLog {
         let mut prev = self.running(pos);
         prev.notional[s] += notional;
         prev.count[s] += 1;
-        self.entries.insert(
-            pos,
-            Entry {
-                time,
-                tag,
-                notional: prev.notional,
-                count: prev.count,
-            },
-        );
+        self.entries.insert(pos, Entry { time, tag, notional: prev.notional, count: prev.count });
         for e in self.entries.range_mut(pos + 1..) {
             e.notional[s] += notional;
             e.count[s] += 1;

@@ -33,24 +33,13 @@ fn decode_one(frame: &str) -> Result<Event, crate::decode::DecodeError> {
 #[test]
 fn decodes_usdm_force_order_and_computes_notional() {
     let mut eng = Engine::new(Market::UsdM, 100);
-    let f = um_frame(
-        "BTCUSDT",
-        "SELL",
-        "9910",
-        "9911.5",
-        "0.014",
-        1_568_014_460_893,
-    );
+    let f = um_frame("BTCUSDT", "SELL", "9910", "9911.5", "0.014", 1_568_014_460_893);
     let combined = format!(r#"{{"stream":"!forceOrder@arr","data":{f}}}"#);
     let mut actions = Vec::new();
-    eng.apply_frame(combined.as_bytes(), 0, &mut actions)
-        .unwrap();
+    eng.apply_frame(combined.as_bytes(), 0, &mut actions).unwrap();
     let s = eng.liq.sums(Some("BTCUSDT"), i64::MIN, i64::MAX);
     // 9911.5 × 0.014 = 138.761 exactly.
-    assert_eq!(
-        s.notional(Some(Side::Long)),
-        i128::from(parse_str("138.761").unwrap()) * 100_000_000
-    );
+    assert_eq!(s.notional(Some(Side::Long)), i128::from(parse_str("138.761").unwrap()) * 100_000_000);
     assert_eq!(s.count(Some(Side::Short)), 0);
     assert_eq!(eng.liq.clock(), Some(1_568_014_460_893));
 }
@@ -58,9 +47,7 @@ fn decodes_usdm_force_order_and_computes_notional() {
 #[test]
 fn falls_back_to_order_price_when_average_is_zero() {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
-    let Event::ForceOrder(f) =
-        decode_one(&um_frame("ETHUSDT", "BUY", "2000", "0", "1.5", 10)).unwrap()
-    else {
+    let Event::ForceOrder(f) = decode_one(&um_frame("ETHUSDT", "BUY", "2000", "0", "1.5", 10)).unwrap() else {
         panic!()
     };
     let kept = liq.apply_force_order(&f).unwrap();
@@ -82,8 +69,7 @@ fn keeps_usdm_and_coinm_apart(
 ) {
     let mut eng = Engine::new(market, 100);
     let frame = cm_frame("BTCUSD_PERP", "SELL", "60000", "3", 1000, st);
-    eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new())
-        .unwrap();
+    eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new()).unwrap();
     assert_eq!((eng.liq.stats.kept, eng.liq.stats.foreign), (kept, foreign));
 }
 
@@ -100,42 +86,20 @@ fn classifies_symbols(#[case] symbol: &str, #[case] kind: ContractKind) {
 #[test]
 fn coinm_notional_uses_contract_size() {
     let mut eng = Engine::new(Market::CoinM, 100);
-    eng.liq
-        .set_contract_size("BTCUSD_PERP", 100 * crate::num::ONE)
+    eng.liq.set_contract_size("BTCUSD_PERP", 100 * crate::num::ONE).unwrap();
+    eng.apply_frame(cm_frame("BTCUSD_PERP", "BUY", "60000", "3", 1000, Some(2)).as_bytes(), 0, &mut Vec::new())
         .unwrap();
-    eng.apply_frame(
-        cm_frame("BTCUSD_PERP", "BUY", "60000", "3", 1000, Some(2)).as_bytes(),
-        0,
-        &mut Vec::new(),
-    )
-    .unwrap();
-    assert_eq!(
-        eng.liq.sums(None, 0, 2000).notional(Some(Side::Short)),
-        300 * NOTIONAL_ONE
-    );
+    assert_eq!(eng.liq.sums(None, 0, 2000).notional(Some(Side::Short)), 300 * NOTIONAL_ONE);
 }
 
 #[rstest]
 #[case::side("\"S\":\"SELL\"", "\"S\":\"HOLD\"", 1, 0)]
 #[case::status("\"X\":\"FILLED\"", "\"X\":\"LIQUIDATED\"", 0, 1)]
-fn counts_and_skips_unknown_enums(
-    #[case] from: &str,
-    #[case] to: &str,
-    #[case] side: u64,
-    #[case] status: u64,
-) {
+fn counts_and_skips_unknown_enums(#[case] from: &str, #[case] to: &str, #[case] side: u64, #[case] status: u64) {
     let mut eng = Engine::new(Market::UsdM, 100);
     let frame = um_frame("BTCUSDT", "SELL", "1", "1", "1", 5).replace(from, to);
-    eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new())
-        .unwrap();
-    assert_eq!(
-        (
-            eng.liq.stats.unknown_side,
-            eng.liq.stats.unknown_status,
-            eng.liq.stats.kept
-        ),
-        (side, status, 0)
-    );
+    eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new()).unwrap();
+    assert_eq!((eng.liq.stats.unknown_side, eng.liq.stats.unknown_status, eng.liq.stats.kept), (side, status, 0));
 }
 
 #[rstest]
@@ -148,16 +112,10 @@ fn counts_and_skips_unknown_enums(
 fn malformed_force_orders_change_nothing(#[case] from: &str, #[case] to: &str) {
     let mut eng = Engine::new(Market::UsdM, 100);
     let good = um_frame("BTCUSDT", "SELL", "9910", "9911.5", "0.014", 1000);
-    eng.apply_frame(good.as_bytes(), 0, &mut Vec::new())
-        .unwrap();
-    let bad = good
-        .replacen(from, to, 1)
-        .replace("\"T\":1000", "\"T\":2000");
+    eng.apply_frame(good.as_bytes(), 0, &mut Vec::new()).unwrap();
+    let bad = good.replacen(from, to, 1).replace("\"T\":1000", "\"T\":2000");
     assert_ne!(bad, good);
-    assert!(
-        eng.apply_frame(bad.as_bytes(), 0, &mut Vec::new()).is_err(),
-        "{bad}"
-    );
+    assert!(eng.apply_frame(bad.as_bytes(), 0, &mut Vec::new()).is_err(), "{bad}");
     assert_eq!(eng.liq.stats.kept, 1);
     assert_eq!(eng.liq.clock(), Some(1000));
     assert_eq!(eng.liq.sums(None, i64::MIN, i64::MAX).count(None), 1);
@@ -169,19 +127,11 @@ fn mark_price_streams_feed_distance() {
     let arr = r#"[{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"100.00","ap":"99.9","i":"99.8","P":"99.7","r":"0.00038167","T":1562306400000},
                   {"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSD_PERP","p":"200","i":"199","P":"0","r":"0.0001","T":1562306400000,"st":2}]"#;
     eng.apply_frame(arr.as_bytes(), 0, &mut Vec::new()).unwrap();
-    assert_eq!(
-        eng.liq.mark_price("BTCUSDT"),
-        Some((100 * crate::num::ONE, 1_562_305_380_000))
-    );
+    assert_eq!(eng.liq.mark_price("BTCUSDT"), Some((100 * crate::num::ONE, 1_562_305_380_000)));
     assert_eq!(eng.liq.stats.foreign_mark_prices, 1);
     let mut actions = Vec::new();
     for t in [1000, 2000] {
-        eng.apply_frame(
-            um_frame("BTCUSDT", "SELL", "101", "101", "1", t).as_bytes(),
-            0,
-            &mut actions,
-        )
-        .unwrap();
+        eng.apply_frame(um_frame("BTCUSDT", "SELL", "101", "101", "1", t).as_bytes(), 0, &mut actions).unwrap();
     }
     let c = eng.liq.clusters("BTCUSDT", None);
     assert_eq!(c.len(), 1);
@@ -192,18 +142,11 @@ fn mark_price_streams_feed_distance() {
 #[test]
 fn coinm_delivery_mark_price_has_no_funding() {
     let frame = r#"{"e":"markPriceUpdate","E":1,"s":"ETHUSD_211231","p":"3000.5","P":"3000","i":"2999","r":"","T":0}"#;
-    let Event::MarkPrice(m) = decode_one(frame).unwrap() else {
-        panic!()
-    };
-    assert_eq!(
-        (m.funding_rate, m.next_funding_time, m.kind()),
-        (None, Some(0), ContractKind::CoinM)
-    );
-    for bad in [
-        frame.replace(r#""p":"3000.5","#, ""),
-        frame.replace("3000.5", "x"),
-        frame[..frame.len() - 1].to_owned(),
-    ] {
+    let Event::MarkPrice(m) = decode_one(frame).unwrap() else { panic!() };
+    assert_eq!((m.funding_rate, m.next_funding_time, m.kind()), (None, Some(0), ContractKind::CoinM));
+    for bad in
+        [frame.replace(r#""p":"3000.5","#, ""), frame.replace("3000.5", "x"), frame[..frame.len() - 1].to_owned()]
+    {
         assert!(decode_one(&bad).is_err(), "{bad}");
     }
 }
@@ -214,12 +157,7 @@ fn coinm_delivery_mark_price_has_no_funding() {
 #[case::five_minutes(5, 0.920_044_415)]
 fn decay_rule_worked_numbers(#[case] minutes: i64, #[case] expected: f64) {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
-    liq.configure(LiqConfig {
-        tau_ms: 3_600_000.0,
-        min_events: 1,
-        ..LiqConfig::default()
-    })
-    .unwrap();
+    liq.configure(LiqConfig { tau_ms: 3_600_000.0, min_events: 1, ..LiqConfig::default() }).unwrap();
     let e = Liquidation {
         symbol: "BTCUSDT".into(),
         time: 0,
@@ -238,23 +176,14 @@ fn decay_rule_worked_numbers(#[case] minutes: i64, #[case] expected: f64) {
 /// Random event: (symbol 0..3, time, long?, price e8, qty e8).
 fn events() -> impl Strategy<Value = Vec<(usize, i64, bool, i64, i64)>> {
     prop::collection::vec(
-        (
-            0usize..3,
-            0i64..200_000,
-            any::<bool>(),
-            1_000_000i64..50_000_000_000,
-            1i64..10_000_000_000,
-        ),
+        (0usize..3, 0i64..200_000, any::<bool>(), 1_000_000i64..50_000_000_000, 1i64..10_000_000_000),
         0..120,
     )
 }
 
 const SYMS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 
-fn build(
-    evs: &[(usize, i64, bool, i64, i64)],
-    config: LiqConfig,
-) -> (Liquidations, Vec<Liquidation>) {
+fn build(evs: &[(usize, i64, bool, i64, i64)], config: LiqConfig) -> (Liquidations, Vec<Liquidation>) {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
     liq.configure(config).unwrap();
     let mut clock = i64::MIN;
@@ -289,13 +218,7 @@ fn build(
     (liq, kept)
 }
 
-fn brute(
-    kept: &[Liquidation],
-    sym: Option<&str>,
-    side: Option<Side>,
-    start: i64,
-    end: i64,
-) -> (i128, u64) {
+fn brute(kept: &[Liquidation], sym: Option<&str>, side: Option<Side>, start: i64, end: i64) -> (i128, u64) {
     kept.iter()
         .filter(|e| sym.is_none_or(|s| e.symbol == s) && side.is_none_or(|s| e.side == s))
         .filter(|e| e.time >= start && e.time < end)
@@ -401,16 +324,8 @@ proptest! {
 
 #[test]
 fn late_events_and_retention_boundary() {
-    let config = LiqConfig {
-        retention_ms: 1000,
-        ..LiqConfig::default()
-    };
-    let evs = [
-        (0, 5000, true, 100, 100),
-        (0, 4000, false, 100, 100),
-        (0, 6000, true, 100, 100),
-        (0, 4999, true, 1, 1),
-    ];
+    let config = LiqConfig { retention_ms: 1000, ..LiqConfig::default() };
+    let evs = [(0, 5000, true, 100, 100), (0, 4000, false, 100, 100), (0, 6000, true, 100, 100), (0, 4999, true, 1, 1)];
     let (liq, kept) = build(&evs, config);
     // Clock 6000, cutoff 5000: the event at 5000 stays, the rest are pruned or expired.
     assert_eq!(kept.len(), 2);
@@ -421,11 +336,7 @@ fn late_events_and_retention_boundary() {
 #[test]
 fn best_cluster_filters_by_strength_and_side() {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
-    liq.configure(LiqConfig {
-        min_events: 1,
-        ..LiqConfig::default()
-    })
-    .unwrap();
+    liq.configure(LiqConfig { min_events: 1, ..LiqConfig::default() }).unwrap();
     let mut add = |price: i64, side, qty: i64| {
         let i = liq.slot("X");
         let e = Liquidation {
@@ -444,12 +355,7 @@ fn best_cluster_filters_by_strength_and_side() {
     let best = liq.best_cluster("X", 0.0, None, None).unwrap();
     assert_eq!((best.side, best.count), (Side::Long, 1));
     assert!((best.strength - 0.6).abs() < 1e-12);
-    assert_eq!(
-        liq.best_cluster("X", 0.0, Some(Side::Short), None)
-            .unwrap()
-            .side,
-        Side::Short
-    );
+    assert_eq!(liq.best_cluster("X", 0.0, Some(Side::Short), None).unwrap().side, Side::Short);
     assert!(liq.best_cluster("X", 0.7, None, None).is_none());
 }
 

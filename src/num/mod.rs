@@ -23,11 +23,7 @@ pub enum NumError {
     #[error("empty number")]
     Empty,
     #[error("invalid character {found:?} at position {pos} in {text:?}")]
-    InvalidChar {
-        text: String,
-        pos: usize,
-        found: char,
-    },
+    InvalidChar { text: String, pos: usize, found: char },
     #[error("number {text:?} has no digits")]
     NoDigits { text: String },
     #[error("number {text:?} has more than 8 decimals")]
@@ -77,10 +73,7 @@ pub fn parse_e8(s: &[u8]) -> Result<i64, NumError> {
                 } else {
                     int_digits += 1;
                 }
-                acc = acc
-                    .checked_mul(10)
-                    .and_then(|a| a.checked_sub(d))
-                    .ok_or_else(overflow)?;
+                acc = acc.checked_mul(10).and_then(|a| a.checked_sub(d)).ok_or_else(overflow)?;
             }
             b'.' if !seen_dot => seen_dot = true,
             _ => {
@@ -95,9 +88,7 @@ pub fn parse_e8(s: &[u8]) -> Result<i64, NumError> {
     if int_digits == 0 && frac_digits == 0 {
         return Err(NumError::NoDigits { text: text_of(s) });
     }
-    let acc = acc
-        .checked_mul(10_i64.pow(SCALE - frac_digits))
-        .ok_or_else(overflow)?;
+    let acc = acc.checked_mul(10_i64.pow(SCALE - frac_digits)).ok_or_else(overflow)?;
     if neg {
         Ok(acc)
     } else {
@@ -179,8 +170,7 @@ pub fn notional(price: i64, qty: i64) -> i128 {
 /// Checked i128 addition for running sums, an error instead of a wrap.
 #[inline]
 pub fn checked_add_i128(a: i128, b: i128) -> Result<i128, NumError> {
-    a.checked_add(b)
-        .ok_or(NumError::ArithmeticOverflow { op: "i128 add" })
+    a.checked_add(b).ok_or(NumError::ArithmeticOverflow { op: "i128 add" })
 }
 
 /// Converts e8 units to a float for display and NumPy export (the only place floats appear).

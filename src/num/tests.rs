@@ -41,22 +41,9 @@ fn rejects_malformed_numbers(#[case] text: &str) {
 #[test]
 fn error_kinds_are_specific() {
     assert_eq!(parse_str(""), Err(NumError::Empty));
-    assert!(matches!(
-        parse_str("0.123456789"),
-        Err(NumError::TooManyDecimals { .. })
-    ));
-    assert!(matches!(
-        parse_str("1e5"),
-        Err(NumError::InvalidChar {
-            pos: 1,
-            found: 'e',
-            ..
-        })
-    ));
-    assert!(matches!(
-        parse_str("99999999999"),
-        Err(NumError::Overflow { .. })
-    ));
+    assert!(matches!(parse_str("0.123456789"), Err(NumError::TooManyDecimals { .. })));
+    assert!(matches!(parse_str("1e5"), Err(NumError::InvalidChar { pos: 1, found: 'e', .. })));
+    assert!(matches!(parse_str("99999999999"), Err(NumError::Overflow { .. })));
     assert!(matches!(parse_str("-"), Err(NumError::NoDigits { .. })));
 }
 
@@ -73,13 +60,7 @@ fn formats_normalized(#[case] text: &str, #[case] want: &str) {
 
 #[test]
 fn fixed_format_round_trips_binance_spelling() {
-    for text in [
-        "71273.44000000",
-        "0.00001234",
-        "0.00000000",
-        "46116860184.27387903",
-        "1.000",
-    ] {
+    for text in ["71273.44000000", "0.00001234", "0.00000000", "46116860184.27387903", "1.000"] {
         let decimals = text.split('.').nth(1).map_or(0, |f| f.len() as u32);
         assert_eq!(format_e8_fixed(parse_str(text).unwrap(), decimals), text);
     }
@@ -90,18 +71,9 @@ fn notional_of_extremes_is_exact() {
     // The largest price times the largest quantity still fits: i64::MAX² < i128::MAX.
     let n = notional(i64::MAX, i64::MAX);
     assert_eq!(n, i128::from(i64::MAX) * i128::from(i64::MAX));
+    assert_eq!(format_e16(notional(parse_str("0.5").unwrap(), parse_str("0.5").unwrap())), "0.25");
     assert_eq!(
-        format_e16(notional(
-            parse_str("0.5").unwrap(),
-            parse_str("0.5").unwrap()
-        )),
-        "0.25"
-    );
-    assert_eq!(
-        format_e16(notional(
-            parse_str("0.00000001").unwrap(),
-            parse_str("0.00000001").unwrap()
-        )),
+        format_e16(notional(parse_str("0.00000001").unwrap(), parse_str("0.00000001").unwrap())),
         "0.0000000000000001"
     );
     assert!(checked_add_i128(i128::MAX, 1).is_err());
@@ -119,11 +91,7 @@ fn reference_parse(text: &str) -> Option<i128> {
         return None;
     }
     let int: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac_v: i128 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<8}").parse().ok()?
-    };
+    let frac_v: i128 = if frac.is_empty() { 0 } else { format!("{frac:0<8}").parse().ok()? };
     let v = int.checked_mul(100_000_000)? + frac_v;
     Some(if neg { -v } else { v })
 }

@@ -8,14 +8,7 @@ use crate::decode::Level;
 use crate::num::{e16_to_f64, e8_to_f64, format_e16, format_e8};
 
 /// Sync state of a book.
-#[pyclass(
-    frozen,
-    eq,
-    eq_int,
-    hash,
-    name = "SyncState",
-    module = "tapeflow._core"
-)]
+#[pyclass(frozen, eq, eq_int, hash, name = "SyncState", module = "tapeflow._core")]
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PySyncState {
     #[pyo3(name = "SYNCING")]
@@ -55,18 +48,12 @@ impl From<SyncState> for PySyncState {
 
 /// Levels as an `(n, 2)` float64 array of `[price, qty]`.
 pub fn levels_array<'py>(py: Python<'py>, levels: &[Level]) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let flat: Vec<f64> = levels
-        .iter()
-        .flat_map(|&(p, q)| [e8_to_f64(p), e8_to_f64(q)])
-        .collect();
+    let flat: Vec<f64> = levels.iter().flat_map(|&(p, q)| [e8_to_f64(p), e8_to_f64(q)]).collect();
     flat.into_pyarray(py).reshape([levels.len(), 2])
 }
 
 fn exact(levels: &[Level]) -> Vec<(String, String)> {
-    levels
-        .iter()
-        .map(|&(p, q)| (format_e8(p), format_e8(q)))
-        .collect()
+    levels.iter().map(|&(p, q)| (format_e8(p), format_e8(q))).collect()
 }
 
 /// A snapshot of the top of one book, with its id, times and sync state.
@@ -91,13 +78,7 @@ pub struct PyBookView {
 }
 
 impl PyBookView {
-    pub fn new(
-        symbol: &str,
-        state: SyncState,
-        book: &OrderBook,
-        depth: usize,
-        recv_ts_ns: i64,
-    ) -> Self {
+    pub fn new(symbol: &str, state: SyncState, book: &OrderBook, depth: usize, recv_ts_ns: i64) -> Self {
         Self {
             symbol: symbol.to_owned(),
             state: state.into(),
@@ -144,23 +125,17 @@ impl PyBookView {
 
     #[getter]
     fn best_bid(&self) -> Option<(f64, f64)> {
-        self.bid_levels
-            .first()
-            .map(|&(p, q)| (e8_to_f64(p), e8_to_f64(q)))
+        self.bid_levels.first().map(|&(p, q)| (e8_to_f64(p), e8_to_f64(q)))
     }
 
     #[getter]
     fn best_ask(&self) -> Option<(f64, f64)> {
-        self.ask_levels
-            .first()
-            .map(|&(p, q)| (e8_to_f64(p), e8_to_f64(q)))
+        self.ask_levels.first().map(|&(p, q)| (e8_to_f64(p), e8_to_f64(q)))
     }
 
     #[getter]
     fn spread(&self) -> Option<f64> {
-        Some(e8_to_f64(
-            self.ask_levels.first()?.0 - self.bid_levels.first()?.0,
-        ))
+        Some(e8_to_f64(self.ask_levels.first()?.0 - self.bid_levels.first()?.0))
     }
 
     #[getter]
@@ -170,12 +145,7 @@ impl PyBookView {
     }
 
     fn __repr__(&self) -> String {
-        let fmt = |l: Option<&Level>| {
-            l.map_or_else(
-                || "-".to_owned(),
-                |&(p, q)| format!("{}@{}", format_e8(q), format_e8(p)),
-            )
-        };
+        let fmt = |l: Option<&Level>| l.map_or_else(|| "-".to_owned(), |&(p, q)| format!("{}@{}", format_e8(q), format_e8(p)));
         format!(
             "BookView({} {} u={} bid={} ask={} levels={}/{})",
             self.symbol,
@@ -234,14 +204,8 @@ impl PyBand {
     /// Exact values as decimal strings: `{"bid_qty", "ask_qty", "bid_notional", "ask_notional"}`.
     fn exact(&self) -> Vec<(&'static str, String)> {
         vec![
-            (
-                "bid_qty",
-                format_e16(self.inner.bid_qty * i128::from(crate::num::ONE)),
-            ),
-            (
-                "ask_qty",
-                format_e16(self.inner.ask_qty * i128::from(crate::num::ONE)),
-            ),
+            ("bid_qty", format_e16(self.inner.bid_qty * i128::from(crate::num::ONE))),
+            ("ask_qty", format_e16(self.inner.ask_qty * i128::from(crate::num::ONE))),
             ("bid_notional", format_e16(self.inner.bid_notional)),
             ("ask_notional", format_e16(self.inner.ask_notional)),
         ]

@@ -46,44 +46,20 @@ impl PyAction {
 impl From<Action> for PyAction {
     fn from(a: Action) -> Self {
         match a {
-            Action::SnapshotNeeded { symbol } => Self {
-                symbol: Some(symbol.into()),
-                ..Self::empty("snapshot_needed")
-            },
-            Action::Synced {
-                symbol,
-                last_update_id,
-            } => Self {
-                symbol: Some(symbol.into()),
-                last_update_id: Some(last_update_id),
-                ..Self::empty("synced")
-            },
-            Action::Gap {
-                symbol,
-                expected,
-                got,
-            } => Self {
-                symbol: Some(symbol.into()),
-                expected: Some(expected),
-                got: Some(got),
-                ..Self::empty("gap")
-            },
-            Action::Control(c) => {
-                let (error_code, error_msg) = c
-                    .error
-                    .map_or((None, None), |(code, msg)| (Some(code), Some(msg)));
-                Self {
-                    request_id: c.id,
-                    result: c.result,
-                    error_code,
-                    error_msg,
-                    ..Self::empty("control")
-                }
+            Action::SnapshotNeeded { symbol } => Self { symbol: Some(symbol.into()), ..Self::empty("snapshot_needed") },
+            Action::Synced { symbol, last_update_id } => {
+                Self { symbol: Some(symbol.into()), last_update_id: Some(last_update_id), ..Self::empty("synced") }
             }
-            Action::ServerShutdown { event_time } => Self {
-                event_time: Some(event_time),
-                ..Self::empty("server_shutdown")
-            },
+            Action::Gap { symbol, expected, got } => {
+                Self { symbol: Some(symbol.into()), expected: Some(expected), got: Some(got), ..Self::empty("gap") }
+            }
+            Action::Control(c) => {
+                let (error_code, error_msg) = c.error.map_or((None, None), |(code, msg)| (Some(code), Some(msg)));
+                Self { request_id: c.id, result: c.result, error_code, error_msg, ..Self::empty("control") }
+            }
+            Action::ServerShutdown { event_time } => {
+                Self { event_time: Some(event_time), ..Self::empty("server_shutdown") }
+            }
         }
     }
 }
@@ -95,20 +71,13 @@ impl PyAction {
         if let Some(s) = &self.symbol {
             parts.push(format!("symbol={s:?}"));
         }
-        for (name, v) in [
-            ("last_update_id", self.last_update_id),
-            ("expected", self.expected),
-            ("got", self.got),
-        ] {
+        for (name, v) in [("last_update_id", self.last_update_id), ("expected", self.expected), ("got", self.got)] {
             if let Some(v) = v {
                 parts.push(format!("{name}={v}"));
             }
         }
         if let Some(code) = self.error_code {
-            parts.push(format!(
-                "error=({code}, {:?})",
-                self.error_msg.as_deref().unwrap_or("")
-            ));
+            parts.push(format!("error=({code}, {:?})", self.error_msg.as_deref().unwrap_or("")));
         }
         format!("Action({})", parts.join(", "))
     }
@@ -161,11 +130,8 @@ pub struct PyEngine {
 }
 
 fn parse_market(market: &str) -> PyResult<Market> {
-    Market::parse(market).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "unknown market {market:?}: expected 'spot', 'usdm' or 'coinm'"
-        ))
-    })
+    Market::parse(market)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown market {market:?}: expected 'spot', 'usdm' or 'coinm'")))
 }
 
 #[pymethods]
@@ -176,9 +142,7 @@ impl PyEngine {
         if buffer_limit == 0 {
             return Err(PyValueError::new_err("buffer_limit must be at least 1"));
         }
-        Ok(Self {
-            inner: Mutex::new(Engine::new(parse_market(market)?, buffer_limit)),
-        })
+        Ok(Self { inner: Mutex::new(Engine::new(parse_market(market)?, buffer_limit)) })
     }
 
     #[getter]
@@ -187,12 +151,7 @@ impl PyEngine {
     }
 
     /// Decodes and applies a batch of raw frames received at `recv_ts_ns`, without holding the GIL.
-    fn apply_frames(
-        &self,
-        py: Python<'_>,
-        frames: &Bound<'_, PyAny>,
-        recv_ts_ns: i64,
-    ) -> PyResult<PyBatchResult> {
+    fn apply_frames(&self, py: Python<'_>, frames: &Bound<'_, PyAny>, recv_ts_ns: i64) -> PyResult<PyBatchResult> {
         let mut owned: Vec<Bound<'_, PyBytes>> = Vec::new();
         if let Ok(list) = frames.cast::<PyList>() {
             owned.reserve(list.len());
@@ -205,11 +164,7 @@ impl PyEngine {
             }
         }
         let slices: Vec<&[u8]> = owned.iter().map(|b| b.as_bytes()).collect();
-        let report = py.detach(|| {
-            self.inner
-                .lock()
-                .apply_frames(slices.iter().copied(), recv_ts_ns)
-        });
+        let report = py.detach(|| self.inner.lock().apply_frames(slices.iter().copied(), recv_ts_ns));
         let errors = PyList::empty(py);
         for (i, e) in &report.errors {
             errors.append(errors::decode_error_value(py, e, Some(*i))?)?;
@@ -223,28 +178,15 @@ impl PyEngine {
     }
 
     /// Decodes and applies one frame; raises `DecodeError` (changing nothing) if it is malformed.
-    fn apply_frame<'py>(
-        &self,
-        py: Python<'py>,
-        frame: &[u8],
-        recv_ts_ns: i64,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn apply_frame<'py>(&self, py: Python<'py>, frame: &[u8], recv_ts_ns: i64) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
-        let result = self
-            .inner
-            .lock()
-            .apply_frame(frame, recv_ts_ns, &mut actions);
+        let result = self.inner.lock().apply_frame(frame, recv_ts_ns, &mut actions);
         result.map_err(|e| errors::decode_error(py, &e))?;
         actions_list(py, actions)
     }
 
     /// Feeds a REST depth snapshot body (raw bytes) for `symbol`; raises `DecodeError` if it is malformed.
-    fn apply_snapshot<'py>(
-        &self,
-        py: Python<'py>,
-        symbol: &str,
-        body: &[u8],
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn apply_snapshot<'py>(&self, py: Python<'py>, symbol: &str, body: &[u8]) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
         let result = py.detach(|| self.inner.lock().apply_snapshot(symbol, body, &mut actions));
         result.map_err(|e| errors::decode_error(py, &e))?;
@@ -258,53 +200,29 @@ impl PyEngine {
 
     /// Symbols seen so far, in order of first appearance.
     fn symbols(&self) -> Vec<String> {
-        self.inner
-            .lock()
-            .symbols()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        self.inner.lock().symbols().iter().map(ToString::to_string).collect()
     }
 
     fn sync_state(&self, py: Python<'_>, symbol: &str) -> PyResult<PySyncState> {
         let engine = self.inner.lock();
-        engine
-            .sync_state(symbol)
-            .map(Into::into)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))
+        engine.sync_state(symbol).map(Into::into).ok_or_else(|| errors::unknown_symbol(py, symbol))
     }
 
     /// The top `depth` levels of a book. Raises `BookNotSyncedError` unless the book is synced or
     /// `allow_unsynced` is true (the view's `state` then says what it is).
     #[pyo3(signature = (symbol, depth = 10, *, allow_unsynced = false))]
-    fn book(
-        &self,
-        py: Python<'_>,
-        symbol: &str,
-        depth: usize,
-        allow_unsynced: bool,
-    ) -> PyResult<PyBookView> {
+    fn book(&self, py: Python<'_>, symbol: &str, depth: usize, allow_unsynced: bool) -> PyResult<PyBookView> {
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), allow_unsynced)?;
-        Ok(PyBookView::new(
-            symbol,
-            state.book.state(),
-            state.book.book(),
-            depth,
-            state.recv_ts_ns,
-        ))
+        Ok(PyBookView::new(symbol, state.book.state(), state.book.book(), depth, state.recv_ts_ns))
     }
 
     /// Hex SHA-256 of the whole book in canonical text form (see the README).
     #[pyo3(signature = (symbol, *, allow_unsynced = false))]
     fn digest(&self, py: Python<'_>, symbol: &str, allow_unsynced: bool) -> PyResult<String> {
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), allow_unsynced)?;
         Ok(state.book.book().digest())
     }
@@ -312,14 +230,10 @@ impl PyEngine {
     /// Quantity, notional and imbalance of the levels within ±`pct` percent of the mid price.
     fn band(&self, py: Python<'_>, symbol: &str, pct: f64) -> PyResult<Option<PyBand>> {
         if !(0.0..=100.0).contains(&pct) {
-            return Err(PyValueError::new_err(format!(
-                "pct must be within [0, 100], got {pct}"
-            )));
+            return Err(PyValueError::new_err(format!("pct must be within [0, 100], got {pct}")));
         }
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), false)?;
         let ppb = (pct * 10_000_000.0).round() as u32;
         Ok(state.book.book().band(ppb).map(|b| PyBand::new(pct, b)))
@@ -329,18 +243,8 @@ impl PyEngine {
     fn ticker(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<(u64, f64, f64, f64, f64)>> {
         use crate::num::e8_to_f64 as f;
         let engine = self.inner.lock();
-        let state = engine
-            .state(symbol)
-            .ok_or_else(|| errors::unknown_symbol(py, symbol))?;
-        Ok(state.ticker.as_ref().map(|t| {
-            (
-                t.update_id,
-                f(t.bid_price),
-                f(t.bid_qty),
-                f(t.ask_price),
-                f(t.ask_qty),
-            )
-        }))
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        Ok(state.ticker.as_ref().map(|t| (t.update_id, f(t.bid_price), f(t.bid_qty), f(t.ask_price), f(t.ask_qty))))
     }
 
     /// The fetch of a requested snapshot failed: the next diff for `symbol` asks again.
@@ -379,12 +283,7 @@ impl PyEngine {
     }
 }
 
-fn check_synced(
-    py: Python<'_>,
-    symbol: &str,
-    state: crate::book::SyncState,
-    allow_unsynced: bool,
-) -> PyResult<()> {
+fn check_synced(py: Python<'_>, symbol: &str, state: crate::book::SyncState, allow_unsynced: bool) -> PyResult<()> {
     if allow_unsynced || state == crate::book::SyncState::Synced {
         return Ok(());
     }
@@ -393,10 +292,5 @@ fn check_synced(
         ("symbol", pyo3::types::PyString::new(py, symbol).into_any()),
         ("state", pyo3::types::PyString::new(py, name).into_any()),
     ];
-    Err(errors::error(
-        py,
-        "BookNotSyncedError",
-        format!("book {symbol} is {name}, not SYNCED"),
-        &fields,
-    ))
+    Err(errors::error(py, "BookNotSyncedError", format!("book {symbol} is {name}, not SYNCED"), &fields))
 }

@@ -28,12 +28,7 @@ pub fn error_value<'py>(
 }
 
 /// `tapeflow.errors.<name>(message, **fields)` as a `PyErr` (falls back to the import error if that fails).
-pub fn error<'py>(
-    py: Python<'py>,
-    name: &str,
-    message: String,
-    fields: &[(&str, Bound<'py, PyAny>)],
-) -> PyErr {
+pub fn error<'py>(py: Python<'py>, name: &str, message: String, fields: &[(&str, Bound<'py, PyAny>)]) -> PyErr {
     match error_value(py, name, message, fields) {
         Ok(value) => PyErr::from_value(value),
         Err(e) => e,
@@ -51,11 +46,7 @@ fn decode_kind(e: &DecodeError) -> &'static str {
 }
 
 /// A `tapeflow.errors.DecodeError` instance for `e`, with `kind`, `field` and the batch `index`.
-pub fn decode_error_value<'py>(
-    py: Python<'py>,
-    e: &DecodeError,
-    index: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
+pub fn decode_error_value<'py>(py: Python<'py>, e: &DecodeError, index: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
     let fields = [
         ("kind", decode_kind(e).into_pyobject(py)?.into_any()),
         ("field", e.field().into_pyobject(py)?.into_any()),
@@ -73,10 +64,5 @@ pub fn decode_error(py: Python<'_>, e: &DecodeError) -> PyErr {
 
 pub fn unknown_symbol(py: Python<'_>, symbol: &str) -> PyErr {
     let value = pyo3::types::PyString::new(py, symbol).into_any();
-    error(
-        py,
-        "UnknownSymbolError",
-        format!("unknown symbol {symbol:?}"),
-        &[("symbol", value)],
-    )
+    error(py, "UnknownSymbolError", format!("unknown symbol {symbol:?}"), &[("symbol", value)])
 }

@@ -15,9 +15,7 @@ fn value_error(e: &LiqError) -> PyErr {
 
 fn parse_side(side: Option<&str>) -> PyResult<Option<Side>> {
     side.map(|s| {
-        Side::parse(s).ok_or_else(|| {
-            PyValueError::new_err(format!("side must be 'long' or 'short', got {s:?}"))
-        })
+        Side::parse(s).ok_or_else(|| PyValueError::new_err(format!("side must be 'long' or 'short', got {s:?}")))
     })
     .transpose()
 }
@@ -25,8 +23,7 @@ fn parse_side(side: Option<&str>) -> PyResult<Option<Side>> {
 /// A decimal given as `str` (exact) or a number, in e8 units.
 fn decimal_e8(v: &Bound<'_, PyAny>, what: &str) -> PyResult<i64> {
     if let Ok(s) = v.cast::<PyString>() {
-        return num::parse_str(s.to_str()?)
-            .map_err(|e| PyValueError::new_err(format!("{what}: {e}")));
+        return num::parse_str(s.to_str()?).map_err(|e| PyValueError::new_err(format!("{what}: {e}")));
     }
     let f: f64 = v.extract()?;
     if !f.is_finite() || f.abs() > 9.2e10 {
@@ -158,26 +155,13 @@ impl PyLiquidation {
     fn __repr__(&self) -> String {
         format!(
             "Liquidation(symbol={:?}, time_ms={}, side={:?}, price={}, qty={}, notional={})",
-            self.symbol,
-            self.time_ms,
-            self.side,
-            self.price_exact,
-            self.qty_exact,
-            self.notional_exact
+            self.symbol, self.time_ms, self.side, self.price_exact, self.qty_exact, self.notional_exact
         )
     }
 }
 
-type Series<'py> = (
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<i64>>,
-);
-type Grid<'py> = (
-    Bound<'py, PyArray3<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<i64>>,
-);
+type Series<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
+type Grid<'py> = (Bound<'py, PyArray3<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
 
 #[pymethods]
 impl PyEngine {
@@ -192,17 +176,14 @@ impl PyEngine {
         min_events: Option<u64>,
     ) -> PyResult<()> {
         if tau_ms.is_some() && half_life_ms.is_some() {
-            return Err(PyValueError::new_err(
-                "give tau_ms or half_life_ms, not both",
-            ));
+            return Err(PyValueError::new_err("give tau_ms or half_life_ms, not both"));
         }
         let mut engine = self.inner.lock();
         let old = engine.liq.config();
         let config = LiqConfig {
             retention_ms: retention_ms.unwrap_or(old.retention_ms),
             bin_pct: bin_pct.unwrap_or(old.bin_pct),
-            tau_ms: half_life_ms
-                .map_or(tau_ms.unwrap_or(old.tau_ms), |h| h / std::f64::consts::LN_2),
+            tau_ms: half_life_ms.map_or(tau_ms.unwrap_or(old.tau_ms), |h| h / std::f64::consts::LN_2),
             min_events: min_events.unwrap_or(old.min_events),
         };
         engine.liq.configure(config).map_err(|e| value_error(&e))
@@ -265,18 +246,12 @@ impl PyEngine {
             let engine = self.inner.lock();
             let now = now_ms.or(engine.liq.clock()).unwrap_or(0);
             let (start, end) = lookback_range(now, lookback_ms)?;
-            engine
-                .liq
-                .series(symbol.as_deref(), start, end, interval_ms)
+            engine.liq.series(symbol.as_deref(), start, end, interval_ms)
         });
         let (starts, sums) = result.map_err(|e| value_error(&e))?;
         let notional: Vec<f64> = sums.iter().map(|s| to_quote(s.notional(side))).collect();
         let count: Vec<i64> = sums.iter().map(|s| s.count(side) as i64).collect();
-        Ok((
-            starts.into_pyarray(py),
-            notional.into_pyarray(py),
-            count.into_pyarray(py),
-        ))
+        Ok((starts.into_pyarray(py), notional.into_pyarray(py), count.into_pyarray(py)))
     }
 
     /// Clusters of `symbol` (bins with at least `min_events` events), by price, decayed to `now_ms`.
@@ -284,10 +259,7 @@ impl PyEngine {
     fn liq_clusters(&self, symbol: &str, now_ms: Option<i64>) -> Vec<PyLiqCluster> {
         let symbol = symbol.to_ascii_uppercase();
         let clusters = self.inner.lock().liq.clusters(&symbol, now_ms);
-        clusters
-            .iter()
-            .map(|c| PyLiqCluster::new(&symbol, c))
-            .collect()
+        clusters.iter().map(|c| PyLiqCluster::new(&symbol, c)).collect()
     }
 
     /// The clusters of `symbol` as a dict of `NumPy` arrays (one entry per cluster, by price); `side` is 0 for long,
@@ -299,26 +271,10 @@ impl PyEngine {
         symbol: &str,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let clusters = self
-            .inner
-            .lock()
-            .liq
-            .clusters(&symbol.to_ascii_uppercase(), now_ms);
+        let clusters = self.inner.lock().liq.clusters(&symbol.to_ascii_uppercase(), now_ms);
         let d = PyDict::new(py);
-        let f = |g: &dyn Fn(&Cluster) -> f64| {
-            clusters
-                .iter()
-                .map(g)
-                .collect::<Vec<f64>>()
-                .into_pyarray(py)
-        };
-        let i = |g: &dyn Fn(&Cluster) -> i64| {
-            clusters
-                .iter()
-                .map(g)
-                .collect::<Vec<i64>>()
-                .into_pyarray(py)
-        };
+        let f = |g: &dyn Fn(&Cluster) -> f64| clusters.iter().map(g).collect::<Vec<f64>>().into_pyarray(py);
+        let i = |g: &dyn Fn(&Cluster) -> i64| clusters.iter().map(g).collect::<Vec<i64>>().into_pyarray(py);
         d.set_item("bin", i(&|c| c.bin))?;
         d.set_item("price", f(&|c| c.price))?;
         d.set_item("price_low", f(&|c| c.price_low))?;
@@ -350,11 +306,7 @@ impl PyEngine {
     ) -> PyResult<Option<PyLiqCluster>> {
         let side = parse_side(side)?;
         let symbol = symbol.to_ascii_uppercase();
-        let best = self
-            .inner
-            .lock()
-            .liq
-            .best_cluster(&symbol, min_strength, side, now_ms);
+        let best = self.inner.lock().liq.best_cluster(&symbol, min_strength, side, now_ms);
         Ok(best.map(|c| PyLiqCluster::new(&symbol, &c)))
     }
 
@@ -375,17 +327,11 @@ impl PyEngine {
             let engine = self.inner.lock();
             let now = now_ms.or(engine.liq.clock()).unwrap_or(0);
             let (start, end) = lookback_range(now, lookback_ms)?;
-            engine
-                .liq
-                .heatmap(&symbol, start, end, interval_ms, bin_pct)
+            engine.liq.heatmap(&symbol, start, end, interval_ms, bin_pct)
         });
         let h = result.map_err(|e| value_error(&e))?;
         let grid = h.grid.into_pyarray(py).reshape([2, h.n_price, h.n_time])?;
-        Ok((
-            grid,
-            h.price_edges.into_pyarray(py),
-            h.time_starts.into_pyarray(py),
-        ))
+        Ok((grid, h.price_edges.into_pyarray(py), h.time_starts.into_pyarray(py)))
     }
 
     /// Sets `symbol`'s mark price by hand (`str` for an exact decimal); the next mark price event replaces it.
@@ -393,20 +339,12 @@ impl PyEngine {
     fn set_mark_price(&self, symbol: &str, price: &Bound<'_, PyAny>, time_ms: i64) -> PyResult<()> {
         let p = decimal_e8(price, "price")?;
         let symbol = symbol.to_ascii_uppercase();
-        self.inner
-            .lock()
-            .liq
-            .set_mark_price(&symbol, p, time_ms)
-            .map_err(|e| value_error(&e))
+        self.inner.lock().liq.set_mark_price(&symbol, p, time_ms).map_err(|e| value_error(&e))
     }
 
     /// `(mark_price, time_ms)` of `symbol`, or `None`.
     fn mark_price(&self, symbol: &str) -> Option<(f64, i64)> {
-        let m = self
-            .inner
-            .lock()
-            .liq
-            .mark_price(&symbol.to_ascii_uppercase());
+        let m = self.inner.lock().liq.mark_price(&symbol.to_ascii_uppercase());
         m.map(|(p, t)| (num::e8_to_f64(p), t))
     }
 
@@ -414,11 +352,7 @@ impl PyEngine {
     fn set_contract_size(&self, symbol: &str, size: &Bound<'_, PyAny>) -> PyResult<()> {
         let s = decimal_e8(size, "size")?;
         let symbol = symbol.to_ascii_uppercase();
-        self.inner
-            .lock()
-            .liq
-            .set_contract_size(&symbol, s)
-            .map_err(|e| value_error(&e))
+        self.inner.lock().liq.set_contract_size(&symbol, s).map_err(|e| value_error(&e))
     }
 
     /// Turns the liquidation journal on or off (off by default); see `drain_liquidations`.
