@@ -11,7 +11,9 @@ use tapeflow::book::Market;
 use tapeflow::engine::Engine;
 use tapeflow::liq::LiqConfig;
 
-const SYMBOLS: [&str; 8] = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "ADAUSDT", "LTCUSDT"];
+const SYMBOLS: [&str; 8] = [
+    "BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "ADAUSDT", "LTCUSDT",
+];
 
 /// Realistic USD-M `forceOrder` frames (binance-api.md §3.8), one per symbol per second as Binance pushes them.
 fn frames(n: usize) -> Vec<Vec<u8>> {
@@ -69,7 +71,13 @@ fn ingest(c: &mut Criterion) {
 
 fn clusters(c: &mut Criterion) {
     let mut eng = Engine::new(Market::UsdM, 1000);
-    eng.liq.configure(LiqConfig { bin_pct: 0.1, min_events: 1, ..LiqConfig::default() }).unwrap();
+    eng.liq
+        .configure(LiqConfig {
+            bin_pct: 0.1,
+            min_events: 1,
+            ..LiqConfig::default()
+        })
+        .unwrap();
     // 1,000 bins: prices 0.1 % apart, two events each.
     let mut batch = Vec::new();
     for k in 0..2000_i64 {
@@ -84,13 +92,24 @@ fn clusters(c: &mut Criterion) {
     assert!(report.errors.is_empty());
     assert_eq!(eng.liq.clusters("BTCUSDT", None).len(), 1000);
     let mut g = c.benchmark_group("liq/clusters");
-    g.bench_function("clusters/1000", |b| b.iter(|| black_box(eng.liq.clusters(black_box("BTCUSDT"), None))));
+    g.bench_function("clusters/1000", |b| {
+        b.iter(|| black_box(eng.liq.clusters(black_box("BTCUSDT"), None)))
+    });
     g.bench_function("best_cluster/1000", |b| {
         b.iter(|| black_box(eng.liq.best_cluster(black_box("BTCUSDT"), 0.0005, None, None)));
     });
-    let values: Vec<f64> = eng.liq.clusters("BTCUSDT", None).iter().map(|c| c.total_decayed()).collect();
+    let values: Vec<f64> = eng
+        .liq
+        .clusters("BTCUSDT", None)
+        .iter()
+        .map(|c| c.total_decayed())
+        .collect();
     g.bench_function("baseline_sort_1000_f64", |b| {
-        b.iter_batched(|| values.clone(), |mut v| v.sort_by(f64::total_cmp), BatchSize::SmallInput);
+        b.iter_batched(
+            || values.clone(),
+            |mut v| v.sort_by(f64::total_cmp),
+            BatchSize::SmallInput,
+        );
     });
     g.finish();
 }

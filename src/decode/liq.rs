@@ -164,8 +164,14 @@ pub(super) fn decode_force_order(obj: &[u8]) -> Result<ForceOrder, DecodeError> 
         }
         key = r.next_key()?;
     }
-    let event_time = event_time.ok_or(DecodeError::MissingField { event: FORCE, field: "E" })?;
-    let mut f = order.ok_or(DecodeError::MissingField { event: FORCE, field: "o" })?;
+    let event_time = event_time.ok_or(DecodeError::MissingField {
+        event: FORCE,
+        field: "E",
+    })?;
+    let mut f = order.ok_or(DecodeError::MissingField {
+        event: FORCE,
+        field: "o",
+    })?;
     f.event_time = event_time;
     f.symbol_type = st.or(f.symbol_type);
     Ok(f)
@@ -215,7 +221,12 @@ fn decode_order(r: &mut Reader<'_>) -> Result<ForceOrder, DecodeError> {
             return Err(DecodeError::MissingField { event: FORCE, field });
         }
     }
-    for (field, v) in [("o.q", f.orig_qty), ("o.p", f.price), ("o.ap", f.avg_price), ("o.z", f.filled_qty)] {
+    for (field, v) in [
+        ("o.q", f.orig_qty),
+        ("o.p", f.price),
+        ("o.ap", f.avg_price),
+        ("o.z", f.filled_qty),
+    ] {
         if v < 0 {
             return Err(DecodeError::wrong_type(field, format!("negative value {v}")));
         }
@@ -263,7 +274,10 @@ pub(super) fn decode_mark_price(obj: &[u8]) -> Result<MarkPrice, DecodeError> {
         }
     }
     if m.mark_price < 0 {
-        return Err(DecodeError::wrong_type("p", format!("negative mark price {}", m.mark_price)));
+        return Err(DecodeError::wrong_type(
+            "p",
+            format!("negative mark price {}", m.mark_price),
+        ));
     }
     Ok(m)
 }

@@ -71,7 +71,13 @@ impl Bins {
     /// Adds (`sign = 1`) or removes (`sign = -1`) one event, on the grid of step `log_step`.
     pub fn add(&mut self, event: &Liquidation, log_step: f64, tau_ms: f64, sign: i8) {
         let k = bin_index(event.price, log_step);
-        let Liquidation { time, side, price, notional, .. } = *event;
+        let Liquidation {
+            time,
+            side,
+            price,
+            notional,
+            ..
+        } = *event;
         let anchor = *self.anchor.get_or_insert(time);
         if sign > 0 && (time - anchor) as f64 / tau_ms > REANCHOR_AT {
             self.reanchor(time, tau_ms);

@@ -32,15 +32,24 @@ impl Liquidations {
         bin_pct: Option<f64>,
     ) -> Result<Heatmap, LiqError> {
         if interval_ms <= 0 {
-            return Err(LiqError::BadArgument(format!("interval must be positive, got {interval_ms} ms")));
+            return Err(LiqError::BadArgument(format!(
+                "interval must be positive, got {interval_ms} ms"
+            )));
         }
         let pct = bin_pct.unwrap_or(self.config.bin_pct);
         if !(pct.is_finite() && pct > 0.0 && pct <= 100.0) {
-            return Err(LiqError::BadArgument(format!("bin width must be within (0, 100] percent, got {pct}")));
+            return Err(LiqError::BadArgument(format!(
+                "bin width must be within (0, 100] percent, got {pct}"
+            )));
         }
         let step = (pct / 100.0).ln_1p();
-        let empty =
-            Heatmap { grid: Vec::new(), n_price: 0, n_time: 0, price_edges: Vec::new(), time_starts: Vec::new() };
+        let empty = Heatmap {
+            grid: Vec::new(),
+            n_price: 0,
+            n_time: 0,
+            price_edges: Vec::new(),
+            time_starts: Vec::new(),
+        };
         if end <= start {
             return Ok(empty);
         }
@@ -62,7 +71,11 @@ impl Liquidations {
         let bins: Vec<i64> = events.iter().map(|e| bin_index(e.price, step)).collect();
         let (Some(&kmin), Some(&kmax)) = (bins.iter().min(), bins.iter().max()) else {
             let time_starts = (0..n_time).map(|b| first + b * interval_ms).collect();
-            return Ok(Heatmap { n_time: n_time as usize, time_starts, ..empty });
+            return Ok(Heatmap {
+                n_time: n_time as usize,
+                time_starts,
+                ..empty
+            });
         };
         let n_price = kmax - kmin + 1;
         if 2 * n_price.saturating_mul(n_time) > MAX_CELLS {

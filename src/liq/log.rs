@@ -51,7 +51,10 @@ impl TotalsLog {
             self.base
         } else {
             let e = &self.entries[i - 1];
-            Sums { notional: e.notional, count: e.count }
+            Sums {
+                notional: e.notional,
+                count: e.count,
+            }
         }
     }
 
@@ -66,7 +69,9 @@ impl TotalsLog {
 
     /// Whether one more event of `notional` keeps every running sum in range (they only grow: `notional >= 0`).
     pub fn fits(&self, side: Side, notional: i128) -> bool {
-        self.running(self.entries.len()).notional[side as usize].checked_add(notional).is_some()
+        self.running(self.entries.len()).notional[side as usize]
+            .checked_add(notional)
+            .is_some()
     }
 
     /// Inserts one event; returns its index. On overflow ([`Self::fits`] is false) nothing changes.
@@ -79,7 +84,15 @@ impl TotalsLog {
         let mut prev = self.running(pos);
         prev.notional[s] += notional;
         prev.count[s] += 1;
-        self.entries.insert(pos, Entry { time, tag, notional: prev.notional, count: prev.count });
+        self.entries.insert(
+            pos,
+            Entry {
+                time,
+                tag,
+                notional: prev.notional,
+                count: prev.count,
+            },
+        );
         for e in self.entries.range_mut(pos + 1..) {
             e.notional[s] += notional;
             e.count[s] += 1;

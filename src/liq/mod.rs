@@ -126,7 +126,12 @@ pub struct LiqConfig {
 
 impl Default for LiqConfig {
     fn default() -> Self {
-        Self { retention_ms: 240 * 3_600_000, bin_pct: 0.25, tau_ms: 3_600_000.0, min_events: 2 }
+        Self {
+            retention_ms: 240 * 3_600_000,
+            bin_pct: 0.25,
+            tau_ms: 3_600_000.0,
+            min_events: 2,
+        }
     }
 }
 
@@ -141,7 +146,10 @@ impl LiqConfig {
             return bad(format!("retention must be positive, got {} ms", self.retention_ms));
         }
         if !(self.bin_pct.is_finite() && self.bin_pct > 0.0 && self.bin_pct <= 100.0) {
-            return bad(format!("bin width must be within (0, 100] percent, got {}", self.bin_pct));
+            return bad(format!(
+                "bin width must be within (0, 100] percent, got {}",
+                self.bin_pct
+            ));
         }
         if !(self.tau_ms.is_finite() && self.tau_ms >= 1.0) {
             return bad(format!("time constant must be at least 1 ms, got {}", self.tau_ms));
@@ -286,7 +294,9 @@ impl Liquidations {
     /// from now on.
     pub fn set_contract_size(&mut self, symbol: &str, size_e8: i64) -> Result<(), LiqError> {
         if size_e8 <= 0 {
-            return Err(LiqError::BadArgument(format!("contract size must be positive, got {size_e8}")));
+            return Err(LiqError::BadArgument(format!(
+                "contract size must be positive, got {size_e8}"
+            )));
         }
         let i = self.slot(symbol);
         self.states[i].contract_size = Some(size_e8);
@@ -296,7 +306,9 @@ impl Liquidations {
     /// Sets the mark price (e8) by hand; the next mark price event replaces it.
     pub fn set_mark_price(&mut self, symbol: &str, price_e8: i64, time: i64) -> Result<(), LiqError> {
         if price_e8 <= 0 {
-            return Err(LiqError::BadArgument(format!("mark price must be positive, got {price_e8}")));
+            return Err(LiqError::BadArgument(format!(
+                "mark price must be positive, got {price_e8}"
+            )));
         }
         let i = self.slot(symbol);
         self.states[i].mark = Some((price_e8, time));
@@ -345,7 +357,11 @@ impl Liquidations {
         // §3.8: `ap` is the average fill price; fall back to the order price `p` when it is 0.
         let price = if f.avg_price > 0 { f.avg_price } else { f.price };
         let i = self.slot(&f.symbol);
-        let contract = if self.keep == Some(ContractKind::CoinM) { self.states[i].contract_size } else { None };
+        let contract = if self.keep == Some(ContractKind::CoinM) {
+            self.states[i].contract_size
+        } else {
+            None
+        };
         let notional = match contract {
             Some(usd) => num::notional(f.filled_qty, usd),
             None => num::notional(price, f.filled_qty),
@@ -384,7 +400,10 @@ impl Liquidations {
             self.stats.overflow += 1;
             return false;
         }
-        let pos = st.totals.insert(liq.time, 0, liq.side, liq.notional).unwrap_or_default();
+        let pos = st
+            .totals
+            .insert(liq.time, 0, liq.side, liq.notional)
+            .unwrap_or_default();
         let _ = self.all.insert(liq.time, i as u32, liq.side, liq.notional);
         if pos == st.events.len() {
             st.events.push_back(liq.clone());

@@ -79,7 +79,11 @@ impl View {
 
     fn cluster(&self, k: i64, b: &Bin) -> Cluster {
         let decayed = [b.scaled[0] * self.factor, b.scaled[1] * self.factor];
-        let price = if b.weight > 0.0 { b.weighted_price / b.weight } else { b.low };
+        let price = if b.weight > 0.0 {
+            b.weighted_price / b.weight
+        } else {
+            b.low
+        };
         Cluster {
             bin: k,
             price_low: b.low,
@@ -101,7 +105,9 @@ impl View {
 /// `[now − lookback + 1, now + 1)`.
 pub fn lookback_range(now: i64, lookback_ms: i64) -> Result<(i64, i64), LiqError> {
     if lookback_ms <= 0 {
-        return Err(LiqError::BadArgument(format!("look-back must be positive, got {lookback_ms} ms")));
+        return Err(LiqError::BadArgument(format!(
+            "look-back must be positive, got {lookback_ms} ms"
+        )));
     }
     Ok((now.saturating_sub(lookback_ms).saturating_add(1), now.saturating_add(1)))
 }
@@ -131,7 +137,9 @@ impl Liquidations {
         interval_ms: i64,
     ) -> Result<(Vec<i64>, Vec<Sums>), LiqError> {
         if interval_ms <= 0 {
-            return Err(LiqError::BadArgument(format!("interval must be positive, got {interval_ms} ms")));
+            return Err(LiqError::BadArgument(format!(
+                "interval must be positive, got {interval_ms} ms"
+            )));
         }
         if end <= start {
             return Ok((Vec::new(), Vec::new()));
@@ -139,7 +147,9 @@ impl Liquidations {
         let first = start.div_euclid(interval_ms) * interval_ms;
         let n = (end - first + interval_ms - 1) / interval_ms;
         if n > MAX_BUCKETS {
-            return Err(LiqError::BadArgument(format!("{n} buckets is more than the limit of {MAX_BUCKETS}")));
+            return Err(LiqError::BadArgument(format!(
+                "{n} buckets is more than the limit of {MAX_BUCKETS}"
+            )));
         }
         let log = self.log_of(symbol);
         let mut starts = Vec::with_capacity(n as usize);
@@ -147,7 +157,10 @@ impl Liquidations {
         for b in 0..n {
             let s = first + b * interval_ms;
             starts.push(s);
-            sums.push(log.map(|l| l.sum(s.max(start), (s + interval_ms).min(end))).unwrap_or_default());
+            sums.push(
+                log.map(|l| l.sum(s.max(start), (s + interval_ms).min(end)))
+                    .unwrap_or_default(),
+            );
         }
         Ok((starts, sums))
     }
@@ -161,7 +174,13 @@ impl Liquidations {
         let st = self.state(symbol).expect("view implies state");
         let min = self.config.min_events;
         let mut out = Vec::with_capacity(st.bins.bins.len());
-        out.extend(st.bins.bins.iter().filter(|(_, b)| b.total_count() >= min).map(|(&k, b)| view.cluster(k, b)));
+        out.extend(
+            st.bins
+                .bins
+                .iter()
+                .filter(|(_, b)| b.total_count() >= min)
+                .map(|(&k, b)| view.cluster(k, b)),
+        );
         out
     }
 
@@ -199,7 +218,11 @@ impl Liquidations {
         let now = now.or(self.clock)?;
         let factor = st.bins.factor(now, self.config.tau_ms);
         let total = st.bins.bins.values().map(|b| b.scaled[0] + b.scaled[1]).sum::<f64>() * factor;
-        Some(View { factor, total, mark: st.mark.map(|(p, _)| p as f64 / 1e8) })
+        Some(View {
+            factor,
+            total,
+            mark: st.mark.map(|(p, _)| p as f64 / 1e8),
+        })
     }
 
     /// Decayed notional (quote units) of `symbol` at `now` per side, over all bins.
@@ -208,7 +231,10 @@ impl Liquidations {
             return [0.0; 2];
         };
         let f = st.bins.factor(now, self.config.tau_ms);
-        st.bins.bins.values().fold([0.0; 2], |acc, b| [acc[0] + b.scaled[0] * f, acc[1] + b.scaled[1] * f])
+        st.bins
+            .bins
+            .values()
+            .fold([0.0; 2], |acc, b| [acc[0] + b.scaled[0] * f, acc[1] + b.scaled[1] * f])
     }
 
     /// Exact notional per side kept in `symbol`'s bins (equals its total over the retention).
@@ -216,6 +242,9 @@ impl Liquidations {
         let Some(st) = self.state(symbol) else {
             return [0; 2];
         };
-        st.bins.bins.values().fold([0; 2], |acc, b| [acc[0] + b.notional[0], acc[1] + b.notional[1]])
+        st.bins
+            .bins
+            .values()
+            .fold([0; 2], |acc, b| [acc[0] + b.notional[0], acc[1] + b.notional[1]])
     }
 }

@@ -39,7 +39,10 @@ fn decodes_usdm_force_order_and_computes_notional() {
     eng.apply_frame(combined.as_bytes(), 0, &mut actions).unwrap();
     let s = eng.liq.sums(Some("BTCUSDT"), i64::MIN, i64::MAX);
     // 9911.5 × 0.014 = 138.761 exactly.
-    assert_eq!(s.notional(Some(Side::Long)), i128::from(parse_str("138.761").unwrap()) * 100_000_000);
+    assert_eq!(
+        s.notional(Some(Side::Long)),
+        i128::from(parse_str("138.761").unwrap()) * 100_000_000
+    );
     assert_eq!(s.count(Some(Side::Short)), 0);
     assert_eq!(eng.liq.clock(), Some(1_568_014_460_893));
 }
@@ -87,9 +90,16 @@ fn classifies_symbols(#[case] symbol: &str, #[case] kind: ContractKind) {
 fn coinm_notional_uses_contract_size() {
     let mut eng = Engine::new(Market::CoinM, 100);
     eng.liq.set_contract_size("BTCUSD_PERP", 100 * crate::num::ONE).unwrap();
-    eng.apply_frame(cm_frame("BTCUSD_PERP", "BUY", "60000", "3", 1000, Some(2)).as_bytes(), 0, &mut Vec::new())
-        .unwrap();
-    assert_eq!(eng.liq.sums(None, 0, 2000).notional(Some(Side::Short)), 300 * NOTIONAL_ONE);
+    eng.apply_frame(
+        cm_frame("BTCUSD_PERP", "BUY", "60000", "3", 1000, Some(2)).as_bytes(),
+        0,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        eng.liq.sums(None, 0, 2000).notional(Some(Side::Short)),
+        300 * NOTIONAL_ONE
+    );
 }
 
 #[rstest]
@@ -99,7 +109,14 @@ fn counts_and_skips_unknown_enums(#[case] from: &str, #[case] to: &str, #[case] 
     let mut eng = Engine::new(Market::UsdM, 100);
     let frame = um_frame("BTCUSDT", "SELL", "1", "1", "1", 5).replace(from, to);
     eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new()).unwrap();
-    assert_eq!((eng.liq.stats.unknown_side, eng.liq.stats.unknown_status, eng.liq.stats.kept), (side, status, 0));
+    assert_eq!(
+        (
+            eng.liq.stats.unknown_side,
+            eng.liq.stats.unknown_status,
+            eng.liq.stats.kept
+        ),
+        (side, status, 0)
+    );
 }
 
 #[rstest]
@@ -127,11 +144,19 @@ fn mark_price_streams_feed_distance() {
     let arr = r#"[{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"100.00","ap":"99.9","i":"99.8","P":"99.7","r":"0.00038167","T":1562306400000},
                   {"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSD_PERP","p":"200","i":"199","P":"0","r":"0.0001","T":1562306400000,"st":2}]"#;
     eng.apply_frame(arr.as_bytes(), 0, &mut Vec::new()).unwrap();
-    assert_eq!(eng.liq.mark_price("BTCUSDT"), Some((100 * crate::num::ONE, 1_562_305_380_000)));
+    assert_eq!(
+        eng.liq.mark_price("BTCUSDT"),
+        Some((100 * crate::num::ONE, 1_562_305_380_000))
+    );
     assert_eq!(eng.liq.stats.foreign_mark_prices, 1);
     let mut actions = Vec::new();
     for t in [1000, 2000] {
-        eng.apply_frame(um_frame("BTCUSDT", "SELL", "101", "101", "1", t).as_bytes(), 0, &mut actions).unwrap();
+        eng.apply_frame(
+            um_frame("BTCUSDT", "SELL", "101", "101", "1", t).as_bytes(),
+            0,
+            &mut actions,
+        )
+        .unwrap();
     }
     let c = eng.liq.clusters("BTCUSDT", None);
     assert_eq!(c.len(), 1);
@@ -142,11 +167,18 @@ fn mark_price_streams_feed_distance() {
 #[test]
 fn coinm_delivery_mark_price_has_no_funding() {
     let frame = r#"{"e":"markPriceUpdate","E":1,"s":"ETHUSD_211231","p":"3000.5","P":"3000","i":"2999","r":"","T":0}"#;
-    let Event::MarkPrice(m) = decode_one(frame).unwrap() else { panic!() };
-    assert_eq!((m.funding_rate, m.next_funding_time, m.kind()), (None, Some(0), ContractKind::CoinM));
-    for bad in
-        [frame.replace(r#""p":"3000.5","#, ""), frame.replace("3000.5", "x"), frame[..frame.len() - 1].to_owned()]
-    {
+    let Event::MarkPrice(m) = decode_one(frame).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (m.funding_rate, m.next_funding_time, m.kind()),
+        (None, Some(0), ContractKind::CoinM)
+    );
+    for bad in [
+        frame.replace(r#""p":"3000.5","#, ""),
+        frame.replace("3000.5", "x"),
+        frame[..frame.len() - 1].to_owned(),
+    ] {
         assert!(decode_one(&bad).is_err(), "{bad}");
     }
 }
@@ -157,7 +189,12 @@ fn coinm_delivery_mark_price_has_no_funding() {
 #[case::five_minutes(5, 0.920_044_415)]
 fn decay_rule_worked_numbers(#[case] minutes: i64, #[case] expected: f64) {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
-    liq.configure(LiqConfig { tau_ms: 3_600_000.0, min_events: 1, ..LiqConfig::default() }).unwrap();
+    liq.configure(LiqConfig {
+        tau_ms: 3_600_000.0,
+        min_events: 1,
+        ..LiqConfig::default()
+    })
+    .unwrap();
     let e = Liquidation {
         symbol: "BTCUSDT".into(),
         time: 0,
@@ -176,7 +213,13 @@ fn decay_rule_worked_numbers(#[case] minutes: i64, #[case] expected: f64) {
 /// Random event: (symbol 0..3, time, long?, price e8, qty e8).
 fn events() -> impl Strategy<Value = Vec<(usize, i64, bool, i64, i64)>> {
     prop::collection::vec(
-        (0usize..3, 0i64..200_000, any::<bool>(), 1_000_000i64..50_000_000_000, 1i64..10_000_000_000),
+        (
+            0usize..3,
+            0i64..200_000,
+            any::<bool>(),
+            1_000_000i64..50_000_000_000,
+            1i64..10_000_000_000,
+        ),
         0..120,
     )
 }
@@ -324,8 +367,16 @@ proptest! {
 
 #[test]
 fn late_events_and_retention_boundary() {
-    let config = LiqConfig { retention_ms: 1000, ..LiqConfig::default() };
-    let evs = [(0, 5000, true, 100, 100), (0, 4000, false, 100, 100), (0, 6000, true, 100, 100), (0, 4999, true, 1, 1)];
+    let config = LiqConfig {
+        retention_ms: 1000,
+        ..LiqConfig::default()
+    };
+    let evs = [
+        (0, 5000, true, 100, 100),
+        (0, 4000, false, 100, 100),
+        (0, 6000, true, 100, 100),
+        (0, 4999, true, 1, 1),
+    ];
     let (liq, kept) = build(&evs, config);
     // Clock 6000, cutoff 5000: the event at 5000 stays, the rest are pruned or expired.
     assert_eq!(kept.len(), 2);
@@ -336,7 +387,11 @@ fn late_events_and_retention_boundary() {
 #[test]
 fn best_cluster_filters_by_strength_and_side() {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
-    liq.configure(LiqConfig { min_events: 1, ..LiqConfig::default() }).unwrap();
+    liq.configure(LiqConfig {
+        min_events: 1,
+        ..LiqConfig::default()
+    })
+    .unwrap();
     let mut add = |price: i64, side, qty: i64| {
         let i = liq.slot("X");
         let e = Liquidation {
@@ -355,7 +410,10 @@ fn best_cluster_filters_by_strength_and_side() {
     let best = liq.best_cluster("X", 0.0, None, None).unwrap();
     assert_eq!((best.side, best.count), (Side::Long, 1));
     assert!((best.strength - 0.6).abs() < 1e-12);
-    assert_eq!(liq.best_cluster("X", 0.0, Some(Side::Short), None).unwrap().side, Side::Short);
+    assert_eq!(
+        liq.best_cluster("X", 0.0, Some(Side::Short), None).unwrap().side,
+        Side::Short
+    );
     assert!(liq.best_cluster("X", 0.7, None, None).is_none());
 }
 

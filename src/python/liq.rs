@@ -160,8 +160,16 @@ impl PyLiquidation {
     }
 }
 
-type Series<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
-type Grid<'py> = (Bound<'py, PyArray3<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
+type Series<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+type Grid<'py> = (
+    Bound<'py, PyArray3<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<i64>>,
+);
 
 #[pymethods]
 impl PyEngine {
@@ -251,7 +259,11 @@ impl PyEngine {
         let (starts, sums) = result.map_err(|e| value_error(&e))?;
         let notional: Vec<f64> = sums.iter().map(|s| to_quote(s.notional(side))).collect();
         let count: Vec<i64> = sums.iter().map(|s| s.count(side) as i64).collect();
-        Ok((starts.into_pyarray(py), notional.into_pyarray(py), count.into_pyarray(py)))
+        Ok((
+            starts.into_pyarray(py),
+            notional.into_pyarray(py),
+            count.into_pyarray(py),
+        ))
     }
 
     /// Clusters of `symbol` (bins with at least `min_events` events), by price, decayed to `now_ms`.
@@ -339,7 +351,11 @@ impl PyEngine {
     fn set_mark_price(&self, symbol: &str, price: &Bound<'_, PyAny>, time_ms: i64) -> PyResult<()> {
         let p = decimal_e8(price, "price")?;
         let symbol = symbol.to_ascii_uppercase();
-        self.inner.lock().liq.set_mark_price(&symbol, p, time_ms).map_err(|e| value_error(&e))
+        self.inner
+            .lock()
+            .liq
+            .set_mark_price(&symbol, p, time_ms)
+            .map_err(|e| value_error(&e))
     }
 
     /// `(mark_price, time_ms)` of `symbol`, or `None`.
@@ -352,7 +368,11 @@ impl PyEngine {
     fn set_contract_size(&self, symbol: &str, size: &Bound<'_, PyAny>) -> PyResult<()> {
         let s = decimal_e8(size, "size")?;
         let symbol = symbol.to_ascii_uppercase();
-        self.inner.lock().liq.set_contract_size(&symbol, s).map_err(|e| value_error(&e))
+        self.inner
+            .lock()
+            .liq
+            .set_contract_size(&symbol, s)
+            .map_err(|e| value_error(&e))
     }
 
     /// Turns the liquidation journal on or off (off by default); see `drain_liquidations`.
