@@ -6,7 +6,18 @@ the asyncio I/O shell, the command line and the local exchange simulator.
 
 from __future__ import annotations
 
-from tapeflow._core import Action, Band, BatchResult, BookView, Engine, SyncState, __version__
+from tapeflow._core import (
+    Action,
+    Band,
+    BatchResult,
+    BookView,
+    Engine,
+    LiqCluster,
+    LiqTotal,
+    Liquidation,
+    SyncState,
+    __version__,
+)
 from tapeflow.errors import BookError, BookNotSyncedError, DecodeError, TapeflowError, UnknownSymbolError
 
 __all__ = [
@@ -18,6 +29,9 @@ __all__ = [
     "BookView",
     "DecodeError",
     "Engine",
+    "LiqCluster",
+    "LiqTotal",
+    "Liquidation",
     "SyncState",
     "TapeflowError",
     "UnknownSymbolError",

@@ -11,7 +11,18 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
-__all__ = ["Action", "Band", "BatchResult", "BookView", "Engine", "SyncState", "__version__"]
+__all__ = [
+    "Action",
+    "Band",
+    "BatchResult",
+    "BookView",
+    "Engine",
+    "LiqCluster",
+    "LiqTotal",
+    "Liquidation",
+    "SyncState",
+    "__version__",
+]
 
 @final
 class SyncState:
@@ -190,3 +201,197 @@ class Engine:
     def reset_book(self, symbol: str) -> None: ...
     def stats(self) -> dict[str, int | dict[str, int]]:
         """Counters: frames, events, malformed, depth_updates, level_updates, book_tickers, partial_depth, unknown."""
+
+    # --- Liquidations -------------------------------------------------------------------------------------------
+    # ``forceOrder`` and ``markPriceUpdate`` frames (per symbol or all-market) go through ``apply_frames``. Times
+    # are Binance ms; a liquidation's time is its trade time ``o.T``. A look-back ``L`` ending at ``now_ms`` covers
+    # ``now_ms - L < time <= now_ms``; ``now_ms`` defaults to the newest liquidation time seen.
+    #
+    # Lower bound: Binance pushes at most one liquidation per symbol per 1000 ms (the largest on USD-M, the latest
+    # on COIN-M), so every figure here undercounts in bursts. Side: an order ``S: "SELL"`` liquidates a ``"long"``,
+    # ``"BUY"`` a ``"short"``. Notional = average price ``ap`` x filled quantity ``z`` (order price ``p`` when
+    # ``ap`` is 0); on COIN-M, ``z`` x the contract size (USD) once :meth:`set_contract_size` was called, else
+    # price x contracts. Merged all-market streams carry USD-M and COIN-M: an engine keeps only its own market's
+    # liquidations (by ``st``, else by symbol form) and counts the others as ``foreign``.
+
+    def liq_configure(
+        self,
+        *,
+        retention_ms: int | None = None,
+        bin_pct: float | None = None,
+        tau_ms: float | None = None,
+        half_life_ms: float | None = None,
+        min_events: int | None = None,
+    ) -> None:
+        """Changes the liquidation settings (``None`` keeps a value). Raises ``ValueError`` for bad values.
+
+        Args:
+            retention_ms: events older than the newest time minus this are dropped (default 240 h).
+            bin_pct: cluster bin width in percent of price, on a log-price grid (default 0.25).
+            tau_ms: decay time constant; an event weighs ``exp(-age / tau)`` (default 1 h).
+            half_life_ms: alternative to ``tau_ms``: ``tau = half_life / ln 2``.
+            min_events: a bin is a cluster once it holds this many events (default 2).
+        """
+    def liq_config(self) -> dict[str, float]:
+        """``retention_ms``, ``bin_pct``, ``tau_ms``, ``half_life_ms``, ``min_events``."""
+    def liq_total(
+        self, symbol: str | None = None, *, lookback_ms: int, side: str | None = None, now_ms: int | None = None
+    ) -> LiqTotal:
+        """Total liquidated notional of ``symbol`` (all symbols if ``None``), exact, in O(log n).
+
+        Args:
+            side: ``"long"``, ``"short"`` or ``None`` for both.
+        """
+    def liq_series(
+        self,
+        symbol: str | None = None,
+        *,
+        lookback_ms: int,
+        interval_ms: int,
+        side: str | None = None,
+        now_ms: int | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """``(bucket_starts_ms, notional, count)``: buckets of ``interval_ms`` aligned to UTC (multiples since the
+        epoch); the first and last count only their part of the look-back, so the series sums to the total."""
+    def liq_clusters(self, symbol: str, *, now_ms: int | None = None) -> list[LiqCluster]:
+        """Bins holding at least ``min_events`` events, by ascending price, decayed to ``now_ms``."""
+    def liq_cluster_arrays(self, symbol: str, *, now_ms: int | None = None) -> dict[str, npt.NDArray[np.generic]]:
+        """The clusters as NumPy arrays, one entry per cluster by price (cheaper than objects for many bins): ``bin``,
+        ``price``, ``price_low``, ``price_high``, ``side`` (0 long, 1 short), ``count``, ``count_long``,
+        ``count_short``, ``notional``, ``notional_long``, ``notional_short``, ``decayed``, ``decayed_long``,
+        ``decayed_short``, ``strength``, ``distance_pct`` (NaN without a mark price), ``last_time_ms``."""
+    def best_cluster(
+        self, symbol: str, min_strength: float = 0.0, side: str | None = None, *, now_ms: int | None = None
+    ) -> LiqCluster | None:
+        """The cluster with the largest decayed notional among those with ``strength >= min_strength`` and, if
+        ``side`` is given, that dominant side."""
+    def liq_heatmap(
+        self,
+        symbol: str,
+        *,
+        lookback_ms: int,
+        interval_ms: int,
+        bin_pct: float | None = None,
+        now_ms: int | None = None,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """``(grid, price_edges, time_starts_ms)``: notional per side x price bin x time bin, shape
+        ``(2, n_price, n_time)`` (side 0 = long, 1 = short); ``price_edges`` has ``n_price + 1`` ascending edges of
+        the log grid (``bin_pct``, default the cluster width) spanning the bins that hold an event."""
+    def set_mark_price(self, symbol: str, price: str | float, *, time_ms: int = 0) -> None:
+        """Sets the mark price by hand (``str`` is exact); the next ``markPriceUpdate`` replaces it."""
+    def mark_price(self, symbol: str) -> tuple[float, int] | None:
+        """``(mark_price, time_ms)`` from the stream or :meth:`set_mark_price`."""
+    def set_contract_size(self, symbol: str, size: str | float) -> None:
+        """COIN-M contract size in USD (``contractSize`` of ``/dapi/v1/exchangeInfo``, e.g. 100 for
+        BTCUSD_PERP); applies to liquidations kept afterwards."""
+    def liq_journal(self, enabled: bool) -> None:
+        """Turns the journal of kept liquidations on or off (off by default)."""
+    def drain_liquidations(self) -> list[Liquidation]:
+        """Liquidations kept since the last drain, in arrival order (for persistence or a feed)."""
+    def liq_stats(self) -> dict[str, int]:
+        """Counters: kept, foreign, unknown_side, unknown_status, unfilled, expired, pruned, overflow,
+        mark_prices, foreign_mark_prices."""
+
+@final
+class LiqTotal:
+    """Total liquidated notional over a look-back (quote units; USD on COIN-M with contract sizes set)."""
+
+    @property
+    def symbol(self) -> str | None: ...
+    @property
+    def side(self) -> str | None: ...
+    @property
+    def notional(self) -> float: ...
+    @property
+    def notional_exact(self) -> str:
+        """Exact decimal string."""
+    @property
+    def count(self) -> int: ...
+    @property
+    def start_ms(self) -> int:
+        """First ms of the range (inclusive)."""
+    @property
+    def end_ms(self) -> int:
+        """End of the range (exclusive)."""
+
+@final
+class LiqCluster:
+    """One price bin of a symbol's liquidations, decayed to the query time.
+
+    ``strength`` is the bin's share of the symbol's decayed notional over all its bins (in [0, 1]; all bins, also
+    those below ``min_events``). ``side`` is the side with the larger decayed notional. ``distance_pct`` is
+    ``(price - mark) / mark * 100``.
+    """
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def bin(self) -> int:
+        """Index ``k`` on the log grid: prices in ``[(1+w)^k, (1+w)^(k+1))``."""
+    @property
+    def price(self) -> float:
+        """Notional-weighted mean price of the bin's events."""
+    @property
+    def price_low(self) -> float: ...
+    @property
+    def price_high(self) -> float: ...
+    @property
+    def side(self) -> Literal["long", "short"]: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def count_long(self) -> int: ...
+    @property
+    def count_short(self) -> int: ...
+    @property
+    def notional(self) -> float: ...
+    @property
+    def notional_long(self) -> float: ...
+    @property
+    def notional_short(self) -> float: ...
+    @property
+    def notional_exact(self) -> str: ...
+    @property
+    def decayed(self) -> float:
+        """Sum of ``notional * exp(-(now - time) / tau)`` over the bin's events."""
+    @property
+    def decayed_long(self) -> float: ...
+    @property
+    def decayed_short(self) -> float: ...
+    @property
+    def strength(self) -> float: ...
+    @property
+    def distance_pct(self) -> float | None: ...
+    @property
+    def last_time_ms(self) -> int: ...
+
+@final
+class Liquidation:
+    """One kept liquidation (see :meth:`Engine.drain_liquidations`)."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def time_ms(self) -> int:
+        """Trade time ``o.T``."""
+    @property
+    def event_time_ms(self) -> int: ...
+    @property
+    def side(self) -> Literal["long", "short"]:
+        """Liquidated position side."""
+    @property
+    def order_side(self) -> Literal["BUY", "SELL"]:
+        """Raw order side ``o.S``."""
+    @property
+    def price(self) -> float:
+        """``ap``, or ``p`` when ``ap`` is 0."""
+    @property
+    def qty(self) -> float: ...
+    @property
+    def notional(self) -> float: ...
+    @property
+    def price_exact(self) -> str: ...
+    @property
+    def qty_exact(self) -> str: ...
+    @property
+    def notional_exact(self) -> str: ...

@@ -10,10 +10,12 @@ mod depth;
 mod error;
 mod fast;
 pub mod json;
+mod liq;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
 pub use json::{Level, Levels};
+pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
 
 use json::{Peek, Reader};
 
@@ -35,6 +37,10 @@ pub enum Event {
     Control(ControlReply),
     /// Spot `serverShutdown`: the server goes away soon; reconnect.
     ServerShutdown { event_time: i64 },
+    /// Futures liquidation order `forceOrder` (per symbol or `!forceOrder@arr`).
+    ForceOrder(ForceOrder),
+    /// Futures `markPriceUpdate` (per symbol or one item of `!markPrice@arr`).
+    MarkPrice(MarkPrice),
     /// An event type tapeflow does not handle (counted and skipped by the engine).
     Unknown { kind: String },
 }
@@ -206,6 +212,8 @@ fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Ve
             b"depthUpdate" => out.push(Event::Depth(depth::decode_depth_update(obj)?)),
             b"bookTicker" => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
+            b"forceOrder" => out.push(Event::ForceOrder(liq::decode_force_order(obj)?)),
+            b"markPriceUpdate" => out.push(Event::MarkPrice(liq::decode_mark_price(obj)?)),
             other => {
                 validate(obj)?;
                 out.push(Event::Unknown {

@@ -94,6 +94,8 @@ pub struct Engine {
     scratch: Vec<Event>,
     trace_depth: Option<usize>,
     pub stats: EngineStats,
+    /// Liquidations and mark prices of this engine's futures market (see [`crate::liq`]).
+    pub liq: crate::liq::Liquidations,
 }
 
 impl Engine {
@@ -107,6 +109,7 @@ impl Engine {
             scratch: Vec::with_capacity(4),
             trace_depth: None,
             stats: EngineStats::default(),
+            liq: crate::liq::Liquidations::new(crate::liq::contract_kind_of(market)),
         }
     }
 
@@ -249,6 +252,8 @@ impl Engine {
             Event::ServerShutdown { event_time } => {
                 actions.push(Action::ServerShutdown { event_time });
             }
+            Event::ForceOrder(f) => drop(self.liq.apply_force_order(&f)),
+            Event::MarkPrice(m) => self.liq.apply_mark_price(&m),
             Event::Unknown { kind } => *self.stats.unknown.entry(kind).or_insert(0) += 1,
         }
     }
