@@ -230,7 +230,7 @@ class SimExchange:
             if not targets:
                 continue
             combined = None
-            for c in targets:
+            for c in tuple(targets):
                 if c.combined:
                     if combined is None:
                         combined = b'{"stream":"' + name.encode() + b'","data":' + data + b"}"
