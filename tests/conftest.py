@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from sim_helpers import exchange_info
 from tapeflow.sim import SimConfig, SimExchange
-
-DATA = Path(__file__).parent / "data"
-
-
-def exchange_info(market: str) -> Path:
-    """The recorded exchangeInfo of ``market`` in tests/data."""
-    return DATA / "exchange_info" / f"{market}.json"
 
 
 @pytest.fixture
@@ -34,7 +27,9 @@ def sim_config() -> Callable[..., SimConfig]:
 
 
 @pytest_asyncio.fixture
-async def sim(sim_config: Callable[..., SimConfig]) -> AsyncIterator[Callable[..., AbstractAsyncContextManager[SimExchange]]]:
+async def sim(
+    sim_config: Callable[..., SimConfig],
+) -> AsyncIterator[Callable[..., AbstractAsyncContextManager[SimExchange]]]:
     """A factory of running exchanges: ``async with sim("usdm", symbols=5) as ex: ...`` (manual clock)."""
 
     def make(market: str = "spot", **kwargs: Any) -> AbstractAsyncContextManager[SimExchange]:

@@ -6,11 +6,19 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
 from tapeflow.sim import SimExchange
+
+DATA = Path(__file__).parent / "data"
+
+
+def exchange_info(market: str) -> Path:
+    """The recorded exchangeInfo of ``market`` in tests/data."""
+    return DATA / "exchange_info" / f"{market}.json"
 
 
 async def get(url: str) -> tuple[int, dict[str, str], Any]:
@@ -31,12 +39,12 @@ async def get(url: str) -> tuple[int, dict[str, str], Any]:
     return await asyncio.to_thread(call)
 
 
-async def drain(ws: ClientConnection, timeout: float = 0.05) -> list[str]:
-    """Every frame available on ``ws`` until it stays quiet for ``timeout`` seconds."""
+async def drain(ws: ClientConnection, quiet: float = 0.05) -> list[str]:
+    """Every frame available on ``ws`` until it stays quiet for ``quiet`` seconds."""
     out: list[str] = []
     while True:
         try:
-            msg = await asyncio.wait_for(ws.recv(), timeout)
+            msg = await asyncio.wait_for(ws.recv(), quiet)
         except TimeoutError:
             return out
         out.append(msg if isinstance(msg, str) else msg.decode())

@@ -7,6 +7,7 @@ kline volume deltas against aggTrade sums.
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,8 @@ from typing import Any
 import pytest
 import websockets
 
-from sim_helpers import get, run
-from tapeflow.sim import SimExchange, SimConfig
-from conftest import exchange_info
+from sim_helpers import exchange_info, get, run
+from tapeflow.sim import SimConfig, SimExchange
 
 PREFIX = {"spot": "/api/v3", "usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 
@@ -100,7 +100,10 @@ async def test_every_symbol_syncs_and_matches_truth(market: str) -> None:
         book_streams = [f"{n}@depth@100ms" for n in names] + [f"{n}@bookTicker" for n in names]
         flow_streams = [f"{n}@aggTrade" for n in names] + [f"{n}@kline_1m" for n in names]
         if market == "usdm":
-            urls = [f"/public/stream?streams={'/'.join(book_streams)}", f"/market/stream?streams={'/'.join(flow_streams)}"]
+            urls = [
+                f"/public/stream?streams={'/'.join(book_streams)}",
+                f"/market/stream?streams={'/'.join(flow_streams)}",
+            ]
         else:
             urls = [f"/stream?streams={'/'.join(book_streams + flow_streams)}"]
         conns = [await websockets.connect(ex.ws_url + u) for u in urls]
@@ -156,7 +159,7 @@ def check_klines(frames: list[dict[str, Any]], market: str, ex: SimExchange) -> 
     for s, ks in klines.items():
         by_last = {a["l"]: i for i, a in enumerate(aggs.get(s, []))}
         by_first = {a["f"]: i for i, a in enumerate(aggs.get(s, []))}
-        for k1, k2 in zip(ks, ks[1:], strict=False):
+        for k1, k2 in itertools.pairwise(ks):
             if k1["t"] != k2["t"] or k1["L"] < 0 or k2["L"] == k1["L"]:
                 continue
             if k1["L"] not in by_last or k2["L"] not in by_last or k1["L"] + 1 not in by_first:

@@ -6,15 +6,13 @@ import asyncio
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from sim_helpers import get, run
+from sim_helpers import DATA, exchange_info, get, run
 from tapeflow.sim import SimConfig, SimExchange
-from conftest import DATA, exchange_info
 
 Sim = Callable[..., AbstractAsyncContextManager[SimExchange]]
 
@@ -111,7 +109,7 @@ async def test_rest_faults(sim: Sim) -> None:
 @pytest.mark.asyncio
 async def test_replay_serves_the_recording() -> None:
     path = DATA / "recordings" / "usdm_sushiusdt_2021-07-22.jsonl"
-    recorded = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    recorded = [json.loads(line) for line in path.read_bytes().splitlines()]
     frames = [r for r in recorded if r["kind"] == "ws"]
     streams = sorted({json.loads(r["raw"])["stream"] for r in frames})
     async with SimExchange(SimConfig(speed=0.0, replay=path)) as ex:

@@ -30,18 +30,28 @@ async def test_subscribe_unsubscribe_list_and_properties(sim: Sim) -> None:
             "result": None, "id": 1}  # fmt: skip
         assert await ask(ws, {"method": "UNSUBSCRIBE", "params": ["ethbtc@depth"], "id": "abc1"}) == {
             "result": None, "id": "abc1"}  # fmt: skip
-        assert await ask(ws, {"method": "LIST_SUBSCRIPTIONS", "id": None}) == {"result": ["ethbtc@aggTrade"], "id": None}
+        assert await ask(ws, {"method": "LIST_SUBSCRIPTIONS", "id": None}) == {
+            "result": ["ethbtc@aggTrade"],
+            "id": None,
+        }
         assert await ask(ws, {"method": "GET_PROPERTY", "params": ["combined"], "id": 2}) == {"result": False, "id": 2}
-        assert await ask(ws, {"method": "SET_PROPERTY", "params": ["combined", True], "id": 3}) == {"result": None, "id": 3}
+        assert await ask(ws, {"method": "SET_PROPERTY", "params": ["combined", True], "id": 3}) == {
+            "result": None,
+            "id": 3,
+        }
         await ex.advance(5000)
         frames = [json.loads(f) for f in await drain(ws)]
         assert frames and all(f["stream"] == "ethbtc@aggTrade" for f in frames)
         # Documented errors; spot nests them under "error".
-        assert await ask(ws, "{nope") == {"error": {"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"}}
+        assert await ask(ws, "{nope") == {
+            "error": {"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"}
+        }
         r = await ask(ws, {"method": "SET_PROPERTY", "params": ["combined", 1], "id": 4})
         assert r == {"error": {"code": 1, "msg": "Invalid value type: expected Boolean"}, "id": 4}
         assert (await ask(ws, {"method": "GET_PROPERTY", "params": ["x"], "id": 5}))["error"]["code"] == 0
-        assert (await ask(ws, {"method": "FOO", "id": 6}))["error"]["msg"].startswith("Invalid request: unknown variant")
+        assert (await ask(ws, {"method": "FOO", "id": 6}))["error"]["msg"].startswith(
+            "Invalid request: unknown variant"
+        )
         assert "missing field `method`" in (await ask(ws, {"id": 7}))["error"]["msg"]
 
 
@@ -51,7 +61,10 @@ async def test_futures_errors_are_flat_and_invalid_stream_closes(sim: Sim) -> No
         r = await ask(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": "uuid-1"})
         assert r == {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"}
         # Well-formed but unknown: acknowledged, never delivers.
-        assert await ask(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@fooBar"], "id": 1}) == {"result": None, "id": 1}
+        assert await ask(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@fooBar"], "id": 1}) == {
+            "result": None,
+            "id": 1,
+        }
         r = await ask(ws, {"method": "SUBSCRIBE", "params": ["@@@x###"], "id": 2})
         assert r == {"code": 2, "msg": "Invalid request: invalid stream", "id": 2}
         with pytest.raises(ConnectionClosed):

@@ -1,6 +1,6 @@
 """Per-symbol market state of the simulator: the true book, the trade tape and running klines.
 
-Everything is integer e8 units (prices, quantities) and e16 units (price × quantity); see ``symbols.py``.
+Everything is integer e8 units (prices, quantities) and e16 units (price x quantity); see ``symbols.py``.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class Kline:
     l: int  # noqa: E741 (Binance's field name)
     c: int
     v: int = 0
-    q: int = 0  # e16 (spot/USD-M: price × qty; COIN-M: base volume)
+    q: int = 0  # e16 (spot/USD-M: price x qty; COIN-M: base volume)
     V: int = 0
     Q: int = 0
     n: int = 0

@@ -92,7 +92,7 @@ class SymbolModel:
         return fmt(v, self.spec.qty_dp)
 
     def quote(self, p: int, q: int) -> int:
-        """Quote (spot/USD-M: price × qty) or base (COIN-M: contracts × size / price) volume in e16 units."""
+        """Quote (spot/USD-M: price x qty) or base (COIN-M: contracts x size / price) volume in e16 units."""
         if self.market == "coinm":
             return q * self.spec.contract_size * E8 * E8 // p
         return p * q

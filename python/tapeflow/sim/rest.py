@@ -225,7 +225,8 @@ class RestApi:
             if self.kind == "coinm":
                 row["pair"] = m.spec.pair
             row.update(markPrice=p, indexPrice=p, estimatedSettlePrice=p, lastFundingRate="0.00010000",
-                       interestRate="0.00010000", nextFundingTime=now - now % 28_800_000 + 28_800_000, time=now)  # fmt: skip
+                       interestRate="0.00010000", nextFundingTime=now - now % 28_800_000 + 28_800_000,
+                       time=now)  # fmt: skip
             out.append(row)
         if self.kind == "usdm" and "symbol" in q:
             return 1, out[0]
@@ -260,4 +261,6 @@ def _int(q: dict[str, str], key: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ApiError(400, -1100, f"Illegal characters found in parameter '{key}'; legal range is '^[0-9]{{1,20}}$'.")
+        raise ApiError(
+            400, -1100, f"Illegal characters found in parameter '{key}'; legal range is '^[0-9]{{1,20}}$'."
+        ) from None

@@ -86,7 +86,7 @@ class SimConfig:
 
 
 class VirtualClock:
-    """Virtual time in ms: ``start + real elapsed × speed``, or manual (``speed == 0``)."""
+    """Virtual time in ms: ``start + real elapsed x speed``, or manual (``speed == 0``)."""
 
     def __init__(self, start_ms: int, speed: float) -> None:
         self.speed = speed
@@ -250,7 +250,9 @@ class SimExchange:
         if fault is not None and fault.delay_s:
             await asyncio.sleep(fault.delay_s)
         elif fault is not None:
-            body = b'{"code":-1003,"msg":"Simulated failure."}' if fault.status in (418, 429) else b"Service Unavailable."
+            body = (
+                b'{"code":-1003,"msg":"Simulated failure."}' if fault.status in (418, 429) else b"Service Unavailable."
+            )
             extra = [("Retry-After", str(fault.retry_after))] if fault.status in (418, 429) else []
             return _response(fault.status, extra, body)
         status, headers, body = self.rest.handle(request.path)

@@ -48,7 +48,7 @@ def fmt(value_e8: int, dp: int) -> str:
 
 
 def fmt_e16(value_e16: int, dp: int = 8) -> str:
-    """Formats an e16 value (a price × quantity product) rounded half up to ``dp`` decimals, as Binance prints it."""
+    """Formats an e16 value (a price x quantity product) rounded half up to ``dp`` decimals, as Binance prints it."""
     scale = 10 ** (16 - dp)
     return fmt((value_e16 + scale // 2) // scale * 10 ** (8 - dp), dp)
 
