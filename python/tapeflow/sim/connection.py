@@ -96,7 +96,7 @@ class Client:
         self.close_after: tuple[int, str] | None = None
         self.stalled = False
         self.stalled_until: int | None = None
-        self.opened_ms = ex.clock.now_ms()
+        self.opened_ms = ex.now_ms()
         self.last_ping_ms = self.opened_ms
         self.ping_due = False
         self.ping_sent_ms = 0

@@ -68,7 +68,7 @@ class Faults:
         """Stalls connections: no data, no pong, no reading, for ``duration_ms`` of virtual time (or until
         ``unstall``). ``index`` picks one connection (in connection order), ``None`` all."""
         clients = list(self.ex.clients) if index is None else [list(self.ex.clients)[index]]
-        until = None if duration_ms is None else self.ex.clock.now_ms() + duration_ms
+        until = None if duration_ms is None else self.ex.now_ms() + duration_ms
         for c in clients:
             c.stall(until)
 
@@ -104,7 +104,7 @@ class Faults:
     ) -> None:
         """Answers the next ``count`` REST calls (or all calls for ``duration_ms`` of virtual time) with ``status``
         (429 and 418 carry ``Retry-After: retry_after``)."""
-        until = None if duration_ms is None else self.ex.clock.now_ms() + duration_ms
+        until = None if duration_ms is None else self.ex.now_ms() + duration_ms
         self.rest.append(RestFault(status, None if duration_ms is not None else count, until, 0.0, retry_after))
 
     def rest_delay(self, seconds: float, count: int = 1) -> None:
@@ -126,7 +126,7 @@ class Faults:
         rng = random.Random(seed)
         kinds = kinds or ("disconnect", "abrupt", "drop", "duplicate", "gap", "rest429", "rest5xx")
         symbols = list(self.ex.market.models)
-        t = self.ex.clock.now_ms()
+        t = self.ex.now_ms()
         while True:
             t += int(rng.expovariate(1 / every_ms)) + 1
             if t >= until_ms:

@@ -82,7 +82,14 @@ class SymbolModel:
         self._liq: Liquidation | None = None
         self.mini = [mid, mid, mid, mid, 0, 0]  # o, h, l, c, v, q(e16)
         self.mini_changed = False
-        self.partial_prev_u = self.uid
+        #: Set by ``Market``: whether a stream has a listener (payloads of unwanted streams are never built).
+        self.wants: Callable[[str], bool] = lambda _: False
+        self.n_ticker = self.name + "@bookTicker"
+        self.n_trade = self.name + "@trade"
+        self.n_agg = self.name + "@aggTrade"
+        self.n_diff = {ms: self.name + sfx for ms, sfx in DIFF_STREAMS[market].items()}
+        self.n_partial = {ms: [(n, f"{self.name}@depth{n}{sfx.replace('@depth', '')}") for n in (5, 10, 20)]
+                          for ms, sfx in DIFF_STREAMS[market].items()}  # fmt: skip
 
     # ---------------------------------------------------------------- formatting helpers
     def px(self, v: int) -> str:
@@ -112,8 +119,8 @@ class SymbolModel:
             w.t = t
             w.levels[side][price] = qty
         top = book.top()
-        if top != before:
-            emit(self.name + "@bookTicker", self._book_ticker(top, t))
+        if top != before and self.wants(self.n_ticker):
+            emit(self.n_ticker, self._book_ticker(top, t))
 
     def _book_ticker(self, top: tuple[int, int, int, int], t: int) -> dict[str, Any]:
         b, bq, a, aq = top
@@ -131,8 +138,7 @@ class SymbolModel:
         """Draws and applies the events of the step ``[t0, t0 + 100)``."""
         rng = self.rng
         n = _poisson(rng, rate * STEP_MS / 1000)
-        times = sorted(t0 + rng.randrange(STEP_MS) for _ in range(n))
-        for t in times:
+        for t in sorted(t0 + rng.randrange(STEP_MS) for _ in range(n)) if n else ():
             r = rng.random()
             if r < 0.45:
                 self._add(t, emit)
@@ -205,8 +211,10 @@ class SymbolModel:
         m[4] += qty
         m[5] += qv
         self.mini_changed = True
-        name = self.name + "@trade"
-        if self.futures:
+        name = self.n_trade
+        if not self.wants(name):
+            pass
+        elif self.futures:
             emit(name, {"e": "trade", "E": t, "T": t, "s": self.spec.symbol, "t": tr.t, "p": self.px(price),
                         "q": self.qty(qty), "X": "MARKET", "m": buyer_maker})  # fmt: skip
         else:
@@ -231,7 +239,9 @@ class SymbolModel:
         self._open_agg = None
         ag = AggTrade(oa[0], oa[1], oa[2], oa[3], oa[4], oa[5], oa[6])
         self.aggs.append(ag)
-        sym, name = self.spec.symbol, self.name + "@aggTrade"
+        sym, name = self.spec.symbol, self.n_agg
+        if not self.wants(name):
+            return
         if self.market == "spot":
             payload = {"e": "aggTrade", "E": ag.T, "s": sym, "a": ag.a, "p": self.px(ag.p), "q": self.qty(ag.q),
                        "f": ag.f, "l": ag.l, "T": ag.T, "m": ag.m, "M": True}  # fmt: skip
@@ -271,11 +281,10 @@ class SymbolModel:
         for ms, w in self.windows.items():
             if now % ms:
                 continue
-            suffix = DIFF_STREAMS[self.market][ms]
             self._partials(now, ms, w, emit, wants)
             if not w.first:
                 continue
-            name = self.name + suffix
+            name = self.n_diff[ms]
             if ms in self.suppress:
                 self.suppress.discard(ms)
             elif wants(name):
@@ -291,8 +300,9 @@ class SymbolModel:
                 liq = self._liq._replace(pushed=True)
                 self.liquidations.append(liq)
                 self._liq = None
-                emit(self.name + "@forceOrder", self.force_order(liq, now))
-                emit("!forceOrder@arr", self.force_order(liq, now))
+                for name in (self.name + "@forceOrder", "!forceOrder@arr"):
+                    if wants(name):
+                        emit(name, self.force_order(liq, now))
             if mark_due[0] and wants(self.name + "@markPrice@1s"):
                 emit(self.name + "@markPrice@1s", self.mark_price(now))
             if mark_due[1] and wants(self.name + "@markPrice"):
@@ -316,9 +326,7 @@ class SymbolModel:
         return d
 
     def _partials(self, now: int, ms: int, w: _Window, emit: Emit, wants: Callable[[str], bool]) -> None:
-        suffix = DIFF_STREAMS[self.market][ms].replace("@depth", "")
-        for n in (5, 10, 20):
-            name = f"{self.name}@depth{n}{suffix}"
+        for n, name in self.n_partial[ms]:
             if not wants(name):
                 continue
             bids = [[self.px(p), self.qty(q)] for p, q in self.book.levels(BID, n)]
@@ -333,6 +341,8 @@ class SymbolModel:
             emit(name, d)
 
     def _push_klines(self, now: int, emit: Emit, wants: Callable[[str], bool]) -> None:
+        if now % 250:  # every push cadence and every candle boundary is a multiple of 250 ms
+            return
         for k in self.closed:
             name = f"{self.name}@kline_{k.interval}"
             if wants(name):

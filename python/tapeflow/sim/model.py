@@ -56,8 +56,18 @@ class Market:
         self.intervals = intervals
         self.models = {s.symbol: SymbolModel(market, s, seed, intervals, self.now) for s in specs}
         self._order = list(self.models.values())
-        #: Called with a stream name; the model encodes only the frames of streams someone wants.
-        self.wants: Callable[[str], bool] = _never
+        self._wants: Callable[[str], bool] = _never
+
+    @property
+    def wants(self) -> Callable[[str], bool]:
+        """Called with a stream name; the model builds and encodes only the frames of streams someone wants."""
+        return self._wants
+
+    @wants.setter
+    def wants(self, fn: Callable[[str], bool]) -> None:
+        self._wants = fn
+        for m in self._order:
+            m.wants = fn
 
     def step(self) -> list[tuple[str, bytes]]:
         """Advances virtual time by one 100 ms step; returns the frames ``(stream, payload)`` for wanted streams."""

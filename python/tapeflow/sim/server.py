@@ -133,7 +133,7 @@ class SimExchange:
         self.hub = Hub(cfg.market)
         self.market.wants = self.hub.wants
         self.limiter = RateLimiter(cfg.weight_limit or (2400 if futures else 6000))
-        self.rest = RestApi(self.market, self.limiter, self.clock.now_ms, cfg.agg_history_ms)
+        self.rest = RestApi(self.market, self.limiter, self.now_ms, cfg.agg_history_ms)
         if self.replay is not None:
             self.rest.depth_override = self.replay.snapshot
         self.msg_rate = cfg.msg_rate or (10 if futures else 5)
@@ -188,15 +188,29 @@ class SimExchange:
             await self._server.wait_closed()
 
     # ------------------------------------------------------------------ time
-    async def _drive(self) -> None:
-        while True:
-            self.run_until(self.clock.now_ms())
-            await asyncio.sleep(0.005)
+    def now_ms(self) -> int:
+        """The exchange's current virtual time: the end of the last simulated step.
 
-    def run_until(self, target_ms: int) -> int:
-        """Steps the model up to ``target_ms`` (virtual), publishing frames; returns the number of steps."""
+        Frames, REST replies, weight windows and faults all use it. It follows ``clock`` unless the model cannot keep
+        up with the requested speed, in which case virtual time runs slower than asked (never out of order).
+        """
+        return self.market.now
+
+    async def _drive(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            # A bounded slice of work per iteration keeps the sockets served even when the model falls behind.
+            self.run_until(self.clock.now_ms(), deadline=loop.time() + 0.02)
+            await asyncio.sleep(0.002)
+
+    def run_until(self, target_ms: int, deadline: float | None = None) -> int:
+        """Steps the model up to ``target_ms`` (virtual), publishing frames; returns the number of steps.
+
+        With ``deadline`` (event-loop time), stops early once it has passed.
+        """
         steps = 0
-        while self.market.now + STEP_MS <= target_ms:
+        loop = asyncio.get_running_loop()
+        while self.market.now + STEP_MS <= target_ms and (deadline is None or loop.time() < deadline):
             if self.replay is not None:
                 frames = self.replay.due(self.market.now + STEP_MS, self.hub.wants)
                 self.market.now += STEP_MS
@@ -246,7 +260,7 @@ class SimExchange:
     async def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
-        fault = self.faults.take_rest(self.clock.now_ms())
+        fault = self.faults.take_rest(self.now_ms())
         if fault is not None and fault.delay_s:
             await asyncio.sleep(fault.delay_s)
         elif fault is not None:
