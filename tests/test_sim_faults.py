@@ -83,6 +83,13 @@ async def test_disconnects_and_stall(sim: Sim) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+        ws = await websockets.connect(ex.ws_url + "/stream?streams=ethbtc@trade")
+        await asyncio.sleep(0.01)
+        ex.faults.disconnect_all(notice=True)
+        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert msg["stream"] == "!serverShutdown" and msg["data"]["e"] == "serverShutdown"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
         ws = await websockets.connect(ex.ws_url + "/ws/ethbtc@trade")
         await asyncio.sleep(0.01)
         ex.faults.stall(5000)

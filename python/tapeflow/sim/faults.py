@@ -53,15 +53,23 @@ class Faults:
     scheduled: list[tuple[int, Callable[[], Any]]] = field(default_factory=list)
 
     # --- connections
-    def disconnect_all(self, abrupt: bool = True) -> int:
+    def disconnect_all(self, abrupt: bool = True, notice: bool = False) -> int:
         """Closes every WebSocket connection: abruptly (TCP reset, no close frame) or cleanly (close 1001).
+
+        With ``notice`` (spot only), each connection first gets Binance's ``serverShutdown`` event (raw, or as stream
+        ``!serverShutdown`` on combined connections; binance-api.md §1.3) and is closed cleanly after its queue.
 
         Returns:
             the number of connections closed.
         """
         clients = list(self.ex.clients)
         for c in clients:
-            c.close(abrupt=abrupt, code=1001, reason="server restart")
+            if notice and self.ex.config.market == "spot":
+                event = b'{"e":"serverShutdown","E":' + str(self.ex.now_ms()).encode() + b"}"
+                c.push(b'{"stream":"!serverShutdown","data":' + event + b"}" if c.combined else event)
+                c.close_after = (1001, "server shutdown")
+            else:
+                c.close(abrupt=abrupt, code=1001, reason="server restart")
         return len(clients)
 
     def stall(self, duration_ms: int | None = None, index: int | None = None) -> None:
