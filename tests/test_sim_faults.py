@@ -107,6 +107,10 @@ async def test_rest_faults(sim: Sim) -> None:
         got = [await get(url) for _ in range(4)]
         assert [g[0] for g in got] == [503, 503, 429, 200]
         assert got[2][1]["Retry-After"] == "7"
+        ex.faults.rest_delay(0.3)
+        t0 = asyncio.get_running_loop().time()
+        assert (await get(url))[0] == 200
+        assert asyncio.get_running_loop().time() - t0 >= 0.3
         ex.faults.rest_fail(418, duration_ms=2000)
         assert (await get(url))[0] == 418
         await ex.advance(2000)

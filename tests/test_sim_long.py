@@ -40,6 +40,11 @@ async def test_thirty_virtual_minutes_all_market() -> None:
         # Mark prices: one array per virtual second with every symbol.
         marks = by_stream["!markPrice@arr@1s"]
         assert len(marks) == 30 * 60 and all(len(m) == 12 for m in marks)
+        # Mini tickers: each symbol's volume equals the sum of its trades before the event.
+        last = by_stream["!miniTicker@arr"][-1]
+        for t in last:
+            vol = sum(tr.q for tr in truth.trades(t["s"]) if tr.T < t["E"])
+            assert round(Decimal(t["v"]) * 10**8) == vol
         # Closed 1m candles pushed on the stream equal the REST klines and the truth tape.
         closed = [d["k"] for d in by_stream["s0003usdt@kline_1m"] if d["k"]["x"]]
         assert len(closed) >= 29

@@ -119,8 +119,7 @@ async def test_pong_deadline_and_24h_cut(sim: Sim) -> None:
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(mute.recv(), 5)
         # The 24 h cut counts virtual time from the connection's opening.
-        ex.clock.manual_ms += 86_400_000 - 95_000
-        ex.market.now = ex.clock.manual_ms  # jump: nothing happens in the market meanwhile
+        ex.skip(86_400_000 - 95_000)
         await ex.advance(3000)
         assert len(ex.clients) == 1
         await ex.advance(3000)
@@ -196,3 +195,28 @@ async def test_futures_rest_limits_and_tapes(sim: Sim) -> None:
         assert [s["symbol"] for s in info["symbols"]] == ex.truth.symbols()
         _, _, prem = await get(base + "premiumIndex?symbol=BTCUSDT")
         assert prem["symbol"] == "BTCUSDT" and float(prem["markPrice"]) > 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+async def test_partial_depth_matches_truth(sim: Sim, market: str) -> None:
+    async with sim(market, rate=40.0) as ex:
+        sym = ex.truth.symbols()[0]
+        name = f"{sym.lower()}@depth5" if market == "spot" else f"{sym.lower()}@depth5@100ms"
+        async with websockets.connect(ex.ws_url + ("/public" if market == "usdm" else "") + "/ws/" + name) as ws:
+            frames = [json.loads(f) for f in (await run(ex, [ws], 3000))[0]]
+        assert len(frames) >= 3
+        e8 = 100_000_000
+        for f in frames:
+            if market == "spot":
+                assert set(f) == {"lastUpdateId", "bids", "asks"}  # spot partial depth: no e/E/s
+                uid, bids, asks = f["lastUpdateId"], f["bids"], f["asks"]
+            else:
+                assert f["e"] == "depthUpdate" and f["s"] == sym
+                uid, bids, asks = f["u"], f["b"], f["a"]
+            book = ex.truth.book_at(sym, uid)
+            want_b = sorted(book.bids.items(), reverse=True)[:5]
+            want_a = sorted(book.asks.items())[:5]
+            got_b = [(round(float(p) * e8), round(float(q) * e8)) for p, q in bids]
+            got_a = [(round(float(p) * e8), round(float(q) * e8)) for p, q in asks]
+            assert (got_b, got_a) == (want_b, want_a)

@@ -224,10 +224,27 @@ class SimExchange:
         return steps
 
     async def advance(self, ms: int) -> None:
-        """Manual clock: moves virtual time forward by ``ms`` and lets the connections flush."""
+        """Manual clock (``speed=0``): simulates ``ms`` of virtual time now and lets the connections flush.
+
+        Raises:
+            RuntimeError: if the clock is not manual.
+        """
+        if self.clock.speed > 0:
+            raise RuntimeError("advance() needs a manual clock (SimConfig.speed=0)")
         self.clock.manual_ms += ms
         self.run_until(self.clock.manual_ms)
         await self.flush()
+
+    def skip(self, ms: int) -> None:
+        """Manual clock: jumps ``ms`` of virtual time at once, with no market activity in between.
+
+        Connection lifetimes, pings, bans and weight windows see the jump (a 24 h cut can be reached in no time);
+        the market resumes from the same state, as if nothing had traded meanwhile.
+        """
+        if self.clock.speed > 0:
+            raise RuntimeError("skip() needs a manual clock (SimConfig.speed=0)")
+        self.clock.manual_ms += ms
+        self.market.now = self.clock.manual_ms - self.clock.manual_ms % STEP_MS
 
     async def flush(self) -> None:
         """Yields until every connection's send queue is written (or the connection is gone/stalled)."""
