@@ -66,7 +66,7 @@ class Liquidation(NamedTuple):
     pushed: bool
 
 
-def digest(bids: dict[int, int], asks: dict[int, int], fmt_price: object = None) -> str:
+def digest(bids: dict[int, int], asks: dict[int, int]) -> str:
     """SHA-256 of a book in the canonical text form of the golden files.
 
     ``b,<price>,<qty>\\n`` per bid from the best down, then ``a,<price>,<qty>\\n`` per ask from the best up, decimals

@@ -23,7 +23,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -307,8 +306,3 @@ def _response(status: int, headers: list[tuple[str, str]], body: bytes) -> Respo
     for k, v in headers:
         h[k] = v
     return Response(status, http.HTTPStatus(status).phrase, h, body)
-
-
-def make_exchange(**kwargs: Any) -> SimExchange:
-    """``SimExchange(SimConfig(**kwargs))``."""
-    return SimExchange(SimConfig(**kwargs))
