@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from decimal import Decimal
@@ -55,3 +56,16 @@ async def test_thirty_virtual_minutes_all_market() -> None:
                 assert (row[5], row[8], row[9]) == (k["v"], k["n"], k["V"])
                 trades = [t for t in truth.trades("S0003USDT") if k["t"] <= t.T <= k["T"]]
                 assert len(trades) == k["n"] and (trades[0].t, trades[-1].t) == (k["f"], k["L"])
+
+
+@pytest.mark.asyncio
+async def test_real_clock_runs_faster_than_real_time() -> None:
+    cfg = SimConfig(market="spot", symbols=5, seed=2, speed=20.0, rate=10.0)
+    async with SimExchange(cfg) as ex, websockets.connect(f"{ex.ws_url}/ws/s0001usdt@kline_1s") as ws:
+        t0 = asyncio.get_running_loop().time()
+        events = []
+        while asyncio.get_running_loop().time() - t0 < 1.0:
+            events.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+        span = events[-1]["E"] - events[0]["E"]
+        assert 10_000 <= span <= 21_000  # about 20 virtual seconds in one real second
+        assert [e["E"] for e in events] == sorted(e["E"] for e in events)
