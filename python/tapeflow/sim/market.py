@@ -1,6 +1,6 @@
 """The deterministic market model: per-symbol books, trades, aggTrades, klines, mark price and liquidations.
 
-Time advances in fixed 100 ms steps of virtual time (``Market.step``). Within a step each symbol draws a seeded
+Time advances in fixed 50 ms steps of virtual time (``Market.step``). Within a step each symbol draws a seeded
 number of book events (limit adds, cancels, market orders that trade through the book, liquidations on futures); at
 the step's end the interval streams whose cadence divides the step boundary are flushed (diff depth, partial depth,
 klines, mark price, tickers, the one-liquidation-per-second snapshot). Real-time streams (trade, spot aggTrade,
@@ -135,7 +135,7 @@ class SymbolModel:
 
     # ---------------------------------------------------------------- events
     def tick(self, t0: int, rate: float, liq_rate: float, emit: Emit) -> None:
-        """Draws and applies the events of the step ``[t0, t0 + 100)``."""
+        """Draws and applies the events of the step ``[t0, t0 + STEP_MS)``."""
         rng = self.rng
         n = _poisson(rng, rate * STEP_MS / 1000)
         for t in sorted(t0 + rng.randrange(STEP_MS) for _ in range(n)) if n else ():

@@ -22,7 +22,9 @@ def _never(_: str) -> bool:
 
 
 class Market:
-    """All symbols of one simulated market, advanced in 100 ms steps of virtual time.
+    """All symbols of one simulated market, advanced in 50 ms steps of virtual time.
+
+    A step of 50 ms (``STEP_MS``) puts every Binance push cadence (100, 250, 500, 1000 ms) on a step boundary.
 
     Args:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``.
@@ -70,7 +72,7 @@ class Market:
             m.wants = fn
 
     def step(self) -> list[tuple[str, bytes]]:
-        """Advances virtual time by one 100 ms step; returns the frames ``(stream, payload)`` for wanted streams."""
+        """Advances virtual time by one step; returns the frames ``(stream, payload)`` for wanted streams."""
         out: list[tuple[str, bytes]] = []
         wants = self.wants
 
