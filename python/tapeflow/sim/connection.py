@@ -44,12 +44,20 @@ class Hub:
     def __init__(self, market: str) -> None:
         self.market = market
         self.subs: dict[str, dict[Client, None]] = {}
+        self.symbols: dict[str, int] = {}  # lower-case symbol -> number of its streams with listeners
 
     def wants(self, name: str) -> bool:
         return name in self.subs
 
+    def wants_symbol(self, symbol: str) -> bool:
+        return symbol in self.symbols
+
     def add(self, client: Client, name: str) -> None:
-        self.subs.setdefault(name, {})[client] = None
+        if name not in self.subs:
+            self.subs[name] = {}
+            sym = name.split("@", 1)[0]
+            self.symbols[sym] = self.symbols.get(sym, 0) + 1
+        self.subs[name][client] = None
 
     def remove(self, client: Client, name: str) -> None:
         targets = self.subs.get(name)
@@ -57,6 +65,10 @@ class Hub:
             targets.pop(client, None)
             if not targets:
                 del self.subs[name]
+                sym = name.split("@", 1)[0]
+                self.symbols[sym] -= 1
+                if not self.symbols[sym]:
+                    del self.symbols[sym]
 
     def drop(self, client: Client) -> None:
         for name in list(client.streams):

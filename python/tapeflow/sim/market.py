@@ -33,6 +33,7 @@ KLINE_PUSH_MS = {"spot": 2000, "usdm": 250, "coinm": 250}
 MINI_PUSH_MS = {"spot": 1000, "usdm": 2000, "coinm": 500}
 
 Emit = Callable[[str, Any], None]
+_NEVER = float("inf")
 
 
 class _Window:
@@ -87,6 +88,11 @@ class SymbolModel:
         self.n_ticker = self.name + "@bookTicker"
         self.n_trade = self.name + "@trade"
         self.n_agg = self.name + "@aggTrade"
+        #: Set by ``Market``: whether any stream of this symbol has a listener.
+        self.wants_symbol: Callable[[str], bool] = lambda _: False
+        self.unflushed = 0  # diff windows holding changes not pushed yet
+        self.next_event = -1.0  # virtual ms of the next book event (float: exponential arrivals)
+        self.next_liq = -1.0
         self.n_diff = {ms: self.name + sfx for ms, sfx in DIFF_STREAMS[market].items()}
         self.n_partial = {ms: [(n, f"{self.name}@depth{n}{sfx.replace('@depth', '')}") for n in (5, 10, 20)]
                           for ms, sfx in DIFF_STREAMS[market].items()}  # fmt: skip
@@ -115,6 +121,7 @@ class SymbolModel:
         for w in self.windows.values():
             if not w.first:
                 w.first = self.uid
+                self.unflushed += 1
             w.last = self.uid
             w.t = t
             w.levels[side][price] = qty
@@ -134,11 +141,18 @@ class SymbolModel:
         return d
 
     # ---------------------------------------------------------------- events
+    def due(self, end: int) -> bool:
+        """Whether an event falls before ``end`` (a cheap test, so idle symbols cost next to nothing per step)."""
+        return self.next_event < end or self.next_liq < end
+
     def tick(self, t0: int, rate: float, liq_rate: float, emit: Emit) -> None:
-        """Draws and applies the events of the step ``[t0, t0 + STEP_MS)``."""
-        rng = self.rng
-        n = _poisson(rng, rate * STEP_MS / 1000)
-        for t in sorted(t0 + rng.randrange(STEP_MS) for _ in range(n)) if n else ():
+        """Applies the events of the step ``[t0, t0 + STEP_MS)``: Poisson arrivals drawn as exponential gaps."""
+        rng, end = self.rng, t0 + STEP_MS
+        if self.next_event < 0:  # first step: draw the first arrivals
+            self.next_event = t0 + rng.expovariate(rate / 1000) if rate > 0 else _NEVER
+            self.next_liq = t0 + rng.expovariate(liq_rate / 1000) if liq_rate > 0 and self.futures else _NEVER
+        while self.next_event < end:
+            t = int(self.next_event)
             r = rng.random()
             if r < 0.45:
                 self._add(t, emit)
@@ -146,8 +160,10 @@ class SymbolModel:
                 self._cancel(t, emit)
             else:
                 self._market(t, rng.random() < 0.5, self.spec.step * rng.randint(1, 300), emit)
-        if self.futures and liq_rate and rng.random() < liq_rate * STEP_MS / 1000:
-            self._liquidate(t0 + rng.randrange(STEP_MS), emit)
+            self.next_event = self.next_event + rng.expovariate(rate / 1000) if rate > 0 else _NEVER
+        while self.next_liq < end:
+            self._liquidate(int(self.next_liq), emit)
+            self.next_liq = self.next_liq + rng.expovariate(liq_rate / 1000) if liq_rate > 0 else _NEVER
 
     def _add(self, t: int, emit: Emit) -> None:
         rng, book, tick = self.rng, self.book, self.spec.tick
@@ -276,14 +292,19 @@ class SymbolModel:
     # ---------------------------------------------------------------- interval pushes
     def flush(self, now: int, emit: Emit, wants: Callable[[str], bool], mark_due: tuple[bool, bool]) -> None:
         """Emits the interval streams due at the step boundary ``now``."""
+        listening = self.wants_symbol(self.name)
+        if not (listening or self.unflushed or self.closed or self._liq is not None or self._open_agg is not None):
+            return  # nothing pending and nobody listening: an idle symbol costs one test per step
         if self.futures and self._open_agg is not None and now - self._open_agg[7] >= 100:
             self._close_agg(emit)
         for ms, w in self.windows.items():
             if now % ms:
                 continue
-            self._partials(now, ms, w, emit, wants)
+            if listening:
+                self._partials(now, ms, w, emit, wants)
             if not w.first:
                 continue
+            self.unflushed -= 1
             name = self.n_diff[ms]
             if ms in self.suppress:
                 self.suppress.discard(ms)
@@ -292,8 +313,9 @@ class SymbolModel:
             w.prev_u = w.last
             w.first = 0
             w.levels = ({}, {})
-        self._push_klines(now, emit, wants)
-        if now % MINI_PUSH_MS[self.market] == 0 and wants(self.name + "@miniTicker"):
+        if listening or self.closed:
+            self._push_klines(now, emit, wants)
+        if listening and now % MINI_PUSH_MS[self.market] == 0 and wants(self.name + "@miniTicker"):
             emit(self.name + "@miniTicker", self.mini_ticker(now))
         if self.futures:
             if now % 1000 == 0 and self._liq is not None:
@@ -303,9 +325,9 @@ class SymbolModel:
                 for name in (self.name + "@forceOrder", "!forceOrder@arr"):
                     if wants(name):
                         emit(name, self.force_order(liq, now))
-            if mark_due[0] and wants(self.name + "@markPrice@1s"):
+            if listening and mark_due[0] and wants(self.name + "@markPrice@1s"):
                 emit(self.name + "@markPrice@1s", self.mark_price(now))
-            if mark_due[1] and wants(self.name + "@markPrice"):
+            if listening and mark_due[1] and wants(self.name + "@markPrice"):
                 emit(self.name + "@markPrice", self.mark_price(now))
 
     def _diff(self, now: int, w: _Window) -> dict[str, Any]:
@@ -397,19 +419,6 @@ class SymbolModel:
             d["ps"] = self.spec.pair
         d.update(c=self.px(c), o=self.px(o), h=self.px(h), l=self.px(l), v=self.qty(v), q=fmt_e16(q))
         return d
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    """Knuth's Poisson draw (small ``lam``; exact enough and deterministic)."""
-    if lam <= 0:
-        return 0
-    if lam > 30:
-        return max(0, round(rng.gauss(lam, lam**0.5)))
-    limit, k, p = pow(2.718281828459045, -lam), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 def encode(payload: Any) -> bytes:

@@ -71,6 +71,11 @@ class Market:
         for m in self._order:
             m.wants = fn
 
+    def set_wants_symbol(self, fn: Callable[[str], bool]) -> None:
+        """Sets the test "does any stream of this lower-case symbol have a listener" (lets idle symbols skip work)."""
+        for m in self._order:
+            m.wants_symbol = fn
+
     def step(self) -> list[tuple[str, bytes]]:
         """Advances virtual time by one step; returns the frames ``(stream, payload)`` for wanted streams."""
         out: list[tuple[str, bytes]] = []
@@ -81,9 +86,11 @@ class Market:
                 out.append((name, encode(payload)))
 
         t0 = self.now
+        now = t0 + STEP_MS
         for m in self._order:
-            m.tick(t0, self.rates.get(m.spec.symbol, self.rate), self.liq_rate, emit)
-        now = self.now = t0 + STEP_MS
+            if m.due(now) or m.next_event < 0:
+                m.tick(t0, self.rates.get(m.spec.symbol, self.rate), self.liq_rate, emit)
+        self.now = now
         mark_due = (now % 1000 == 0, now % 3000 == 0)
         for m in self._order:
             m.flush(now, emit, wants, mark_due)

@@ -131,6 +131,7 @@ class SimExchange:
         self.faults = Faults(self)
         self.hub = Hub(cfg.market)
         self.market.wants = self.hub.wants
+        self.market.set_wants_symbol(self.hub.wants_symbol)
         self.limiter = RateLimiter(cfg.weight_limit or (2400 if futures else 6000))
         self.rest = RestApi(self.market, self.limiter, self.now_ms, cfg.agg_history_ms)
         if self.replay is not None:
