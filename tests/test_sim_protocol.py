@@ -220,3 +220,13 @@ async def test_partial_depth_matches_truth(sim: Sim, market: str) -> None:
             got_b = [(round(float(p) * e8), round(float(q) * e8)) for p, q in bids]
             got_a = [(round(float(p) * e8), round(float(q) * e8)) for p, q in asks]
             assert (got_b, got_a) == (want_b, want_a)
+
+
+@pytest.mark.asyncio
+async def test_agg_trades_history_window(sim: Sim) -> None:
+    async with sim("usdm", rate=30.0, agg_history_ms=60_000) as ex:
+        await ex.advance(150_000)
+        tape = ex.truth.agg_trades("BTCUSDT")
+        _, _, rows = await get(ex.rest_url + f"/fapi/v1/aggTrades?symbol=BTCUSDT&fromId={tape[0].a}&limit=1000")
+        oldest = ex.now_ms() - 60_000
+        assert rows and rows[0]["a"] == next(a.a for a in tape if a.T >= oldest)  # older ones are out of reach
