@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -15,6 +16,7 @@ from tapeflow import __version__
 from tapeflow._core import Action, Engine
 from tapeflow.errors import TapeflowError
 from tapeflow.replay import ReplaySummary, book_line, replay
+from tapeflow.sim import cli as sim_cli
 
 __all__ = ["main"]
 
@@ -58,6 +60,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sim(args: argparse.Namespace) -> int:
+    try:
+        asyncio.run(sim_cli.run(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _bundled_recordings() -> list[Path]:
     root = resources.files("tapeflow") / "data" / "recordings"
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
@@ -84,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, default=10, help="top levels to show or emit (default 10)")
     p.add_argument("-o", "--out", help="write to this file instead of standard output")
     p.set_defaults(func=_cmd_replay)
+
+    p = sub.add_parser("sim", help="run the local Binance-compatible exchange until interrupted")
+    sim_cli.add_arguments(p)
+    p.set_defaults(func=_cmd_sim)
 
     p = sub.add_parser("demo", help="replay the bundled recordings and show each book")
     p.add_argument("--depth", type=int, default=5, help="top levels to show (default 5)")
