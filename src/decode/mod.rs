@@ -86,8 +86,10 @@ fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeEr
                 // Binance sends `{"stream":..,"data":{..}}`: the payload runs to the frame's closing brace, so it is
                 // decoded in place instead of being scanned twice. Any other layout takes the general path below.
                 let start = r.value_start();
-                if let (Some(name), Some(end)) = (stream, frame.iter().rposition(|&b| b == b'}')) {
-                    if end > start {
+                // Only white space may follow the wrapper's closing brace.
+                let last = frame.iter().rposition(|b| !json::is_ws(*b));
+                if let (Some(name), Some(end)) = (stream, last) {
+                    if end > start && frame[end] == b'}' {
                         let before = out.len();
                         if decode_payload(&frame[start..end], Some(name), out).is_ok() {
                             return Ok(());
@@ -180,10 +182,20 @@ fn full_shape(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
 }
 
 /// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
-fn is_partial_depth_stream(stream: Option<&str>) -> bool {
-    stream
-        .and_then(|s| s.split('@').nth(1))
-        .is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
+fn is_partial_depth_stream(stream: &[u8]) -> bool {
+    let s = stream;
+    let Some(at) = s.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    let rest = &s[at + 1..];
+    let part = &rest[..rest.iter().position(|&b| b == b'@').unwrap_or(rest.len())];
+    part.len() > 5 && part.starts_with(b"depth")
+}
+
+/// A diff frame in Binance's exact layout, decoded on the template fast path (see [`fast`]); `None` for anything
+/// else, which [`decode_frame`] then handles.
+pub fn decode_depth_frame_fast(frame: &[u8]) -> Option<DepthUpdate> {
+    fast::depth_frame(frame)
 }
 
 fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
@@ -206,7 +218,7 @@ fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Resu
 fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     match shape {
         Shape::Typed(kind) => match kind {
-            b"depthUpdate" if is_partial_depth_stream(stream) => {
+            b"depthUpdate" if stream.is_some_and(|s| is_partial_depth_stream(s.as_bytes())) => {
                 out.push(Event::PartialDepth(depth::decode_futures_partial(obj)?));
             }
             b"depthUpdate" => out.push(Event::Depth(depth::decode_depth_update(obj)?)),

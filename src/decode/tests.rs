@@ -196,3 +196,19 @@ fn errors_name_their_field() {
         })
     ));
 }
+
+#[rstest]
+#[case("x")]
+#[case("}")]
+#[case(",1")]
+#[case(" {}")]
+fn bytes_after_a_combined_frame_are_an_error(#[case] tail: &str) {
+    let frame = format!("{SPOT_DEPTH}{tail}");
+    assert!(decode(&frame).is_err(), "{frame}");
+    assert!(fast::depth_frame(frame.as_bytes()).is_none());
+    // White space is allowed.
+    assert_eq!(
+        decode(&format!("{SPOT_DEPTH} \n")).unwrap(),
+        decode(SPOT_DEPTH).unwrap()
+    );
+}

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
-use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Level, Symbol};
+use crate::decode::{self, BookTicker, ControlReply, DecodeError, DepthUpdate, Event, Level, Symbol};
 
 /// Something the caller must act on or may want to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +156,15 @@ impl Engine {
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
     pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
+        // Diffs are most of the traffic: in Binance's exact layout they skip the generic dispatch.
+        if let Some(d) = decode::decode_depth_frame_fast(frame) {
+            if d.prev_final_id.is_some() || !self.market.is_futures() {
+                self.stats.frames += 1;
+                self.stats.events += 1;
+                self.route_depth(d, recv_ts_ns, actions);
+                return Ok(());
+            }
+        }
         let mut events = std::mem::take(&mut self.scratch);
         events.clear();
         self.stats.frames += 1;
@@ -201,46 +210,48 @@ impl Engine {
         report
     }
 
-    fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
-        match event {
-            Event::Depth(d) => {
-                self.stats.depth_updates += 1;
-                self.stats.level_updates += (d.bids.len() + d.asks.len()) as u64;
-                let i = self.slot(&d.symbol);
-                let u = d.final_id;
-                let state = &mut self.states[i];
-                state.recv_ts_ns = recv_ts_ns;
-                let symbol = &self.symbols[i];
-                match state.book.apply(d) {
-                    ApplyOutcome::Applied => {
-                        if let Some(depth) = self.trace_depth {
-                            actions.push(BookTrace::of(symbol, state.book.book(), depth));
-                        }
-                    }
-                    ApplyOutcome::Stale => {}
-                    ApplyOutcome::Buffered { snapshot_needed } => {
-                        if snapshot_needed {
-                            actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                        }
-                    }
-                    ApplyOutcome::Gap { expected, got } => {
-                        actions.push(Action::Gap {
-                            symbol: symbol.clone(),
-                            expected,
-                            got,
-                        });
-                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                    }
-                    ApplyOutcome::Crossed => {
-                        actions.push(Action::Gap {
-                            symbol: symbol.clone(),
-                            expected: u,
-                            got: u,
-                        });
-                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                    }
+    fn route_depth(&mut self, d: DepthUpdate, recv_ts_ns: i64, actions: &mut Vec<Action>) {
+        self.stats.depth_updates += 1;
+        self.stats.level_updates += (d.bids.len() + d.asks.len()) as u64;
+        let i = self.slot(&d.symbol);
+        let u = d.final_id;
+        let state = &mut self.states[i];
+        state.recv_ts_ns = recv_ts_ns;
+        let symbol = &self.symbols[i];
+        match state.book.apply(d) {
+            ApplyOutcome::Applied => {
+                if let Some(depth) = self.trace_depth {
+                    actions.push(BookTrace::of(symbol, state.book.book(), depth));
                 }
             }
+            ApplyOutcome::Stale => {}
+            ApplyOutcome::Buffered { snapshot_needed } => {
+                if snapshot_needed {
+                    actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+                }
+            }
+            ApplyOutcome::Gap { expected, got } => {
+                actions.push(Action::Gap {
+                    symbol: symbol.clone(),
+                    expected,
+                    got,
+                });
+                actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+            }
+            ApplyOutcome::Crossed => {
+                actions.push(Action::Gap {
+                    symbol: symbol.clone(),
+                    expected: u,
+                    got: u,
+                });
+                actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+            }
+        }
+    }
+
+    fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
+        match event {
+            Event::Depth(d) => self.route_depth(d, recv_ts_ns, actions),
             Event::BookTicker(t) => {
                 self.stats.book_tickers += 1;
                 let i = self.slot(&t.symbol);
