@@ -7,7 +7,7 @@
 //! ever accepts input the general decoder accepts, with the same result (checked by property tests).
 
 use super::depth::DepthUpdate;
-use super::json::{digits_value, fast_decimal, leading_digits, load8, Levels, POW10};
+use super::json::{digits_value, fast_decimal, leading_digits, load8, LevelSink, Levels, POW10};
 use super::Symbol;
 
 struct Cursor<'a> {
@@ -104,7 +104,7 @@ impl<'a> Cursor<'a> {
 
     /// `[["p","q"],...]`
     #[inline]
-    fn levels(&mut self, out: &mut Levels) -> Option<()> {
+    fn levels(&mut self, out: &mut impl LevelSink) -> Option<()> {
         self.lit(b"[")?;
         if self.opt(b"]") {
             return Some(());
@@ -115,7 +115,7 @@ impl<'a> Cursor<'a> {
             self.lit(b",\"")?;
             let qty = self.decimal()?;
             self.lit(b"]")?;
-            out.push((price, qty));
+            out.push_level((price, qty));
             if self.opt(b"]") {
                 return Some(());
             }
@@ -124,13 +124,49 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The fields of a diff other than its levels, the symbol borrowed from the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiffHead<'a> {
+    pub symbol: &'a str,
+    pub event_time: i64,
+    pub transact_time: Option<i64>,
+    pub first_id: u64,
+    pub final_id: u64,
+    pub prev_final_id: Option<u64>,
+}
+
+impl DiffHead<'_> {
+    /// The owned diff with these levels.
+    pub fn into_update(self, bids: Levels, asks: Levels) -> DepthUpdate {
+        DepthUpdate {
+            symbol: Symbol::new(self.symbol),
+            event_time: self.event_time,
+            transact_time: self.transact_time,
+            first_id: self.first_id,
+            final_id: self.final_id,
+            prev_final_id: self.prev_final_id,
+            bids,
+            asks,
+        }
+    }
+}
+
 /// A whole frame holding one diff in Binance's layout — combined `{"stream":"<s>@depth..","data":{..}}` or raw —
 /// decoded without the generic frame and shape dispatch, or `None` (the general decoder then takes the frame).
 /// Accepts only what [`super::decode_frame`] decodes to a single [`super::Event::Depth`], with the same result.
+#[cfg(test)]
 pub(crate) fn depth_frame(frame: &[u8]) -> Option<DepthUpdate> {
+    let (mut bids, mut asks) = (Levels::new(), Levels::new());
+    let head = depth_frame_parts(frame, &mut bids, &mut asks)?;
+    Some(head.into_update(bids, asks))
+}
+
+/// As [`depth_frame`], appending the levels to `bids` and `asks` (reusable buffers) and borrowing the symbol. On
+/// `None` the buffers may hold part of the levels.
+pub(crate) fn depth_frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
     let mut c = Cursor { s: frame, i: 0 };
     if !c.opt(b"{\"stream\":\"") {
-        return depth_update(frame);
+        return depth_update_parts(frame, bids, asks);
     }
     let stream = c.plain_str()?;
     if super::is_partial_depth_stream(stream) {
@@ -142,11 +178,17 @@ pub(crate) fn depth_frame(frame: &[u8]) -> Option<DepthUpdate> {
     if frame[end] != b'}' || end <= c.i {
         return None;
     }
-    depth_update(&frame[c.i..end])
+    depth_update_parts(&frame[c.i..end], bids, asks)
 }
 
 /// Decodes a diff laid out exactly as Binance sends it, or returns `None`.
 pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
+    let (mut bids, mut asks) = (Levels::new(), Levels::new());
+    let head = depth_update_parts(obj, &mut bids, &mut asks)?;
+    Some(head.into_update(bids, asks))
+}
+
+fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
     let mut c = Cursor { s: obj, i: 0 };
     c.lit(b"{\"e\":\"depthUpdate\",\"E\":")?;
     let event_time = i64::try_from(c.uint()?).ok()?;
@@ -156,7 +198,7 @@ pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
         None
     };
     c.lit(b",\"s\":\"")?;
-    let symbol = Symbol::from_utf8(c.plain_str()?).ok()?;
+    let symbol = std::str::from_utf8(c.plain_str()?).ok()?;
     if c.opt(b",\"ps\":\"") {
         c.plain_str()?;
     }
@@ -165,26 +207,23 @@ pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
     c.lit(b",\"u\":")?;
     let final_id = c.uint()?;
     let prev_final_id = if c.opt(b",\"pu\":") { Some(c.uint()?) } else { None };
-    let mut d = DepthUpdate {
+    c.lit(b",\"b\":")?;
+    c.levels(bids)?;
+    c.lit(b",\"a\":")?;
+    c.levels(asks)?;
+    c.lit(b"}")?;
+    // Only white space may follow; the general decoder judges everything else.
+    if !c.s[c.i..].iter().all(|&b| super::json::is_ws(b)) || first_id > final_id {
+        return None;
+    }
+    Some(DiffHead {
         symbol,
         event_time,
         transact_time,
         first_id,
         final_id,
         prev_final_id,
-        bids: Levels::new(),
-        asks: Levels::new(),
-    };
-    c.lit(b",\"b\":")?;
-    c.levels(&mut d.bids)?;
-    c.lit(b",\"a\":")?;
-    c.levels(&mut d.asks)?;
-    c.lit(b"}")?;
-    // Only white space may follow; the general decoder judges everything else.
-    if !c.s[c.i..].iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) || first_id > final_id {
-        return None;
-    }
-    Some(d)
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod liq;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
+pub use fast::DiffHead;
 pub use json::{Level, Levels};
 pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
 
@@ -192,10 +193,15 @@ fn is_partial_depth_stream(stream: &[u8]) -> bool {
     part.len() > 5 && part.starts_with(b"depth")
 }
 
-/// A diff frame in Binance's exact layout, decoded on the template fast path (see [`fast`]); `None` for anything
-/// else, which [`decode_frame`] then handles.
-pub fn decode_depth_frame_fast(frame: &[u8]) -> Option<DepthUpdate> {
-    fast::depth_frame(frame)
+/// A diff frame in Binance's exact layout, decoded on the template fast path (see [`fast`]) with its levels appended
+/// to `bids` and `asks`; `None` for anything else, which [`decode_frame`] then handles (the buffers may then hold
+/// part of the levels).
+pub fn decode_depth_frame_fast<'a>(
+    frame: &'a [u8],
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+) -> Option<DiffHead<'a>> {
+    fast::depth_frame_parts(frame, bids, asks)
 }
 
 fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
