@@ -57,6 +57,18 @@ def test_volumes_returns_one_row_per_symbol_for_ranking() -> None:
     assert engine.volume("AAAUSDT", "1m").as_of == 2_000
 
 
+def test_tracked_symbols_without_trades_report_zero_incomplete_volume() -> None:
+    engine = tapeflow.Engine("usdm")
+    engine.track("ethusdt")
+    engine.apply_frames(_frames("BTCUSDT", [Trade(1, 1_000, "2", "10", True)], "usdm"), 0)
+    v = engine.volume("ETHUSDT", "15m")
+    assert (v.buy_count, v.sell_count, v.complete, v.as_of) == (0, 0, False, 1_000)
+    assert np.isnan(v.vwap)
+    assert engine.volumes("15m")["symbol"].tolist() == ["ETHUSDT", "BTCUSDT"]
+    assert engine.candles("ETHUSDT", "1m")["start_ms"].tolist() == []
+    assert engine.last_trade_id("ETHUSDT") is None
+
+
 def test_candles_are_oldest_first_arrays() -> None:
     engine = tapeflow.Engine("spot", flow_intervals=("1m",), flow_history=3)
     trades = [Trade(i, i * 60_000 + 5, "1", "1", i % 2 == 0) for i in range(1, 7)]
