@@ -16,6 +16,7 @@ from tapeflow._core import (
     LiqTotal,
     Liquidation,
     SyncState,
+    Volume,
     __version__,
 )
 from tapeflow.errors import BookError, BookNotSyncedError, DecodeError, TapeflowError, UnknownSymbolError
@@ -35,5 +36,6 @@ __all__ = [
     "SyncState",
     "TapeflowError",
     "UnknownSymbolError",
+    "Volume",
     "__version__",
 ]
