@@ -30,7 +30,7 @@ from tapeflow.feeds.transport import Transport, default_transport
 from tapeflow.feeds.worker import EngineWorker
 from tapeflow.sync.backfill import BackfillStatus, TradeBackfill
 from tapeflow.sync.rest import RestClient, RestStatus
-from tapeflow.sync.snapshots import HOT, SnapshotScheduler, SnapshotStatus
+from tapeflow.sync.snapshots import SnapshotScheduler, SnapshotStatus
 
 __all__ = ["Monitor", "MonitorEvent", "MonitorStatus", "Tap"]
 
@@ -487,7 +487,9 @@ class Monitor:
                 continue
             conn.unsubscribe(moved)
             self._subscribe(new_route, moved)
-            self._emit("route_changed", None, {"kind": kind, "from": conn.route, "to": new_route, "streams": len(moved)})
+            self._emit(
+                "route_changed", None, {"kind": kind, "from": conn.route, "to": new_route, "streams": len(moved)}
+            )
 
     def _subscribe(self, route: str, streams: list[str]) -> None:
         cap = min(self.streams_per_connection or self.spec.max_streams, self.spec.max_streams)
@@ -554,7 +556,7 @@ class Monitor:
 
     def _handle(self, actions: Sequence[Action], conn: FeedConnection | None) -> None:
         for a in actions:
-            kind = a.kind
+            kind: str = a.kind  # flow kinds ("trade_gap", "big_trade") come from engines with trade flow
             sym = a.symbol
             if kind == "snapshot_needed" and sym is not None:
                 if sym in self.book_symbols:

@@ -101,9 +101,10 @@ class _PicowsLink:
             self.transport.disconnect(graceful=False)
 
 
-async def connect_picows(url: str, timeout: float) -> Link:
+async def connect_picows(url: str, open_timeout: float) -> Link:
     try:
-        transport, listener = await ws_connect(_Listener, url, websocket_handshake_timeout=timeout)
+        transport, listener = await ws_connect(_Listener, url, websocket_handshake_timeout=open_timeout)
     except Exception as e:
         raise LinkClosed(f"cannot connect to {url}: {e}") from e
+    assert isinstance(listener, _Listener)
     return _PicowsLink(transport, listener, url)

@@ -53,7 +53,7 @@ class ConnectionOptions:
         pong_timeout_s: a ping unanswered for this long → dead, replaced.
         rotate_after_s: age at which the connection is rotated make-before-break (Binance cuts at 24 h).
         overlap_s: how long the replacement delivers before the old connection closes.
-        backoff_base_s / backoff_max_s: reconnect delay grows from base to max (x 0.5–1 jitter).
+        backoff_base_s / backoff_max_s: reconnect delay grows from base to max (x 0.5 to 1 jitter).
         connect_timeout_s: handshake timeout (real seconds).
         check_s: period of the liveness checks.
     """
@@ -306,7 +306,7 @@ class FeedConnection:
 
     async def _open(self) -> tuple[_Session, list[str]]:
         url, rest = self._url_and_rest()
-        link = await self.transport.connect(url, timeout=self.options.connect_timeout_s)
+        link = await self.transport.connect(url, open_timeout=self.options.connect_timeout_s)
         if self.on_open is not None:
             self.on_open(url)
         now = self.clock.now_ms()
@@ -537,7 +537,6 @@ class FeedConnection:
         await old.link.close()
 
 
-
 def _marker(stream: str) -> bytes:
     return _marker_kind(kind_of(stream))
 
@@ -552,4 +551,3 @@ def _reason(task: asyncio.Task[None]) -> str:
         return "cancelled"
     exc = task.exception()
     return str(exc) if exc is not None else "receiver ended"
-

@@ -79,13 +79,29 @@ MARKETS: dict[str, MarketSpec] = {
         6000,
     ),
     "usdm": MarketSpec(
-        "usdm", "wss://fstream.binance.com", "https://fapi.binance.com", "/fapi/v1", 1024, 10, True, _FUTURES_DEPTH, 20,
+        "usdm",
+        "wss://fstream.binance.com",
+        "https://fapi.binance.com",
+        "/fapi/v1",
+        1024,
+        10,
+        True,
+        _FUTURES_DEPTH,
+        20,
         2400,
-    ),  # fmt: skip
+    ),
     "coinm": MarketSpec(
-        "coinm", "wss://dstream.binance.com", "https://dapi.binance.com", "/dapi/v1", 1024, 10, False, _FUTURES_DEPTH,
-        20, 2400,
-    ),  # fmt: skip
+        "coinm",
+        "wss://dstream.binance.com",
+        "https://dapi.binance.com",
+        "/dapi/v1",
+        1024,
+        10,
+        False,
+        _FUTURES_DEPTH,
+        20,
+        2400,
+    ),
 }
 
 #: USD-M stream kinds served on ``/public`` (everything else is on ``/market``).

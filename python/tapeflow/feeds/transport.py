@@ -62,7 +62,7 @@ class Transport(Protocol):
 
     name: str
 
-    async def connect(self, url: str, *, timeout: float = 10.0) -> Link:
+    async def connect(self, url: str, *, open_timeout: float = 10.0) -> Link:
         """Opens a connection. Raises ``OSError`` or :class:`LinkClosed` on failure."""
         ...
 
@@ -157,11 +157,11 @@ class WebsocketsTransport:
 
     name = "websockets"
 
-    async def connect(self, url: str, *, timeout: float = 10.0) -> Link:
+    async def connect(self, url: str, *, open_timeout: float = 10.0) -> Link:
         conn = await connect(
             url,
             create_connection=_BatchConnection,
-            open_timeout=timeout,
+            open_timeout=open_timeout,
             ping_interval=None,
             close_timeout=2.0,
             max_size=None,
@@ -178,10 +178,10 @@ class PicowsTransport:
 
     name = "picows"
 
-    async def connect(self, url: str, *, timeout: float = 10.0) -> Link:
+    async def connect(self, url: str, *, open_timeout: float = 10.0) -> Link:
         from tapeflow.feeds._picows import connect_picows
 
-        return await connect_picows(url, timeout)
+        return await connect_picows(url, open_timeout)
 
 
 def default_transport(name: str | None = None) -> Transport:

@@ -23,7 +23,7 @@ from tapeflow.errors import RestError
 from tapeflow.feeds.clock import Clock
 from tapeflow.sync.rest import RestClient
 
-__all__ = ["BackfillStatus", "TradeBackfill", "last_agg_id", "first_agg_id"]
+__all__ = ["BackfillStatus", "TradeBackfill", "first_agg_id", "last_agg_id"]
 
 log = logging.getLogger("tapeflow.sync")
 
