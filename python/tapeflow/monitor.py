@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from tapeflow.sync.backfill import BackfillStatus, TradeBackfill
 from tapeflow.sync.rest import RestClient, RestStatus
 from tapeflow.sync.snapshots import SnapshotScheduler, SnapshotStatus
 
-__all__ = ["Monitor", "MonitorEvent", "MonitorStatus", "Tap"]
+__all__ = ["EventStream", "FlowWindow", "Monitor", "MonitorEvent", "MonitorStatus", "Tap"]
 
 log = logging.getLogger("tapeflow.monitor")
 
@@ -165,6 +165,33 @@ class Liquidations:
         return m.engine.liq_heatmap(
             symbol, lookback_ms=_window_ms(lookback), interval_ms=_window_ms(interval), now_ms=m.clock.now_ms()
         )
+
+
+class EventStream:
+    """An async iterator of :class:`MonitorEvent` (see :meth:`Monitor.events`)."""
+
+    def __init__(self, monitor: Monitor, maxsize: int) -> None:
+        self._monitor = monitor
+        self.queue: asyncio.Queue[MonitorEvent] = asyncio.Queue(maxsize)
+        monitor._subscribers.append(self.queue)
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> MonitorEvent:
+        return await self.queue.get()
+
+    def pending(self) -> list[MonitorEvent]:
+        """The events queued now, without waiting."""
+        out = []
+        while not self.queue.empty():
+            out.append(self.queue.get_nowait())
+        return out
+
+    def close(self) -> None:
+        """Stops receiving events."""
+        with contextlib.suppress(ValueError):
+            self._monitor._subscribers.remove(self.queue)
 
 
 class Monitor:
@@ -351,6 +378,19 @@ class Monitor:
         await self.worker.drain()
         self.worker.stop()
         await self.rest.close()
+
+    async def wait_connected(self, timeout: float = 30.0) -> None:
+        """Waits until every connection has an open session (real seconds at most ``timeout``).
+
+        Raises:
+            TimeoutError: if some connection is still not open by then.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not all(c.state == "open" and c.session is not None for c in self._connections.values()):
+            if loop.time() > deadline:
+                raise TimeoutError("connections did not open in time")
+            await asyncio.sleep(0.005)
 
     async def settle(self) -> None:
         """Waits until every frame received so far has been applied and its consequences handled."""
@@ -642,19 +682,14 @@ class Monitor:
                 self._events_dropped += 1
             q.put_nowait(event)
 
-    async def events(self, maxsize: int = 10_000) -> AsyncIterator[MonitorEvent]:
+    def events(self, maxsize: int = 10_000) -> EventStream:
         """Every event from now on: big trades, liquidations, sync and gap changes, connection changes.
 
-        Each iterator has its own queue of ``maxsize`` events; a reader that falls behind loses the oldest ones
-        (counted in ``status().events_dropped``), never blocks the feed.
+        Use as ``async for event in m.events():``. Each stream has its own queue of ``maxsize`` events, registered
+        when ``events()`` is called; a reader that falls behind loses the oldest ones (counted in
+        ``status().events_dropped``) and never blocks the feed. ``close()`` the stream to stop receiving.
         """
-        q: asyncio.Queue[MonitorEvent] = asyncio.Queue(maxsize)
-        self._subscribers.append(q)
-        try:
-            while True:
-                yield await q.get()
-        finally:
-            self._subscribers.remove(q)
+        return EventStream(self, maxsize)
 
     # ------------------------------------------------------------------ queries
     def volume(self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> Any:
