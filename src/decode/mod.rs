@@ -11,11 +11,13 @@ mod error;
 mod fast;
 pub mod json;
 mod liq;
+mod trade;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
 pub use json::{Level, Levels};
 pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
+pub use trade::{decode_agg_trades_body, AggTrade, Kline, Trade, TradeType};
 
 use json::{Peek, Reader};
 
@@ -41,6 +43,12 @@ pub enum Event {
     ForceOrder(ForceOrder),
     /// Futures `markPriceUpdate` (per symbol or one item of `!markPrice@arr`).
     MarkPrice(MarkPrice),
+    /// `aggTrade` (spot, USD-M, COIN-M).
+    AggTrade(AggTrade),
+    /// `trade` (spot; USD-M with the trade type `X`).
+    Trade(Trade),
+    /// `kline` update.
+    Kline(Kline),
     /// An event type tapeflow does not handle (counted and skipped by the engine).
     Unknown { kind: String },
 }
@@ -214,6 +222,9 @@ fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Ve
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
             b"forceOrder" => out.push(Event::ForceOrder(liq::decode_force_order(obj)?)),
             b"markPriceUpdate" => out.push(Event::MarkPrice(liq::decode_mark_price(obj)?)),
+            b"aggTrade" => out.push(Event::AggTrade(trade::decode_agg_trade(obj)?)),
+            b"trade" => out.push(Event::Trade(trade::decode_trade(obj)?)),
+            b"kline" => out.push(Event::Kline(trade::decode_kline(obj)?)),
             other => {
                 validate(obj)?;
                 out.push(Event::Unknown {
