@@ -1,0 +1,379 @@
+"""``tapeflow demo``: the local exchange and a :class:`tapeflow.Monitor` on it, in one process, with a terminal view.
+
+The simulator serves a seeded USD-M market on loopback (ephemeral ports); the monitor connects to it like to Binance
+and the view samples the monitor a few times per second. On a terminal the view is a live screen; otherwise (a pipe,
+CI) plain text snapshots are printed every few seconds. ``--faults`` injects disconnects, dropped and duplicated
+frames, depth gaps and REST throttling, so the health panel has reconnects and backfills to show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TextIO
+
+import numpy as np
+from rich.console import Console
+from rich.live import Live
+
+from tapeflow.dashboard import BookPanel, ClusterRow, FlowRow, Health, LiqRow, Snapshot, TradeRow, render
+from tapeflow.errors import BookNotSyncedError
+from tapeflow.feeds.clock import FunctionClock
+from tapeflow.monitor import EventStream, Monitor
+from tapeflow.sim import SimConfig, SimExchange
+
+__all__ = ["DemoOptions", "Sampler", "add_arguments", "options_from", "run", "schedule_faults"]
+
+WINDOW = "15m"
+
+
+@dataclass
+class DemoOptions:
+    """What ``tapeflow demo`` runs.
+
+    Attributes:
+        symbols: simulated USD-M symbols.
+        seed: the market's seed.
+        speed: virtual seconds per real second.
+        rate: book events per second per symbol; liq_rate: liquidations per second per symbol (virtual).
+        faults: inject faults (about one every ``fault_every_s`` virtual seconds).
+        duration: stop after this many real seconds (``None``: until interrupted).
+        book: the symbol whose book is shown (default: the first).
+        top: rows of the flow panel.
+        big_trade: big-trade threshold (quote units).
+        refresh: live-screen updates per second.
+        interval: seconds between plain snapshots (when standard output is not a terminal).
+        plain: force plain snapshots (``None``: plain unless standard output is a terminal).
+        width: width of plain snapshots.
+    """
+
+    symbols: int = 30
+    seed: int = 7
+    speed: float = 1.0
+    rate: float = 10.0
+    liq_rate: float = 0.05
+    faults: bool = False
+    fault_every_s: float = 12.0
+    duration: float | None = None
+    book: str | None = None
+    top: int = 10
+    big_trade: float = 100_000.0
+    refresh: float = 4.0
+    interval: float = 5.0
+    plain: bool | None = None
+    width: int = 140
+
+
+class _Notices(logging.Handler):
+    """Keeps the latest warnings for the health panel instead of writing them over the screen."""
+
+    def __init__(self, keep: int = 5) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: deque[str] = deque(maxlen=keep)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name.rsplit('.', 1)[-1]}: {record.getMessage()}"[:200])
+
+
+class Sampler:
+    """Turns a monitor's state into :class:`Snapshot` values.
+
+    Args:
+        monitor: a started monitor.
+        book: the symbol whose book is shown.
+        top: rows of the flow panel.
+        keep: big trades and liquidations listed.
+    """
+
+    def __init__(self, monitor: Monitor, book: str, *, top: int = 10, keep: int = 8, source: str = "") -> None:
+        self.monitor = monitor
+        self.book_symbol = book.upper()
+        self.top = top
+        self.source = source
+        self.faults = False
+        self.notices: deque[str] = deque(maxlen=5)
+        self.big_trades: deque[TradeRow] = deque(maxlen=keep)
+        self.liquidations: deque[LiqRow] = deque(maxlen=keep)
+        self._events: EventStream = monitor.events()
+        self._t0 = asyncio.get_running_loop().time()
+
+    def close(self) -> None:
+        """Stops following the monitor's events."""
+        self._events.close()
+
+    def _drain(self) -> None:
+        for e in self._events.pending():
+            if e.kind == "big_trade" and e.symbol is not None:
+                d = e.data
+                self.big_trades.appendleft(
+                    TradeRow(e.time_ms, e.symbol, str(d["side"]), d["price"], d["qty"], d["notional"])
+                )
+        # Liquidations come with exact decimals from the monitor's own list.
+        recent = list(self.monitor.liquidations.recent)[-self.liquidations.maxlen :]  # type: ignore[misc]
+        self.liquidations.clear()
+        for liq in reversed(recent):
+            self.liquidations.append(
+                LiqRow(liq.time_ms, liq.symbol, liq.side, liq.price_exact, liq.qty_exact, liq.notional)
+            )
+
+    def flow(self, now_ms: int) -> tuple[FlowRow, ...] | None:
+        """The top symbols by absolute net quote flow over the window ending at ``now_ms``, exact."""
+        m = self.monitor
+        if not m.has_flow:
+            return None
+        cols = m.volumes(WINDOW, now_ms=now_ms)
+        trades = cols["buy_count"] + cols["sell_count"]
+        active = np.flatnonzero(trades > 0)
+        order = active[np.argsort(-np.abs(cols["net_quote"][active]), kind="stable")][: self.top]
+        rows = []
+        for i in order:
+            sym = str(cols["symbol"][i])
+            w = m.volume(sym, WINDOW, now_ms=now_ms)
+            exact: dict[str, Decimal] = w.exact()
+            rows.append(
+                FlowRow(sym, exact["buy_quote"], exact["sell_quote"], int(w.buy_count + w.sell_count), w.complete)
+            )
+        return tuple(rows)
+
+    def book(self) -> BookPanel:
+        """The book panel: levels only from a synced book."""
+        m, sym = self.monitor, self.book_symbol
+        try:
+            view = m.book(sym, 10)
+        except (BookNotSyncedError, KeyError):
+            try:
+                state = str(m.engine.sync_state(sym)).rsplit(".", 1)[-1]
+            except KeyError:
+                state = "SYNCING"
+            return BookPanel(sym, state)
+        return BookPanel(sym, "SYNCED", view.last_update_id, tuple(view.bids_exact()), tuple(view.asks_exact()))
+
+    def cluster(self, now_ms: int) -> ClusterRow | None:
+        """The strongest liquidation cluster over all symbols (largest decayed notional)."""
+        best: Any = None
+        for sym in {liq.symbol for liq in self.monitor.liquidations.recent}:
+            c = self.monitor.engine.best_cluster(sym, now_ms=now_ms)
+            if c is not None and (best is None or c.decayed > best.decayed):
+                best = c
+        if best is None:
+            return None
+        dist = best.distance_pct
+        return ClusterRow(
+            best.symbol,
+            best.side,
+            best.price_low,
+            best.price_high,
+            best.notional,
+            best.count,
+            best.strength,
+            None if dist is None or dist != dist else dist,
+        )
+
+    def health(self) -> tuple[Health, Any]:
+        st = self.monitor.status()
+        conns = st.connections
+        lags = [c.lag_ms for c in conns if c.lag_ms is not None]
+        lag_maxes = [c.lag_max_ms for c in conns if c.lag_max_ms is not None]
+        bf = st.backfill
+        h = Health(
+            connections=len(conns),
+            connections_open=sum(c.state == "open" for c in conns),
+            frames_per_s=sum(c.frames_per_s for c in conns),
+            lag_ms=max(lags) if lags else None,
+            lag_max_ms=max(lag_maxes) if lag_maxes else None,
+            reconnects=sum(c.reconnects for c in conns),
+            rotations=sum(c.rotations for c in conns),
+            zombies=sum(c.zombies for c in conns),
+            books_synced=st.books.get("SYNCED", 0),
+            books=sum(st.books.values()),
+            gaps_open=st.gaps_open,
+            incomplete=st.incomplete,
+            trades_backfilled=bf.trades_fetched if bf is not None else 0,
+            gaps_filled=bf.gaps_filled if bf is not None else 0,
+            weight_used=st.rest.weight_used,
+            weight_limit=st.rest.weight_limit,
+            throttled=st.rest.throttled,
+            banned=st.rest.banned,
+            malformed=st.malformed,
+        )
+        return h, st
+
+    def sample(self) -> Snapshot:
+        """What the view shows now."""
+        m = self.monitor
+        self._drain()
+        now = m.clock.now_ms()
+        health, _ = self.health()
+        total = m.liquidations.total(lookback=WINDOW)
+        return Snapshot(
+            now_ms=now,
+            market=m.market,
+            source=self.source,
+            symbols=len(m.symbols),
+            elapsed_s=asyncio.get_running_loop().time() - self._t0,
+            window=WINDOW,
+            flow=self.flow(now),
+            big_trades=tuple(self.big_trades),
+            big_trade_min=m.big_trade,
+            liquidations=tuple(self.liquidations),
+            liq_total=total.notional,
+            liq_count=total.count,
+            cluster=self.cluster(now),
+            book=self.book(),
+            health=health,
+            notices=tuple(self.notices),
+            faults=self.faults,
+        )
+
+
+def schedule_faults(ex: SimExchange, seed: int, every_ms: int, until_ms: int) -> int:
+    """Schedules a mix of faults on ``ex``, about one per ``every_ms`` of virtual time until ``until_ms``.
+
+    Abrupt disconnects of one connection (reconnect, tail check, book resync), dropped frames (aggTrade and depth
+    gaps: backfill by id and resync), duplicated frames (counted once), true depth gaps and a few 429 replies.
+
+    Returns:
+        the number of faults scheduled.
+    """
+    rng = random.Random(seed)
+    f = ex.faults
+    symbols = list(ex.market.models)
+
+    def cut_one() -> None:
+        clients = list(ex.clients)
+        if clients:
+            rng.choice(clients).close(abrupt=True)
+
+    actions: list[Callable[[], Any]] = [
+        cut_one,
+        lambda: f.drop(3),
+        lambda: f.duplicate(5),
+        lambda: f.gap(rng.choice(symbols)),
+        cut_one,
+        lambda: f.rest_fail(429, count=2, retry_after=2),
+    ]
+    t, n = ex.now_ms(), 0
+    while True:
+        t += every_ms // 2 + int(rng.random() * every_ms)
+        if t >= until_ms:
+            return n
+        f.schedule(t, actions[n % len(actions)])
+        n += 1
+
+
+async def run(
+    opts: DemoOptions,
+    out: TextIO | None = None,
+    *,
+    on_sample: Callable[[Snapshot, SimExchange, Monitor], None] | None = None,
+) -> Snapshot | None:
+    """Runs the simulator, a monitor on it and the view until ``opts.duration`` or cancellation.
+
+    Args:
+        opts: what to run.
+        out: where the view goes (default standard output).
+        on_sample: called with every snapshot taken, the exchange and the monitor (for tests).
+
+    Returns:
+        the last snapshot taken.
+    """
+    out = out or sys.stdout
+    plain = opts.plain if opts.plain is not None else not out.isatty()
+    notices = _Notices()
+    logger = logging.getLogger("tapeflow")
+    logger.addHandler(notices)
+    propagate, logger.propagate = logger.propagate, False
+    cfg = SimConfig(
+        market="usdm", symbols=opts.symbols, seed=opts.seed, speed=opts.speed, rate=opts.rate, liq_rate=opts.liq_rate
+    )
+    last: Snapshot | None = None
+    try:
+        async with SimExchange(cfg) as ex:
+            if opts.faults:
+                horizon = opts.duration if opts.duration is not None else 24 * 3600.0
+                until = ex.now_ms() + int(horizon * opts.speed * 1000) + 1
+                schedule_faults(ex, opts.seed, int(opts.fault_every_s * 1000), until)
+            book = (opts.book or ex.truth.symbols()[0]).upper()
+            clock = FunctionClock(ex.now_ms)
+            monitor = Monitor("usdm", ws_url=ex.ws_url, rest_url=ex.rest_url, clock=clock, big_trade=opts.big_trade)
+            async with monitor as m:
+                sampler = Sampler(m, book, top=opts.top, source="local simulator")
+                sampler.faults = opts.faults
+                sampler.notices = notices.lines
+                try:
+                    last = await (_plain(sampler, opts, out) if plain else _live(sampler, opts, out))
+                finally:
+                    sampler.close()
+                if on_sample is not None and last is not None:
+                    on_sample(last, ex, m)
+    finally:
+        logger.removeHandler(notices)
+        logger.propagate = propagate
+    return last
+
+
+async def _plain(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
+    console = Console(file=out, width=opts.width, force_terminal=False, no_color=True, highlight=False, emoji=False)
+    loop = asyncio.get_running_loop()
+    end = None if opts.duration is None else loop.time() + opts.duration
+    while True:
+        wait = opts.interval if end is None else min(opts.interval, end - loop.time())
+        await asyncio.sleep(max(0.0, wait))
+        snap = sampler.sample()
+        console.print(render(snap))
+        console.print()
+        out.flush()
+        if end is not None and loop.time() >= end - 1e-3:
+            return snap
+
+
+async def _live(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
+    console = Console(file=out)
+    loop = asyncio.get_running_loop()
+    end = None if opts.duration is None else loop.time() + opts.duration
+    snap = sampler.sample()
+    with Live(render(snap), console=console, screen=True, auto_refresh=False, transient=False) as live:
+        while end is None or loop.time() < end:
+            await asyncio.sleep(1 / opts.refresh)
+            snap = sampler.sample()
+            live.update(render(snap), refresh=True)
+    console.print(render(snap))
+    return snap
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the demo's options to ``parser``."""
+    d = DemoOptions()
+    parser.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument("--symbols", type=int, default=d.symbols, help=f"simulated symbols (default {d.symbols})")
+    parser.add_argument("--seed", type=int, default=d.seed, help="the market's seed")
+    parser.add_argument("--speed", type=float, default=d.speed, help="virtual seconds per real second (default 1)")
+    parser.add_argument("--faults", action="store_true", help="inject disconnects, dropped frames, gaps and 429s")
+    parser.add_argument("--book", default=None, metavar="SYMBOL", help="the book to show (default: the first)")
+    parser.add_argument("--top", type=int, default=d.top, help=f"rows of the flow panel (default {d.top})")
+    parser.add_argument("--big-trade", type=float, default=d.big_trade, help="big-trade threshold (quote)")
+    parser.add_argument("--plain", action="store_true", help="print text snapshots even on a terminal")
+    parser.add_argument("--interval", type=float, default=d.interval, help="seconds between text snapshots")
+
+
+def options_from(args: argparse.Namespace) -> DemoOptions:
+    """The :class:`DemoOptions` described by parsed arguments."""
+    return DemoOptions(
+        symbols=args.symbols,
+        seed=args.seed,
+        speed=args.speed,
+        faults=args.faults,
+        duration=args.duration,
+        book=args.book,
+        top=args.top,
+        big_trade=args.big_trade,
+        interval=args.interval,
+        plain=True if args.plain else None,
+    )
