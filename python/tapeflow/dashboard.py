@@ -207,7 +207,8 @@ def _fmt_usd(value: float) -> str:
 
 
 def _clock(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%H:%M:%S")
+    # Minutes and seconds: the header has the full time; the lists are about the last minutes.
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%M:%S")
 
 
 def _duration(seconds: float) -> str:
@@ -322,14 +323,16 @@ def _health_panel(snap: Snapshot) -> Panel:
         ("connections", up),
         ("frames/s", f"{h.frames_per_s:,.0f}"),
         ("lag", lag),
-        ("reconnects", f"{h.reconnects} (rotations {h.rotations}, zombies {h.zombies})"),
+        ("reconnects", str(h.reconnects)),
+        ("rotations/zombies", f"{h.rotations} / {h.zombies}"),
         ("books", books),
-        ("trade gaps open", gaps),
-        ("windows incomplete", str(h.incomplete)),
-        ("trades backfilled", f"{h.trades_backfilled:,} ({h.gaps_filled} gaps filled)"),
-        ("REST weight", f"{h.weight_used}/{h.weight_limit} per min"),
+        ("trade gaps", gaps),
+        ("incomplete", str(h.incomplete)),
+        ("trades backfilled", f"{h.trades_backfilled:,}"),
+        ("gaps filled", str(h.gaps_filled)),
+        ("REST weight/min", f"{h.weight_used}/{h.weight_limit}"),
         ("429 / 418", f"{h.throttled} / {h.banned}"),
-        ("malformed frames", str(h.malformed)),
+        ("malformed", str(h.malformed)),
     ]
     for key, value in rows:
         grid.add_row(key, value)
@@ -339,8 +342,18 @@ def _health_panel(snap: Snapshot) -> Panel:
     return Panel(Group(*parts), title="connection health", title_align="left")
 
 
-def render(snap: Snapshot) -> RenderableType:
-    """The whole view of ``snap``: flow, book, big trades, liquidations and connection health."""
+#: Below this width the panels are stacked in more rows.
+WIDE = 130
+
+
+def render(snap: Snapshot, width: int = WIDE) -> RenderableType:
+    """The whole view of ``snap``: flow, book, big trades, liquidations and connection health.
+
+    Args:
+        snap: what to show.
+        width: the console width the layout is chosen for (two rows of panels from :data:`WIDE` columns on, three
+            below).
+    """
     when = dt.datetime.fromtimestamp(snap.now_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     header = Text.assemble(
         ("tapeflow ", "bold"),
@@ -348,13 +361,16 @@ def render(snap: Snapshot) -> RenderableType:
         f"running {_duration(snap.elapsed_s)}",
         (" · faults injected" if snap.faults else "", "yellow"),
     )
-    top = Table.grid(expand=True)
-    top.add_column(ratio=3)
-    top.add_column(ratio=2)
-    top.add_row(_flow_panel(snap), _health_panel(snap))
-    bottom = Table.grid(expand=True)
-    bottom.add_column(ratio=4)
-    bottom.add_column(ratio=5)
-    bottom.add_column(ratio=5)
-    bottom.add_row(_book_panel(snap), _trades_panel(snap), _liq_panel(snap))
-    return Group(header, top, bottom)
+    flow, health, book = _flow_panel(snap), _health_panel(snap), _book_panel(snap)
+    trades, liqs = _trades_panel(snap), _liq_panel(snap)
+    if width >= WIDE:
+        return Group(header, _row((3, flow), (2, health)), _row((4, book), (5, trades), (5, liqs)))
+    return Group(header, flow, _row((1, book), (1, health)), _row((1, trades), (1, liqs)))
+
+
+def _row(*cells: tuple[int, RenderableType]) -> Table:
+    grid = Table.grid(expand=True)
+    for ratio, _ in cells:
+        grid.add_column(ratio=ratio)
+    grid.add_row(*(cell for _, cell in cells))
+    return grid

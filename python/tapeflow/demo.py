@@ -99,8 +99,10 @@ class Sampler:
         self.source = source
         self.faults = False
         self.notices: deque[str] = deque(maxlen=5)
-        self.big_trades: deque[TradeRow] = deque(maxlen=keep)
-        self.liquidations: deque[LiqRow] = deque(maxlen=keep)
+        self.keep = keep
+        self.big_trades: tuple[TradeRow, ...] = ()
+        self.liquidations: tuple[LiqRow, ...] = ()
+        self._big: deque[TradeRow] = deque(maxlen=4 * keep)
         self._events: EventStream = monitor.events()
         self._t0 = asyncio.get_running_loop().time()
 
@@ -112,16 +114,16 @@ class Sampler:
         for e in self._events.pending():
             if e.kind == "big_trade" and e.symbol is not None:
                 d = e.data
-                self.big_trades.appendleft(
-                    TradeRow(e.time_ms, e.symbol, str(d["side"]), d["price"], d["qty"], d["notional"])
-                )
-        # Liquidations come with exact decimals from the monitor's own list.
-        recent = list(self.monitor.liquidations.recent)[-self.liquidations.maxlen :]  # type: ignore[misc]
-        self.liquidations.clear()
-        for liq in reversed(recent):
-            self.liquidations.append(
-                LiqRow(liq.time_ms, liq.symbol, liq.side, liq.price_exact, liq.qty_exact, liq.notional)
-            )
+                self._big.append(TradeRow(e.time_ms, e.symbol, str(d["side"]), d["price"], d["qty"], d["notional"]))
+        # Lists are by exchange time, newest first (frames of different symbols and backfilled pages arrive in
+        # no particular time order).
+        self.big_trades = tuple(sorted(self._big, key=lambda t: t.time_ms, reverse=True)[: self.keep])
+        recent = list(self.monitor.liquidations.recent)[-4 * self.keep :]
+        recent.sort(key=lambda liq: liq.time_ms, reverse=True)
+        self.liquidations = tuple(
+            LiqRow(liq.time_ms, liq.symbol, liq.side, liq.price_exact, liq.qty_exact, liq.notional)
+            for liq in recent[: self.keep]
+        )
 
     def flow(self, now_ms: int) -> tuple[FlowRow, ...] | None:
         """The top symbols by absolute net quote flow over the window ending at ``now_ms``, exact."""
@@ -220,9 +222,9 @@ class Sampler:
             elapsed_s=asyncio.get_running_loop().time() - self._t0,
             window=WINDOW,
             flow=self.flow(now),
-            big_trades=tuple(self.big_trades),
+            big_trades=self.big_trades,
             big_trade_min=m.big_trade,
-            liquidations=tuple(self.liquidations),
+            liquidations=self.liquidations,
             liq_total=total.notional,
             liq_count=total.count,
             cluster=self.cluster(now),
@@ -327,7 +329,7 @@ async def _plain(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
         wait = opts.interval if end is None else min(opts.interval, end - loop.time())
         await asyncio.sleep(max(0.0, wait))
         snap = sampler.sample()
-        console.print(render(snap))
+        console.print(render(snap, console.width))
         console.print()
         out.flush()
         if end is not None and loop.time() >= end - 1e-3:
@@ -339,12 +341,12 @@ async def _live(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
     loop = asyncio.get_running_loop()
     end = None if opts.duration is None else loop.time() + opts.duration
     snap = sampler.sample()
-    with Live(render(snap), console=console, screen=True, auto_refresh=False, transient=False) as live:
+    with Live(render(snap, console.width), console=console, screen=True, auto_refresh=False) as live:
         while end is None or loop.time() < end:
             await asyncio.sleep(1 / opts.refresh)
             snap = sampler.sample()
-            live.update(render(snap), refresh=True)
-    console.print(render(snap))
+            live.update(render(snap, console.width), refresh=True)
+    console.print(render(snap, console.width))
     return snap
 
 
