@@ -61,7 +61,7 @@ SNAP = Snapshot(
 
 
 def text_of(snap: Snapshot, width: int = 160) -> str:
-    console = Console(record=True, width=width, file=open("/dev/null", "w"), no_color=True)  # noqa: SIM115
+    console = Console(record=True, width=width, file=open("/dev/null", "w"), no_color=True)
     console.print(render(snap, width))
     console.file.close()
     return console.export_text()

@@ -12,11 +12,10 @@ from typing import TextIO
 
 import orjson
 
-from tapeflow import __version__
+from tapeflow import __version__, demo
 from tapeflow._core import Action, Engine
 from tapeflow.errors import TapeflowError
 from tapeflow.replay import ReplaySummary, book_line, replay
-from tapeflow import demo
 from tapeflow.sim import cli as sim_cli
 
 __all__ = ["main"]

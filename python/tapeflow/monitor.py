@@ -380,7 +380,7 @@ class Monitor:
         self.worker.stop()
         await self.rest.close()
 
-    async def wait_connected(self, timeout: float = 30.0) -> None:
+    async def wait_connected(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 (a plain deadline in real seconds)
         """Waits until every connection has an open session (real seconds at most ``timeout``).
 
         Raises:
