@@ -15,7 +15,7 @@ from rich.console import Console
 
 from monitor_helpers import drive, monitor_on, settle
 from tapeflow.dashboard import fmt_quote, render
-from tapeflow.demo import Sampler, schedule_faults
+from tapeflow.demo import DemoOptions, Sampler, run, schedule_faults
 from tapeflow.sim import SimConfig, SimExchange
 
 E16 = Decimal(10) ** 16
@@ -134,3 +134,12 @@ def test_interrupt_stops_cleanly() -> None:
     assert proc.returncode == 0
     assert "Traceback" not in err and err == ""
     assert "tapeflow demo: stopped" in out
+
+
+@pytest.mark.asyncio
+async def test_live_view_runs_for_its_duration() -> None:
+    out = io.StringIO()
+    snap = await run(DemoOptions(symbols=5, duration=2.5, plain=False, faults=True, speed=4.0), out)
+    assert snap is not None and snap.flow is not None and snap.faults
+    assert snap.health.connections >= 1
+    assert "connection health" in out.getvalue() and "faults injected" in out.getvalue()

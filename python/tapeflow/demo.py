@@ -178,13 +178,14 @@ class Sampler:
             None if dist is None or dist != dist else dist,
         )
 
-    def health(self) -> tuple[Health, Any]:
+    def health(self) -> Health:
+        """Connection health, summed over connections (lag: the worst connection's)."""
         st = self.monitor.status()
         conns = st.connections
         lags = [c.lag_ms for c in conns if c.lag_ms is not None]
         lag_maxes = [c.lag_max_ms for c in conns if c.lag_max_ms is not None]
         bf = st.backfill
-        h = Health(
+        return Health(
             connections=len(conns),
             connections_open=sum(c.state == "open" for c in conns),
             frames_per_s=sum(c.frames_per_s for c in conns),
@@ -205,14 +206,13 @@ class Sampler:
             banned=st.rest.banned,
             malformed=st.malformed,
         )
-        return h, st
 
     def sample(self) -> Snapshot:
         """What the view shows now."""
         m = self.monitor
         self._drain()
         now = m.clock.now_ms()
-        health, _ = self.health()
+        health = self.health()
         total = m.liquidations.total(lookback=WINDOW)
         return Snapshot(
             now_ms=now,
@@ -270,18 +270,12 @@ def schedule_faults(ex: SimExchange, seed: int, every_ms: int, until_ms: int) ->
         n += 1
 
 
-async def run(
-    opts: DemoOptions,
-    out: TextIO | None = None,
-    *,
-    on_sample: Callable[[Snapshot, SimExchange, Monitor], None] | None = None,
-) -> Snapshot | None:
+async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
     """Runs the simulator, a monitor on it and the view until ``opts.duration`` or cancellation.
 
     Args:
         opts: what to run.
         out: where the view goes (default standard output).
-        on_sample: called with every snapshot taken, the exchange and the monitor (for tests).
 
     Returns:
         the last snapshot taken.
@@ -313,8 +307,6 @@ async def run(
                     last = await (_plain(sampler, opts, out) if plain else _live(sampler, opts, out))
                 finally:
                     sampler.close()
-                if on_sample is not None and last is not None:
-                    on_sample(last, ex, m)
     finally:
         logger.removeHandler(notices)
         logger.propagate = propagate
