@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from monitor_helpers import drive, monitor_on, settle
+from tapeflow.cli import main
 from tapeflow.dashboard import fmt_quote, render
 from tapeflow.demo import DemoOptions, Sampler, run, schedule_faults
 from tapeflow.sim import SimConfig, SimExchange
@@ -143,3 +144,8 @@ async def test_live_view_runs_for_its_duration() -> None:
     assert snap is not None and snap.flow is not None and snap.faults
     assert snap.health.connections >= 1
     assert "connection health" in out.getvalue() and "faults injected" in out.getvalue()
+
+
+def test_unknown_book_symbol_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--book", "BTCUSDT", "--duration", "1", "--symbols", "3"]) == 2
+    assert "--book BTCUSDT: the local exchange lists S0000USDT to S0002USDT" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.live import Live
 
 from tapeflow.dashboard import BookPanel, ClusterRow, FlowRow, Health, LiqRow, Snapshot, TradeRow, render
-from tapeflow.errors import BookNotSyncedError
+from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.clock import FunctionClock
 from tapeflow.monitor import EventStream, Monitor
 from tapeflow.sim import SimConfig, SimExchange
@@ -235,14 +235,12 @@ class Sampler:
         )
 
 
-def schedule_faults(ex: SimExchange, seed: int, every_ms: int, until_ms: int) -> int:
-    """Schedules a mix of faults on ``ex``, about one per ``every_ms`` of virtual time until ``until_ms``.
+def schedule_faults(ex: SimExchange, seed: int, every_ms: int, until_ms: int | None = None) -> None:
+    """Injects a mix of faults into ``ex``, about one per ``every_ms`` of virtual time (until ``until_ms``, if set).
 
-    Abrupt disconnects of one connection (reconnect, tail check, book resync), dropped frames (aggTrade and depth
-    gaps: backfill by id and resync), duplicated frames (counted once), true depth gaps and a few 429 replies.
-
-    Returns:
-        the number of faults scheduled.
+    In turn: an abrupt cut of one connection (reconnect, tail check, book resync), dropped frames (aggTrade and depth
+    gaps: backfill by id and resync), duplicated frames (counted once), a true depth gap, another cut, and two 429
+    replies. Each fault schedules the next, so an endless run holds one pending fault at a time.
     """
     rng = random.Random(seed)
     f = ex.faults
@@ -261,13 +259,17 @@ def schedule_faults(ex: SimExchange, seed: int, every_ms: int, until_ms: int) ->
         cut_one,
         lambda: f.rest_fail(429, count=2, retry_after=2),
     ]
-    t, n = ex.now_ms(), 0
-    while True:
-        t += every_ms // 2 + int(rng.random() * every_ms)
-        if t >= until_ms:
-            return n
-        f.schedule(t, actions[n % len(actions)])
-        n += 1
+
+    def plan(n: int, after_ms: int) -> None:
+        at = after_ms + every_ms // 2 + int(rng.random() * every_ms)
+        if until_ms is None or at < until_ms:
+            f.schedule(at, lambda: fire(n, at))
+
+    def fire(n: int, at: int) -> None:
+        actions[n % len(actions)]()
+        plan(n + 1, at)
+
+    plan(0, ex.now_ms())
 
 
 async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
@@ -292,11 +294,12 @@ async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
     last: Snapshot | None = None
     try:
         async with SimExchange(cfg) as ex:
-            if opts.faults:
-                horizon = opts.duration if opts.duration is not None else 24 * 3600.0
-                until = ex.now_ms() + int(horizon * opts.speed * 1000) + 1
-                schedule_faults(ex, opts.seed, int(opts.fault_every_s * 1000), until)
             book = (opts.book or ex.truth.symbols()[0]).upper()
+            if book not in ex.truth.symbols():
+                names = ex.truth.symbols()
+                raise TapeflowError(f"--book {book}: the local exchange lists {names[0]} to {names[-1]}")
+            if opts.faults:
+                schedule_faults(ex, opts.seed, int(opts.fault_every_s * 1000))
             clock = FunctionClock(ex.now_ms)
             monitor = Monitor("usdm", ws_url=ex.ws_url, rest_url=ex.rest_url, clock=clock, big_trade=opts.big_trade)
             async with monitor as m:
