@@ -49,13 +49,18 @@ async def test_flow_panel_equals_the_trade_tape_through_faults() -> None:
         for s in ("s0000usdt", "s0003usdt", "s0005usdt"):
             ex.faults.schedule(t0 + 20_000, lambda s=s: ex.faults.drop(2, stream=f"{s}@aggTrade"))
         ex.faults.schedule(t0 + 30_000, lambda: ex.faults.disconnect_all(abrupt=True))
-        # Past 15 minutes, so the window has slid over the start.
-        await drive(ex, m, 17 * 60_000, chunk=3_000)
+        await drive(ex, m, 60_000)
+        # A quiet stretch (no trading, as if the market paused), then more trading: the window ends past 15 minutes
+        # and has slid over the first half minute of trades.
+        ex.skip(14 * 60_000 + 30_000)
+        await drive(ex, m, 30_000)
         await settle(ex, m)
         snap = sampler.sample()
         assert snap.now_ms - t0 > WINDOW_MS
         now = snap.now_ms
         truth = {s: truth_flow(ex, s, now) for s in ex.truth.symbols()}
+        start = (now // 1000 + 1) * 1000 - WINDOW_MS
+        assert any(t.T < start for s in ex.truth.symbols() for t in ex.truth.agg_trades(s))  # some slid out
         # The rows are the six symbols with the largest absolute net flow on the tape, with its exact sums.
         ranked = sorted(truth, key=lambda s: -abs(truth[s][0] - truth[s][1]))[:6]
         assert snap.flow is not None
