@@ -379,14 +379,14 @@ class Monitor:
         self.worker.stop()
         await self.rest.close()
 
-    async def wait_connected(self, timeout: float = 30.0) -> None:
-        """Waits until every connection has an open session (real seconds at most ``timeout``).
+    async def wait_connected(self, limit_s: float = 30.0) -> None:
+        """Waits until every connection has an open session (real seconds at most ``limit_s``).
 
         Raises:
             TimeoutError: if some connection is still not open by then.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit_s
         while not all(c.state == "open" and c.session is not None for c in self._connections.values()):
             if loop.time() > deadline:
                 raise TimeoutError("connections did not open in time")

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import gzip
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -27,7 +27,7 @@ class Recorder:
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
         self.path = path
-        self._file: IO[bytes] = gzip.open(path, "wb") if path.suffix == ".gz" else path.open("wb")  # noqa: SIM115
+        self._file: IO[bytes] = cast(IO[bytes], gzip.open(path, "wb") if path.suffix == ".gz" else path.open("wb"))
         self.records = 0
 
     def __call__(self, kind: str, url: str, raw: bytes, t: float) -> None:
