@@ -14,11 +14,11 @@ MIN = 60_000
 
 
 def expected_window(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> tuple[Decimal, Decimal, int, int]:
-    """Taker buy and sell base volume and counts of the true aggTrade tape with ``start < T <= end``."""
+    """Taker buy and sell base volume and counts of the true aggTrade tape with ``start <= T < end``."""
     buy = sell = Decimal(0)
     nb = ns = 0
     for a in ex.truth.agg_trades(symbol):
-        if start_ms < a.T <= end_ms:
+        if start_ms <= a.T < end_ms:
             if a.m:  # buyer is maker: the taker sold
                 sell += Decimal(a.q) / 10**8
                 ns += 1
@@ -91,8 +91,16 @@ async def test_all_market_thirty_virtual_minutes_of_faults() -> None:
             for s in syms:
                 for aligned in (False, True):
                     v = m.volume(s, "15m", aligned=aligned, now_ms=now)
-                    start = now - 15 * MIN if not aligned else now - now % (15 * MIN) - 1
-                    buy, sell, nb, ns = expected_window(ex, s, start, now)
+                    # The documented bounds: sliding = the 900 whole seconds up to now's second; aligned = the
+                    # UTC quarter hour holding now.
+                    if aligned:
+                        start = now - now % (15 * MIN)
+                        end = start + 15 * MIN
+                    else:
+                        end = (now // 1000 + 1) * 1000
+                        start = end - 15 * MIN
+                    buy, sell, nb, ns = expected_window(ex, s, start, end)
+                    assert nb + ns > 0
                     exact = v.exact()
                     assert v.complete, (s, aligned)
                     assert (exact["buy_base"], exact["sell_base"], v.buy_count, v.sell_count) == (buy, sell, nb, ns)
