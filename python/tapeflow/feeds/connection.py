@@ -213,6 +213,7 @@ class FeedConnection:
         self._rotate_now = asyncio.Event()
         self._reported_silent: set[str] = set()
         self._stopping = False
+        self._last_check_ms = 0
 
     # ------------------------------------------------------------------ public
     @property
@@ -401,6 +402,13 @@ class FeedConnection:
     def _judge(self, s: _Session, now: int) -> str | None:
         """``None`` if the session is healthy, else why it must be replaced. Also pings and rates."""
         o = self.options
+        if self._last_check_ms and now - self._last_check_ms > o.silence_s * 1000:
+            # The clock jumped (a suspended machine, a virtual clock skipping ahead): silence and pong deadlines
+            # restart from now instead of condemning a connection that had no chance to deliver.
+            s.last_frame_ms = max(s.last_frame_ms, now)
+            if s.pong is not None:
+                s.ping_sent_ms = now
+        self._last_check_ms = now
         if self._rate_ms:
             span = now - self._rate_ms
             if span >= 1000:
