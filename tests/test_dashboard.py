@@ -124,6 +124,7 @@ def test_health_trades_liquidations_and_cluster() -> None:
         "120/2400",
         "2 / 0",
         "big trades (>= 50.00k)",
+        "61234.5",
         "122.47k",
         "liquidations (15m: 123.45 in 1)",
         "0.12345",

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -199,6 +200,11 @@ def _fmt_num(value: float, digits: int = 6) -> str:
     return f"{value:,.{max(0, digits - mag)}f}"
 
 
+def _fmt_price(value: float) -> str:
+    """A price as the shortest decimal that reads back to the same float (``11689.2``, ``0.00001234``)."""
+    return np.format_float_positional(value, trim="-")
+
+
 def _fmt_usd(value: float) -> str:
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= scale:
@@ -280,7 +286,7 @@ def _trades_panel(snap: Snapshot) -> Panel:
     table.add_column("quote", justify="right", no_wrap=True)
     for t in snap.big_trades:
         style = "green" if t.side == "buy" else "red"
-        table.add_row(_clock(t.time_ms), t.symbol, Text(t.side, style), _fmt_num(t.price), _fmt_usd(t.notional))
+        table.add_row(_clock(t.time_ms), t.symbol, Text(t.side, style), _fmt_price(t.price), _fmt_usd(t.notional))
     if not snap.big_trades:
         table.add_row("(none yet)", "", "", "", "")
     limit = f" (>= {_fmt_usd(snap.big_trade_min)})" if snap.big_trade_min is not None else ""
