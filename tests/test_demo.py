@@ -154,3 +154,22 @@ async def test_live_view_runs_for_its_duration() -> None:
 def test_unknown_book_symbol_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--book", "BTCUSDT", "--duration", "1", "--symbols", "3"]) == 2
     assert "--book BTCUSDT: the local exchange lists S0000USDT to S0002USDT" in capsys.readouterr().err
+
+
+@pytest.mark.asyncio
+async def test_without_flow_the_view_still_has_books_liquidations_and_health() -> None:
+    cfg = SimConfig(market="usdm", symbols=4, seed=2, speed=0.0, rate=4.0, liq_rate=0.5)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=()) as m:
+        sampler = Sampler(m, "S0002USDT")
+        first = sampler.sample()
+        assert first.book is not None and first.book.state == "SYNCING" and not first.book.bids
+        await drive(ex, m, 10_000)
+        await settle(ex, m)
+        snap = sampler.sample()
+        sampler.close()
+    assert snap.flow is None and snap.big_trades == ()
+    assert snap.book is not None and snap.book.state == "SYNCED" and len(snap.book.bids) == 10
+    assert snap.liq_count > 0 and snap.health.books_synced == 4
+    console = Console(record=True, width=100, file=io.StringIO())
+    console.print(render(snap, 100))
+    assert "trade flow is not available" in console.export_text()

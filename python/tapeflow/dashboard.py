@@ -226,7 +226,10 @@ def _duration(seconds: float) -> str:
 def _flow_panel(snap: Snapshot) -> Panel:
     title = f"top symbols by {snap.window} net taker flow (quote)"
     if snap.flow is None:
-        return Panel(Text("trade flow is not available in this build of the engine", style="yellow"), title=title)
+        return Panel(
+            Text("trade flow is not available (no flow windows, or an engine without trade flow)", style="yellow"),
+            title=title,
+        )
     table = Table(expand=True, box=None, pad_edge=False)
     table.add_column("symbol", no_wrap=True)
     table.add_column(f"buy {snap.window}", justify="right", no_wrap=True)

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.live import Live
 
 from tapeflow.dashboard import BookPanel, ClusterRow, FlowRow, Health, LiqRow, Snapshot, TradeRow, render
-from tapeflow.errors import BookNotSyncedError, TapeflowError
+from tapeflow.errors import BookNotSyncedError, TapeflowError, UnknownSymbolError
 from tapeflow.feeds.clock import FunctionClock
 from tapeflow.monitor import EventStream, Monitor
 from tapeflow.sim import SimConfig, SimExchange
@@ -149,10 +149,10 @@ class Sampler:
         m, sym = self.monitor, self.book_symbol
         try:
             view = m.book(sym, 10)
-        except (BookNotSyncedError, KeyError):
+        except (BookNotSyncedError, UnknownSymbolError):
             try:
                 state = str(m.engine.sync_state(sym)).rsplit(".", 1)[-1]
-            except KeyError:
+            except UnknownSymbolError:  # no frame of it yet
                 state = "SYNCING"
             return BookPanel(sym, state)
         return BookPanel(sym, "SYNCED", view.last_update_id, tuple(view.bids_exact()), tuple(view.asks_exact()))
