@@ -12,7 +12,6 @@ from tapeflow import BookNotSyncedError, FunctionClock, Monitor
 from tapeflow.sim import SimExchange
 from tapeflow.sim.book import ASK, BID
 
-
 _connected: weakref.WeakSet[Monitor] = weakref.WeakSet()
 
 
