@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from tapeflow import BookNotSyncedError, FunctionClock, Monitor
 from tapeflow.sim import SimExchange
 from tapeflow.sim.book import ASK, BID
+
+_connected: weakref.WeakSet[Monitor] = weakref.WeakSet()
 
 
 def monitor_on(ex: SimExchange, **kwargs: Any) -> Monitor:
@@ -21,8 +24,14 @@ def monitor_on(ex: SimExchange, **kwargs: Any) -> Monitor:
 async def drive(
     ex: SimExchange, m: Monitor, ms: int, *, chunk: int = 1000, each: Callable[[int], Any] | None = None
 ) -> None:
-    """Advances the manual clock by ``ms`` in chunks, letting the monitor run between chunks."""
-    await m.wait_connected()
+    """Advances the manual clock by ``ms`` in chunks, letting the monitor run between chunks.
+
+    The first call waits for the connections to open (in real time) so the first frames are not missed; later calls
+    must not (a reconnect waits for its backoff in virtual time, which only passes while the clock is driven).
+    """
+    if m not in _connected:
+        await m.wait_connected()
+        _connected.add(m)
     for i in range(ms // chunk):
         await ex.advance(chunk)
         await asyncio.sleep(0.004)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -79,3 +80,78 @@ async def test_reconnects_rotation_and_faults_keep_books_exact() -> None:
         assert sum(c.zombies for c in st.connections) >= 1  # the stalled connection
         assert st.rest.throttled >= 1 and st.rest.banned >= 1
         assert st.malformed >= 3
+
+
+@pytest.mark.asyncio
+async def test_malformed_frames_and_unknown_events_are_counted_and_skipped() -> None:
+    cfg = SimConfig(market="usdm", symbols=5, seed=7, speed=0.0, rate=5.0)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), extra_streams=["!miniTicker@arr"]) as m:
+        await drive(ex, m, 5_000)
+        ex.faults.malformed(7)
+        await drive(ex, m, 20_000)
+        await settle(ex, m)
+        st = m.status()
+        assert st.malformed == 7
+        assert st.unknown.get("24hrMiniTicker", 0) >= 20  # one array a second, a kind the engine does not keep
+        assert all(c.reconnects == 0 for c in st.connections)  # the feed kept running
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("market", ["spot", "coinm"])
+async def test_spot_and_coin_m_books_equal_the_truth(market: str) -> None:
+    cfg = SimConfig(market=market, symbols=6, seed=3, speed=0.0, rate=6.0)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), quote=None) as m:
+        await drive(ex, m, 20_000)
+        ex.faults.disconnect_all(abrupt=True)
+        await drive(ex, m, 10_000)
+        await settle(ex, m)
+        assert len(m.symbols) == 6
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s
+
+
+@pytest.mark.asyncio
+async def test_live_subscribe_and_unsubscribe() -> None:
+    cfg = SimConfig(market="usdm", symbols=8, seed=9, speed=0.0, rate=5.0)
+    async with SimExchange(cfg) as ex:
+        first, later = ex.truth.symbols()[:4], ex.truth.symbols()[4:]
+        async with monitor_on(ex, symbols=first, flow=(), liquidations=False) as m:
+            await drive(ex, m, 10_000)
+            m.subscribe(later)
+            await drive(ex, m, 10_000)
+            await settle(ex, m)
+            for s in first + later:
+                assert book_matches_truth(ex, m, s), s
+            assert len(ex.clients) == 1  # subscribed on the open connection, not a new one
+            m.unsubscribe(first[:2])
+
+            def served() -> set[str]:
+                # Diff-depth streams the exchange still serves (the canary, a partial-depth stream, may stay).
+                return {name.split("@")[0] for name in ex.hub.subs if name.endswith("@depth@100ms")}
+
+            for _ in range(40):  # control messages are paced in real time (Binance's per-connection limit)
+                if len(served()) == 6:
+                    break
+                await asyncio.sleep(0.05)
+            wanted = served()
+            assert {s.lower() for s in first[:2]}.isdisjoint(wanted)
+            assert {s.lower() for s in later} <= wanted
+            assert all(c.control_errors == 0 for c in m.status().connections)
+
+
+@pytest.mark.asyncio
+async def test_mass_resync_stays_within_the_weight_budget() -> None:
+    # 150 books at weight 20 each is 3000 weight: more than a minute of USD-M budget (2400).
+    cfg = SimConfig(market="usdm", symbols=150, seed=12, speed=0.0, rate=1.0)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), liquidations=False) as m:
+        await drive(ex, m, 5_000)
+        ex.faults.disconnect_all(abrupt=True)
+        spent = await settle(ex, m, max_ms=600_000)
+        assert spent > 60_000  # it had to wait for the next weight minute...
+        assert ex.limiter.log == []  # ...and never got a 429 or 418 from the exchange's limiter
+        st = m.status()
+        assert st.books["SYNCED"] == 150 and st.rest.throttled == 0
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s

@@ -225,6 +225,8 @@ class Monitor:
             default: measured faster with the websockets transport, see the README benchmark; each batch still
             decodes with the GIL released).
         backfill_startup: fetch the longest flow window's trades at start-up.
+        extra_streams: more stream names to follow (``"!miniTicker@arr"``, ``"btcusdt@kline_1m"``); their events go
+            through the engine, which counts and skips the kinds it does not keep.
     """
 
     def __init__(
@@ -250,6 +252,7 @@ class Monitor:
         weight_safety: float = 0.8,
         engine_thread: bool = False,
         backfill_startup: bool = True,
+        extra_streams: Sequence[str] = (),
     ) -> None:
         if market not in MARKETS:
             raise ValueError(f"unknown market {market!r}: expected 'spot', 'usdm' or 'coinm'")
@@ -277,6 +280,7 @@ class Monitor:
         self.weight_safety = weight_safety
         self.engine_thread = engine_thread
         self.backfill_startup = backfill_startup
+        self.extra_streams = list(extra_streams)
         self.symbols: list[str] = []
         self.book_symbols: set[str] = set()
         self.liquidations = Liquidations(self)
@@ -440,7 +444,7 @@ class Monitor:
                 out.append(f"{low}@aggTrade")
         if self.want_liquidations:
             out += ["!forceOrder@arr", "!markPrice@arr@1s"]
-        return out
+        return out + [s for s in self.extra_streams if s not in out]
 
     def _canary(self, route: str, streams: list[str]) -> str | None:
         """A stream with a fixed cadence on this route, unless the connection carries one already."""
@@ -583,8 +587,6 @@ class Monitor:
 
     # ------------------------------------------------------------------ engine results
     def _on_batch(self, conn: FeedConnection, result: BatchResult) -> None:
-        if result.errors:
-            self._malformed += len(result.errors)
         if result.actions:
             self._handle(result.actions, conn)
         if conn.fragile and self.want_liquidations:
@@ -770,6 +772,8 @@ class Monitor:
             k: route_of(self.market, f"x@{k}", self.routes) for k in ("depth", "aggTrade", "forceOrder", "markPrice")
         }
         frames = stats.get("frames", 0)
+        bad = stats.get("malformed", 0)
+        bad_frames = bad if isinstance(bad, int) else 0
         return MonitorStatus(
             market=self.market,
             now_ms=self.clock.now_ms(),
@@ -782,7 +786,7 @@ class Monitor:
             gaps_open=gaps_open,
             incomplete=incomplete,
             frames=frames if isinstance(frames, int) else 0,
-            malformed=self._malformed,
+            malformed=bad_frames + self._malformed,
             unknown=dict(unknown) if isinstance(unknown, dict) else {},
             routes=routes if self.spec.routed else {},
             engine_backlog=self.worker.backlog,
