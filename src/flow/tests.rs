@@ -266,8 +266,15 @@ fn check(f: &Flow, model: &Model, now: i64) -> Result<(), TestCaseError> {
             now
         );
     }
+    let first = m.trades.values().map(|v| v.0).min().unwrap_or(0);
+    let last = m.trades.values().map(|v| v.0).max().unwrap_or(0);
     for (k, &interval) in f.config().intervals_ms.iter().enumerate() {
-        for c in f.candles("X", k, None).unwrap() {
+        let candles = f.candles("X", k, None).unwrap();
+        // Contiguous, ending at the newest trade's interval, reaching back to the oldest trade or the history.
+        let span = (last - last % interval - (first - first % interval)) / interval + 1;
+        prop_assert_eq!(candles.len() as i64, span.min(f.config().history as i64 + 1));
+        prop_assert_eq!(candles.last().map(|c| c.start_ms), Some(last - last % interval));
+        for c in candles {
             let s = m.sums(c.start_ms, c.end_ms);
             let t = c.totals;
             prop_assert_eq!(

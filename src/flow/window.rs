@@ -51,10 +51,15 @@ impl Aligned {
             }
             std::cmp::Ordering::Less => {
                 let k = ((cur - start) / interval) as usize;
-                let n = self.history.len();
-                if k <= n {
-                    self.history[n - k].add_fill(fill);
+                if k > keep {
+                    return;
                 }
+                // A late trade before the kept intervals (the series started after it): extend the history back.
+                while self.history.len() < k {
+                    self.history.push_front(Sums::default());
+                }
+                let n = self.history.len();
+                self.history[n - k].add_fill(fill);
             }
         }
     }
