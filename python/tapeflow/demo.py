@@ -90,10 +90,15 @@ class Sampler:
         book: the symbol whose book is shown.
         top: rows of the flow panel.
         keep: big trades and liquidations listed.
+        window: the flow window shown (one of the monitor's ``flow`` windows).
+        source: where the data comes from, for the header.
     """
 
-    def __init__(self, monitor: Monitor, book: str, *, top: int = 10, keep: int = 8, source: str = "") -> None:
+    def __init__(
+        self, monitor: Monitor, book: str, *, top: int = 10, keep: int = 8, window: str = WINDOW, source: str = ""
+    ) -> None:
         self.monitor = monitor
+        self.window = window
         self.book_symbol = book.upper()
         self.top = top
         self.source = source
@@ -130,19 +135,21 @@ class Sampler:
         m = self.monitor
         if not m.has_flow:
             return None
-        cols = m.volumes(WINDOW, now_ms=now_ms)
+        cols = m.volumes(self.window, now_ms=now_ms)
         trades = cols["buy_count"] + cols["sell_count"]
         active = np.flatnonzero(trades > 0)
-        order = active[np.argsort(-np.abs(cols["net_quote"][active]), kind="stable")][: self.top]
+        # Candidates by the float column, then ranked by the exact sums (floats could swap near-ties).
+        order = active[np.argsort(-np.abs(cols["net_quote"][active]), kind="stable")][: self.top + 8]
         rows = []
         for i in order:
             sym = str(cols["symbol"][i])
-            w = m.volume(sym, WINDOW, now_ms=now_ms)
+            w = m.volume(sym, self.window, now_ms=now_ms)
             exact: dict[str, Decimal] = w.exact()
             rows.append(
                 FlowRow(sym, exact["buy_quote"], exact["sell_quote"], int(w.buy_count + w.sell_count), w.complete)
             )
-        return tuple(rows)
+        rows.sort(key=lambda r: (-abs(r.net_quote), r.symbol))
+        return tuple(rows[: self.top])
 
     def book(self) -> BookPanel:
         """The book panel: levels only from a synced book."""
@@ -213,14 +220,14 @@ class Sampler:
         self._drain()
         now = m.clock.now_ms()
         health = self.health()
-        total = m.liquidations.total(lookback=WINDOW)
+        total = m.liquidations.total(lookback=self.window)
         return Snapshot(
             now_ms=now,
             market=m.market,
             source=self.source,
             symbols=len(m.symbols),
             elapsed_s=asyncio.get_running_loop().time() - self._t0,
-            window=WINDOW,
+            window=self.window,
             flow=self.flow(now),
             big_trades=self.big_trades,
             big_trade_min=m.big_trade,
