@@ -155,6 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         help="run the local exchange and a Monitor on it, with a live view of flow, books, liquidations and health",
+        description=(
+            "Runs the local exchange (a seeded USD-M market on 127.0.0.1) and a Monitor on it in one process, and "
+            "shows the top symbols by 15m net taker flow, big trades, liquidations, one book and connection health. "
+            "Without a terminal it prints plain text snapshots. Ctrl-C stops it."
+        ),
     )
     demo.add_arguments(p)
     p.set_defaults(func=_cmd_demo)

@@ -356,15 +356,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the demo's options to ``parser``."""
     d = DemoOptions()
     parser.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
-    parser.add_argument("--symbols", type=int, default=d.symbols, help=f"simulated symbols (default {d.symbols})")
-    parser.add_argument("--seed", type=int, default=d.seed, help="the market's seed")
-    parser.add_argument("--speed", type=float, default=d.speed, help="virtual seconds per real second (default 1)")
+    parser.add_argument("--symbols", type=int, default=d.symbols, metavar="N", help=f"simulated symbols ({d.symbols})")
+    parser.add_argument("--seed", type=int, default=d.seed, help=f"the market's seed ({d.seed})")
+    parser.add_argument("--speed", type=float, default=d.speed, metavar="X", help="virtual seconds per real second (1)")
     parser.add_argument("--faults", action="store_true", help="inject disconnects, dropped frames, gaps and 429s")
-    parser.add_argument("--book", default=None, metavar="SYMBOL", help="the book to show (default: the first)")
-    parser.add_argument("--top", type=int, default=d.top, help=f"rows of the flow panel (default {d.top})")
-    parser.add_argument("--big-trade", type=float, default=d.big_trade, help="big-trade threshold (quote)")
+    parser.add_argument("--book", default=None, metavar="SYMBOL", help="the book to show (default: the first symbol)")
+    parser.add_argument("--top", type=int, default=d.top, metavar="N", help=f"rows of the flow panel ({d.top})")
+    parser.add_argument(
+        "--big-trade",
+        type=float,
+        default=d.big_trade,
+        metavar="QUOTE",
+        help=f"big-trade threshold ({d.big_trade:,.0f})",
+    )
     parser.add_argument("--plain", action="store_true", help="print text snapshots even on a terminal")
-    parser.add_argument("--interval", type=float, default=d.interval, help="seconds between text snapshots")
+    parser.add_argument(
+        "--interval", type=float, default=d.interval, metavar="SECONDS", help=f"between text snapshots ({d.interval:g})"
+    )
 
 
 def options_from(args: argparse.Namespace) -> DemoOptions:
