@@ -116,11 +116,12 @@ def test_health_trades_liquidations_and_cluster() -> None:
     for expected in (
         "2/3 open",
         "1,234",
-        "7 ms (max 250 ms)",
-        "rotations/zombies 1 / 1",
+        "7 ms, max 250",
+        "rotations   1",
+        "zombies     1",
         "29/30 synced",
-        "5,321",
-        "gaps filled       6",
+        "5,321 trades",
+        "gaps filled 6",
         "120/2400",
         "2 / 0",
         "big trades (>= 50.00k)",
@@ -153,3 +154,21 @@ def test_narrow_terminal_stacks_panels() -> None:
     text = text_of(SNAP, width=80)
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "+1,234,567.89" in text and "2/3 open" in text and "101.40" in text and "122.47k" in text
+
+
+def test_short_screen_keeps_the_strongest_rows_and_fits() -> None:
+    flow = tuple(FlowRow(f"S{i:02d}USDT", Decimal(1000 * i), Decimal(500 * (10 - i)), i + 1, True) for i in range(10))
+    levels = tuple((f"{100 - i}.5", "1") for i in range(10))
+    book = BookPanel("S00USDT", "SYNCED", 7, bids=levels, asks=tuple((f"{101 + i}.5", "2") for i in range(10)))
+    trades = tuple(TradeRow(SNAP.now_ms - i * 1000, "S01USDT", "buy", 10.0, 1.0, 100_000.0 + i) for i in range(8))
+    big = replace(SNAP, flow=flow, book=book, big_trades=trades, liquidations=SNAP.liquidations * 8)
+    assert len(text_of(big, 140).splitlines()) > 24
+    console = Console(record=True, width=140, height=24, file=open("/dev/null", "w"))
+    console.print(render(big, 140, 24))
+    console.file.close()
+    text = console.export_text()
+    assert len(text.splitlines()) <= 24
+    # The five strongest absolute net flows stay (S09 +8,500 ... S00 -5,000), the weakest go (S03 -500).
+    assert "S00USDT" in text and "S09USDT" in text and "S08USDT" in text and "S03USDT" not in text
+    assert "100.5" in text and "96.5" in text and "95.5" not in text  # the levels nearest the spread
+    assert "2/3 open" in text and "strongest cluster" in text

@@ -8,7 +8,7 @@ job of :mod:`tapeflow.demo`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
@@ -319,13 +319,14 @@ def _liq_panel(snap: Snapshot) -> Panel:
     return Panel(Group(table, cluster), title=title, title_align="left")
 
 
-def _health_panel(snap: Snapshot) -> Panel:
+def _health_panel(snap: Snapshot, pairs_per_line: int = 1) -> Panel:
     h = snap.health
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(no_wrap=True)
+    for _ in range(pairs_per_line):
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(no_wrap=True)
     up = Text(f"{h.connections_open}/{h.connections} open", style="" if h.connections_open == h.connections else "red")
-    lag = "-" if h.lag_ms is None else f"{h.lag_ms} ms (max {h.lag_max_ms} ms)"
+    lag = "-" if h.lag_ms is None else f"{h.lag_ms} ms, max {h.lag_max_ms}"
     books = Text(f"{h.books_synced}/{h.books} synced", style="" if h.books_synced == h.books else "yellow")
     gaps = Text(str(h.gaps_open), style="yellow" if h.gaps_open else "")
     rows: list[tuple[str, str | Text]] = [
@@ -333,18 +334,19 @@ def _health_panel(snap: Snapshot) -> Panel:
         ("frames/s", f"{h.frames_per_s:,.0f}"),
         ("lag", lag),
         ("reconnects", str(h.reconnects)),
-        ("rotations/zombies", f"{h.rotations} / {h.zombies}"),
+        ("rotations", str(h.rotations)),
+        ("zombies", str(h.zombies)),
         ("books", books),
         ("trade gaps", gaps),
         ("incomplete", str(h.incomplete)),
-        ("trades backfilled", f"{h.trades_backfilled:,}"),
+        ("backfilled", f"{h.trades_backfilled:,} trades"),
         ("gaps filled", str(h.gaps_filled)),
-        ("REST weight/min", f"{h.weight_used}/{h.weight_limit}"),
+        ("REST weight", f"{h.weight_used}/{h.weight_limit}"),
         ("429 / 418", f"{h.throttled} / {h.banned}"),
         ("malformed", str(h.malformed)),
     ]
-    for key, value in rows:
-        grid.add_row(key, value)
+    for i in range(0, len(rows), pairs_per_line):
+        grid.add_row(*(cell for pair in rows[i : i + pairs_per_line] for cell in pair))
     parts: list[RenderableType] = [grid]
     if snap.notices:
         parts.append(Text("\n".join(snap.notices[-3:]), style="yellow", overflow="ellipsis"))
@@ -355,13 +357,20 @@ def _health_panel(snap: Snapshot) -> Panel:
 WIDE = 130
 
 
-def render(snap: Snapshot, width: int = WIDE) -> RenderableType:
+#: From this height on nothing is trimmed.
+TALL = 34
+
+
+def render(snap: Snapshot, width: int = WIDE, height: int | None = None) -> RenderableType:
     """The whole view of ``snap``: flow, book, big trades, liquidations and connection health.
 
     Args:
         snap: what to show.
         width: the console width the layout is chosen for (two rows of panels from :data:`WIDE` columns on, three
             below).
+        height: the screen height, for a live screen: below :data:`TALL` lines the lists are shortened (the
+            strongest flows, the levels nearest the spread, the newest trades) and the health panel takes two
+            figures per line. ``None``: no limit (plain text).
     """
     when = dt.datetime.fromtimestamp(snap.now_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     header = Text.assemble(
@@ -370,11 +379,23 @@ def render(snap: Snapshot, width: int = WIDE) -> RenderableType:
         f"running {_duration(snap.elapsed_s)}",
         (" · faults injected" if snap.faults else "", "yellow"),
     )
-    flow, health, book = _flow_panel(snap), _health_panel(snap), _book_panel(snap)
+    pairs = 1
+    if height is not None and height < TALL:
+        snap, pairs = _trimmed(snap, max(3, (height - 14) // 2)), 2
+    flow, health, book = _flow_panel(snap), _health_panel(snap, pairs), _book_panel(snap)
     trades, liqs = _trades_panel(snap), _liq_panel(snap)
     if width >= WIDE:
         return Group(header, _row((3, flow), (2, health)), _row((4, book), (5, trades), (5, liqs)))
     return Group(header, flow, _row((1, book), (1, health)), _row((1, trades), (1, liqs)))
+
+
+def _trimmed(snap: Snapshot, n: int) -> Snapshot:
+    """``snap`` with at most ``n`` rows per list."""
+    flow = None if snap.flow is None else tuple(sorted(snap.flow, key=lambda r: -abs(r.net_quote))[:n])
+    book = snap.book
+    if book is not None:
+        book = replace(book, bids=book.bids[:n], asks=book.asks[:n])
+    return replace(snap, flow=flow, book=book, big_trades=snap.big_trades[:n], liquidations=snap.liquidations[:n])
 
 
 def _row(*cells: tuple[int, RenderableType]) -> Table:

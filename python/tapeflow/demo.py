@@ -343,11 +343,11 @@ async def _live(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
     loop = asyncio.get_running_loop()
     end = None if opts.duration is None else loop.time() + opts.duration
     snap = sampler.sample()
-    with Live(render(snap, console.width), console=console, screen=True, auto_refresh=False) as live:
+    with Live(render(snap, *console.size), console=console, screen=True, auto_refresh=False) as live:
         while end is None or loop.time() < end:
             await asyncio.sleep(1 / opts.refresh)
             snap = sampler.sample()
-            live.update(render(snap, console.width), refresh=True)
+            live.update(render(snap, *console.size), refresh=True)
     console.print(render(snap, console.width))
     return snap
 
