@@ -1,6 +1,6 @@
 """End-to-end feed throughput: frames/s from a fast loopback sender into the engine, against bare clients.
 
-    python benches/python/feed_throughput.py [--frames 300000] [--paced 10000]
+    python benches/python/feed_throughput.py [--frames 500000] [--paced 10000]
 
 A sender process serves pre-encoded WebSocket frames (real USD-M frames from tests/data, cycled) by writing one
 prepared buffer over and over, so it is never the bottleneck. Each receiver runs in a process of its own, one after
@@ -96,19 +96,31 @@ def _serve(port_q: mp.Queue, total: int, paced: int) -> None:  # type: ignore[ty
 
 
 # ---------------------------------------------------------------------------------------------------- receivers
-async def _bare_websockets(url: str, total: int) -> int:
+Timed = tuple[int, float, float]  # frames, wall seconds, CPU seconds (all threads), from connect to the last frame
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(n: int, t: tuple[float, float]) -> Timed:
+    return n, time.perf_counter() - t[0], time.process_time() - t[1]
+
+
+async def _bare_websockets(url: str, total: int) -> Timed:
     from websockets.asyncio.client import connect
 
     n = 0
-    async with connect(url, max_size=None, ping_interval=None, compression=None) as ws:
+    t = _clock()
+    async with connect(url, max_size=None, max_queue=None, ping_interval=None, compression=None) as ws:
         async for _ in ws:
             n += 1
             if n >= total:
                 break
-    return n
+        return _since(n, t)
 
 
-async def _bare_picows(url: str, total: int) -> int:
+async def _bare_picows(url: str, total: int) -> Timed:
     from picows import WSListener, WSMsgType, ws_connect
 
     done = asyncio.get_running_loop().create_future()
@@ -127,13 +139,15 @@ async def _bare_picows(url: str, total: int) -> int:
             if not done.done():
                 done.set_result(self.n)
 
+    t = _clock()
     transport, _ = await ws_connect(L, url)
     n: int = await done
+    timed = _since(n, t)
     transport.disconnect()
-    return n
+    return timed
 
 
-async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -> int:
+async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -> Timed:
     from tapeflow import Engine
     from tapeflow.feeds.clock import SystemClock
     from tapeflow.feeds.connection import ConnectionOptions, FeedConnection
@@ -166,15 +180,17 @@ async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -
         sink=lambda c, frames, ms: worker.submit_frames(c, frames, ms),
         options=ConnectionOptions(silence_s=60, verify_s=3600, ping_interval_s=3600),
     )
+    t = _clock()
     conn.start()
     n: int = await done
+    timed = _since(n, t)
     await conn.stop()
     worker.stop()
-    return n
+    return timed
 
 
 def _receive(kind: str, url: str, total: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
-    async def main() -> int:
+    async def main() -> Timed:
         if kind == "bare websockets":
             return await _bare_websockets(url, total)
         if kind == "bare picows":
@@ -189,9 +205,7 @@ def _receive(kind: str, url: str, total: int, out: mp.Queue) -> None:  # type: i
             return await _tapeflow(url, total, "picows", False)
         raise ValueError(kind)
 
-    c0, t0 = time.process_time(), time.perf_counter()
-    n = asyncio.run(main())
-    out.put((n, time.perf_counter() - t0, time.process_time() - c0))
+    out.put(asyncio.run(main()))
 
 
 def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
@@ -214,7 +228,7 @@ def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=300_000)
+    parser.add_argument("--frames", type=int, default=500_000)
     parser.add_argument("--paced", type=int, default=10_000, help="frames/s for the CPU measurement")
     parser.add_argument("--paced-seconds", type=float, default=5.0)
     args = parser.parse_args()
