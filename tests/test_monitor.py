@@ -155,3 +155,28 @@ async def test_mass_resync_stays_within_the_weight_budget() -> None:
         assert st.books["SYNCED"] == 150 and st.rest.throttled == 0
         for s in m.symbols:
             assert book_matches_truth(ex, m, s), s
+
+
+@pytest.mark.asyncio
+async def test_rotation_before_the_24h_cut_loses_and_repeats_nothing() -> None:
+    cfg = SimConfig(market="usdm", symbols=10, seed=14, speed=0.0, rate=6.0, liq_rate=0.5)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=()) as m:
+        await drive(ex, m, 20_000)
+        await settle(ex, m)
+        events = m.events()
+        ex.skip(24 * 3_600_000 - 10 * 60_000)  # ten minutes before the exchange cuts every connection
+        await drive(ex, m, 60_000)
+        await settle(ex, m)
+        st = m.status()
+        assert [c.rotations for c in st.connections] == [1] * len(st.connections)
+        assert all(c.reconnects == 0 and c.zombies == 0 for c in st.connections)
+        kinds = {e.kind for e in events.pending()}
+        assert kinds.isdisjoint({"book_gap", "synced", "disconnected"})  # no resync, no hole
+        assert ex.limiter.used == 0 or st.snapshots.fetched == 10  # no snapshot after the first ten
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s
+        # Liquidations seen on both connections during the overlap were counted once.
+        pushed = [liq for liq in ex.truth.liquidations() if liq.pushed]
+        total = m.liquidations.total(lookback="48h")
+        assert total.count == len(pushed)
+        assert Decimal(total.notional_exact) == sum(Decimal(liq.q * liq.ap) / 10**16 for liq in pushed)
