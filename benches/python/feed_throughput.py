@@ -23,6 +23,7 @@ import base64
 import hashlib
 import multiprocessing as mp
 import os
+import statistics
 import struct
 import sys
 import time
@@ -96,6 +97,7 @@ def _serve(port_q: mp.Queue, total: int, paced: int) -> None:  # type: ignore[ty
 
 
 # ---------------------------------------------------------------------------------------------------- receivers
+STALLS: list[float] = []
 Timed = tuple[int, float, float]  # frames, wall seconds, CPU seconds (all threads), from connect to the last frame
 
 
@@ -180,12 +182,25 @@ async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -
         sink=lambda c, frames, ms: worker.submit_frames(c, frames, ms),
         options=ConnectionOptions(silence_s=60, verify_s=3600, ping_interval_s=3600),
     )
+    stalls: list[float] = []
+
+    async def loop_lag() -> None:
+        # How late a 5 ms timer fires while frames pour in: the longest time the loop could not answer a ping.
+        loop = asyncio.get_running_loop()
+        while True:
+            t0 = loop.time()
+            await asyncio.sleep(0.005)
+            stalls.append(loop.time() - t0 - 0.005)
+
     t = _clock()
+    lag = asyncio.create_task(loop_lag())
     conn.start()
     n: int = await done
     timed = _since(n, t)
+    lag.cancel()
     await conn.stop()
     worker.stop()
+    STALLS.append(max(stalls, default=0.0))
     return timed
 
 
@@ -205,10 +220,11 @@ def _receive(kind: str, url: str, total: int, out: mp.Queue) -> None:  # type: i
             return await _tapeflow(url, total, "picows", False)
         raise ValueError(kind)
 
-    out.put(asyncio.run(main()))
+    n, wall, cpu = asyncio.run(main())
+    out.put((n, wall, cpu, max(STALLS, default=None)))
 
 
-def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
+def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float, float | None]:
     ctx = mp.get_context("spawn")
     port_q: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     server = ctx.Process(target=_serve, args=(port_q, total, paced), daemon=True)
@@ -219,7 +235,7 @@ def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
     streams = "sushiusdt@depth@100ms/sushiusdt@aggTrade/sushiusdt@bookTicker/sushiusdt@kline_1m"
     recv = ctx.Process(target=_receive, args=(kind, f"ws://127.0.0.1:{port}/stream?streams={streams}", total, out))
     recv.start()
-    result: tuple[int, float, float] = out.get(timeout=600)
+    result: tuple[int, float, float, float | None] = out.get(timeout=600)
     recv.join(10)
     server.terminate()
     server.join(5)
@@ -229,6 +245,7 @@ def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per receiver (median reported)")
     parser.add_argument("--paced", type=int, default=10_000, help="frames/s for the CPU measurement")
     parser.add_argument("--paced-seconds", type=float, default=5.0)
     args = parser.parse_args()
@@ -245,23 +262,32 @@ def main() -> None:
         f"{args.frames} frames of real USD-M data (depth, aggTrade, bookTicker, kline), loopback, "
         f"{os.cpu_count()} cores"
     )
-    rates: dict[str, float] = {}
+    rates: dict[str, list[float]] = {k: [] for k in kinds}
+    cpus: dict[str, list[float]] = {k: [] for k in kinds}
+    stalls: dict[str, list[float]] = {k: [] for k in kinds}
+    for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits every receiver alike
+        for kind in kinds:
+            n, wall, cpu, stall = run(kind, args.frames)
+            rates[kind].append(n / wall)
+            cpus[kind].append(cpu / wall)
+            if stall is not None:
+                stalls[kind].append(stall)
+    med = {k: statistics.median(v) for k, v in rates.items()}
     for kind in kinds:
-        n, wall, cpu = run(kind, args.frames)
-        rates[kind] = n / wall
-        print(f"  {kind:<28} {n / wall:>10,.0f} frames/s   cpu {cpu / wall:4.2f} cores")
+        extra = f"   longest event-loop stall {max(stalls[kind]) * 1000:.0f} ms" if stalls[kind] else ""
+        print(f"  {kind:<28} {med[kind]:>10,.0f} frames/s   cpu {statistics.median(cpus[kind]):4.2f} cores{extra}")
     print("ratios (same run):")
-    print(f"  tapeflow websockets / bare websockets: {rates['tapeflow websockets'] / rates['bare websockets']:.0%}")
+    print(f"  tapeflow websockets / bare websockets: {med['tapeflow websockets'] / med['bare websockets']:.0%}")
     print(
         f"  tapeflow websockets inline / bare websockets: "
-        f"{rates['tapeflow websockets inline'] / rates['bare websockets']:.0%}"
+        f"{med['tapeflow websockets inline'] / med['bare websockets']:.0%}"
     )
     if have_picows:
-        print(f"  tapeflow picows / bare picows: {rates['tapeflow picows'] / rates['bare picows']:.0%}")
-        print(f"  tapeflow picows inline / bare picows: {rates['tapeflow picows inline'] / rates['bare picows']:.0%}")
+        print(f"  tapeflow picows / bare picows: {med['tapeflow picows'] / med['bare picows']:.0%}")
+        print(f"  tapeflow picows inline / bare picows: {med['tapeflow picows inline'] / med['bare picows']:.0%}")
     total = int(args.paced * args.paced_seconds)
     for kind in ["tapeflow websockets"] + (["tapeflow picows"] if have_picows else []):
-        n, wall, cpu = run(kind, total, paced=args.paced)
+        n, wall, cpu, _ = run(kind, total, paced=args.paced)
         per = cpu / wall * 10_000 / (n / wall)
         print(f"  {kind:<28} at {n / wall:,.0f} frames/s: {per * 1000:.0f} ms CPU per second per 10,000 frames/s")
 
