@@ -13,9 +13,10 @@ from tapeflow.sim import SimConfig, SimExchange
 
 
 @pytest.mark.asyncio
-async def test_books_and_liquidations_equal_the_truth() -> None:
+@pytest.mark.parametrize("engine_thread", [False, True], ids=["inline", "thread"])
+async def test_books_and_liquidations_equal_the_truth(engine_thread: bool) -> None:
     cfg = SimConfig(market="usdm", symbols=12, seed=5, speed=0.0, rate=4.0, liq_rate=0.3)
-    async with SimExchange(cfg) as ex, monitor_on(ex, flow=()) as m:
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), engine_thread=engine_thread) as m:
         await drive(ex, m, 60_000)
         await settle(ex, m)
         assert sorted(m.symbols) == sorted(ex.truth.symbols())
@@ -180,3 +181,18 @@ async def test_rotation_before_the_24h_cut_loses_and_repeats_nothing() -> None:
         total = m.liquidations.total(lookback="48h")
         assert total.count == len(pushed)
         assert Decimal(total.notional_exact) == sum(Decimal(liq.q * liq.ap) / 10**16 for liq in pushed)
+
+
+@pytest.mark.asyncio
+async def test_spot_server_shutdown_notice_moves_to_a_new_connection() -> None:
+    cfg = SimConfig(market="spot", symbols=5, seed=15, speed=0.0, rate=6.0)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), quote=None) as m:
+        await drive(ex, m, 10_000)
+        await settle(ex, m)
+        ex.faults.disconnect_all(notice=True)  # serverShutdown, then a clean close
+        await drive(ex, m, 20_000)
+        await settle(ex, m)
+        st = m.status()
+        assert sum(c.rotations + c.reconnects for c in st.connections) >= 1
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s
