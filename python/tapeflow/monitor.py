@@ -203,7 +203,8 @@ class Monitor:
     Args:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``.
         symbols: ``"ALL"`` (every trading symbol, filtered by ``quote``) or a list of symbols.
-        quote: quote asset filter for ``"ALL"`` (``None``: every quote asset).
+        quote: quote asset filter for ``"ALL"`` (``None``: every quote asset; COIN-M contracts are all quoted in USD,
+            so it does not apply there).
         books: keep local order books: ``True`` (every symbol), ``False``, or a list of symbols.
         flow: flow windows, e.g. ``["1m", "15m"]``: each is both a sliding horizon and an aligned interval.
             Empty: no trade streams.
@@ -417,7 +418,7 @@ class Monitor:
                 name
                 for name, s in known.items()
                 if s.get("status", s.get("contractStatus")) == "TRADING"
-                and (self.quote is None or s.get("quoteAsset") == self.quote)
+                and (self.quote is None or self.market == "coinm" or s.get("quoteAsset") == self.quote)
             ]
         else:
             chosen = [s.upper() for s in self._symbols_arg]
