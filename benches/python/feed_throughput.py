@@ -61,7 +61,10 @@ def _serve(port_q: mp.Queue, total: int, paced: int) -> None:  # type: ignore[ty
     chunk = b"".join(_ws_frame(f) for f in chunk_frames)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return  # a client that went away before its handshake
         key = next(
             line.split(b":", 1)[1].strip()
             for line in head.split(b"\r\n")
