@@ -13,9 +13,10 @@ from tapeflow.sim import SimConfig, SimExchange
 
 
 @pytest.mark.asyncio
-async def test_books_and_liquidations_equal_the_truth() -> None:
+@pytest.mark.parametrize("engine_thread", [False, True], ids=["inline", "thread"])
+async def test_books_and_liquidations_equal_the_truth(engine_thread: bool) -> None:
     cfg = SimConfig(market="usdm", symbols=12, seed=5, speed=0.0, rate=4.0, liq_rate=0.3)
-    async with SimExchange(cfg) as ex, monitor_on(ex, flow=()) as m:
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), engine_thread=engine_thread) as m:
         await drive(ex, m, 60_000)
         await settle(ex, m)
         assert sorted(m.symbols) == sorted(ex.truth.symbols())
@@ -155,3 +156,60 @@ async def test_mass_resync_stays_within_the_weight_budget() -> None:
         assert st.books["SYNCED"] == 150 and st.rest.throttled == 0
         for s in m.symbols:
             assert book_matches_truth(ex, m, s), s
+
+
+@pytest.mark.asyncio
+async def test_rotation_before_the_24h_cut_loses_and_repeats_nothing() -> None:
+    cfg = SimConfig(market="usdm", symbols=10, seed=14, speed=0.0, rate=6.0, liq_rate=0.5)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=()) as m:
+        await drive(ex, m, 20_000)
+        await settle(ex, m)
+        events = m.events()
+        ex.skip(24 * 3_600_000 - 10 * 60_000)  # ten minutes before the exchange cuts every connection
+        await drive(ex, m, 60_000)
+        await settle(ex, m)
+        st = m.status()
+        assert [c.rotations for c in st.connections] == [1] * len(st.connections)
+        assert all(c.reconnects == 0 and c.zombies == 0 for c in st.connections)
+        kinds = {e.kind for e in events.pending()}
+        assert kinds.isdisjoint({"book_gap", "synced", "disconnected"})  # no resync, no hole
+        assert ex.limiter.used == 0 or st.snapshots.fetched == 10  # no snapshot after the first ten
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s
+        # Liquidations seen on both connections during the overlap were counted once.
+        pushed = [liq for liq in ex.truth.liquidations() if liq.pushed]
+        total = m.liquidations.total(lookback="48h")
+        assert total.count == len(pushed)
+        assert Decimal(total.notional_exact) == sum(Decimal(liq.q * liq.ap) / 10**16 for liq in pushed)
+
+
+@pytest.mark.asyncio
+async def test_spot_server_shutdown_notice_moves_to_a_new_connection() -> None:
+    cfg = SimConfig(market="spot", symbols=5, seed=15, speed=0.0, rate=6.0)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), quote=None) as m:
+        await drive(ex, m, 10_000)
+        await settle(ex, m)
+        ex.faults.disconnect_all(notice=True)  # serverShutdown, then a clean close
+        await drive(ex, m, 20_000)
+        await settle(ex, m)
+        st = m.status()
+        assert sum(c.rotations + c.reconnects for c in st.connections) >= 1
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s
+
+
+@pytest.mark.asyncio
+async def test_picows_transport_keeps_the_same_books() -> None:
+    pytest.importorskip("picows")
+    cfg = SimConfig(market="usdm", symbols=6, seed=16, speed=0.0, rate=6.0, liq_rate=0.3)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), transport="picows") as m:
+        await drive(ex, m, 15_000)
+        ex.faults.disconnect_all(abrupt=True)
+        await drive(ex, m, 15_000)
+        await settle(ex, m)
+        st = m.status()
+        assert all(c.reconnects >= 1 for c in st.connections)
+        for s in m.symbols:
+            assert book_matches_truth(ex, m, s), s
+        pushed = [liq for liq in ex.truth.liquidations() if liq.pushed]
+        assert 0 < m.liquidations.total(lookback="1h").count <= len(pushed)  # none counted twice

@@ -1,6 +1,6 @@
 """End-to-end feed throughput: frames/s from a fast loopback sender into the engine, against bare clients.
 
-    python benches/python/feed_throughput.py [--frames 300000] [--paced 10000]
+    python benches/python/feed_throughput.py [--frames 500000] [--paced 10000]
 
 A sender process serves pre-encoded WebSocket frames (real USD-M frames from tests/data, cycled) by writing one
 prepared buffer over and over, so it is never the bottleneck. Each receiver runs in a process of its own, one after
@@ -23,6 +23,7 @@ import base64
 import hashlib
 import multiprocessing as mp
 import os
+import statistics
 import struct
 import sys
 import time
@@ -60,7 +61,10 @@ def _serve(port_q: mp.Queue, total: int, paced: int) -> None:  # type: ignore[ty
     chunk = b"".join(_ws_frame(f) for f in chunk_frames)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return  # a client that went away before its handshake
         key = next(
             line.split(b":", 1)[1].strip()
             for line in head.split(b"\r\n")
@@ -96,19 +100,32 @@ def _serve(port_q: mp.Queue, total: int, paced: int) -> None:  # type: ignore[ty
 
 
 # ---------------------------------------------------------------------------------------------------- receivers
-async def _bare_websockets(url: str, total: int) -> int:
+STALLS: list[float] = []
+Timed = tuple[int, float, float]  # frames, wall seconds, CPU seconds (all threads), from connect to the last frame
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(n: int, t: tuple[float, float]) -> Timed:
+    return n, time.perf_counter() - t[0], time.process_time() - t[1]
+
+
+async def _bare_websockets(url: str, total: int) -> Timed:
     from websockets.asyncio.client import connect
 
     n = 0
-    async with connect(url, max_size=None, ping_interval=None, compression=None) as ws:
+    t = _clock()
+    async with connect(url, max_size=None, max_queue=None, ping_interval=None, compression=None) as ws:
         async for _ in ws:
             n += 1
             if n >= total:
                 break
-    return n
+        return _since(n, t)
 
 
-async def _bare_picows(url: str, total: int) -> int:
+async def _bare_picows(url: str, total: int) -> Timed:
     from picows import WSListener, WSMsgType, ws_connect
 
     done = asyncio.get_running_loop().create_future()
@@ -127,13 +144,15 @@ async def _bare_picows(url: str, total: int) -> int:
             if not done.done():
                 done.set_result(self.n)
 
+    t = _clock()
     transport, _ = await ws_connect(L, url)
     n: int = await done
+    timed = _since(n, t)
     transport.disconnect()
-    return n
+    return timed
 
 
-async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -> int:
+async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -> Timed:
     from tapeflow import Engine
     from tapeflow.feeds.clock import SystemClock
     from tapeflow.feeds.connection import ConnectionOptions, FeedConnection
@@ -166,15 +185,30 @@ async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -
         sink=lambda c, frames, ms: worker.submit_frames(c, frames, ms),
         options=ConnectionOptions(silence_s=60, verify_s=3600, ping_interval_s=3600),
     )
+    stalls: list[float] = []
+
+    async def loop_lag() -> None:
+        # How late a 5 ms timer fires while frames pour in: the longest time the loop could not answer a ping.
+        loop = asyncio.get_running_loop()
+        while True:
+            t0 = loop.time()
+            await asyncio.sleep(0.005)
+            stalls.append(loop.time() - t0 - 0.005)
+
+    t = _clock()
+    lag = asyncio.create_task(loop_lag())
     conn.start()
     n: int = await done
+    timed = _since(n, t)
+    lag.cancel()
     await conn.stop()
     worker.stop()
-    return n
+    STALLS.append(max(stalls, default=0.0))
+    return timed
 
 
 def _receive(kind: str, url: str, total: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
-    async def main() -> int:
+    async def main() -> Timed:
         if kind == "bare websockets":
             return await _bare_websockets(url, total)
         if kind == "bare picows":
@@ -189,12 +223,11 @@ def _receive(kind: str, url: str, total: int, out: mp.Queue) -> None:  # type: i
             return await _tapeflow(url, total, "picows", False)
         raise ValueError(kind)
 
-    c0, t0 = time.process_time(), time.perf_counter()
-    n = asyncio.run(main())
-    out.put((n, time.perf_counter() - t0, time.process_time() - c0))
+    n, wall, cpu = asyncio.run(main())
+    out.put((n, wall, cpu, max(STALLS, default=None)))
 
 
-def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
+def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float, float | None]:
     ctx = mp.get_context("spawn")
     port_q: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     server = ctx.Process(target=_serve, args=(port_q, total, paced), daemon=True)
@@ -205,7 +238,7 @@ def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
     streams = "sushiusdt@depth@100ms/sushiusdt@aggTrade/sushiusdt@bookTicker/sushiusdt@kline_1m"
     recv = ctx.Process(target=_receive, args=(kind, f"ws://127.0.0.1:{port}/stream?streams={streams}", total, out))
     recv.start()
-    result: tuple[int, float, float] = out.get(timeout=600)
+    result: tuple[int, float, float, float | None] = out.get(timeout=600)
     recv.join(10)
     server.terminate()
     server.join(5)
@@ -214,7 +247,8 @@ def run(kind: str, total: int, paced: int = 0) -> tuple[int, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=300_000)
+    parser.add_argument("--frames", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per receiver (median reported)")
     parser.add_argument("--paced", type=int, default=10_000, help="frames/s for the CPU measurement")
     parser.add_argument("--paced-seconds", type=float, default=5.0)
     args = parser.parse_args()
@@ -231,23 +265,32 @@ def main() -> None:
         f"{args.frames} frames of real USD-M data (depth, aggTrade, bookTicker, kline), loopback, "
         f"{os.cpu_count()} cores"
     )
-    rates: dict[str, float] = {}
+    rates: dict[str, list[float]] = {k: [] for k in kinds}
+    cpus: dict[str, list[float]] = {k: [] for k in kinds}
+    stalls: dict[str, list[float]] = {k: [] for k in kinds}
+    for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits every receiver alike
+        for kind in kinds:
+            n, wall, cpu, stall = run(kind, args.frames)
+            rates[kind].append(n / wall)
+            cpus[kind].append(cpu / wall)
+            if stall is not None:
+                stalls[kind].append(stall)
+    med = {k: statistics.median(v) for k, v in rates.items()}
     for kind in kinds:
-        n, wall, cpu = run(kind, args.frames)
-        rates[kind] = n / wall
-        print(f"  {kind:<28} {n / wall:>10,.0f} frames/s   cpu {cpu / wall:4.2f} cores")
+        extra = f"   longest event-loop stall {max(stalls[kind]) * 1000:.0f} ms" if stalls[kind] else ""
+        print(f"  {kind:<28} {med[kind]:>10,.0f} frames/s   cpu {statistics.median(cpus[kind]):4.2f} cores{extra}")
     print("ratios (same run):")
-    print(f"  tapeflow websockets / bare websockets: {rates['tapeflow websockets'] / rates['bare websockets']:.0%}")
+    print(f"  tapeflow websockets / bare websockets: {med['tapeflow websockets'] / med['bare websockets']:.0%}")
     print(
         f"  tapeflow websockets inline / bare websockets: "
-        f"{rates['tapeflow websockets inline'] / rates['bare websockets']:.0%}"
+        f"{med['tapeflow websockets inline'] / med['bare websockets']:.0%}"
     )
     if have_picows:
-        print(f"  tapeflow picows / bare picows: {rates['tapeflow picows'] / rates['bare picows']:.0%}")
-        print(f"  tapeflow picows inline / bare picows: {rates['tapeflow picows inline'] / rates['bare picows']:.0%}")
+        print(f"  tapeflow picows / bare picows: {med['tapeflow picows'] / med['bare picows']:.0%}")
+        print(f"  tapeflow picows inline / bare picows: {med['tapeflow picows inline'] / med['bare picows']:.0%}")
     total = int(args.paced * args.paced_seconds)
     for kind in ["tapeflow websockets"] + (["tapeflow picows"] if have_picows else []):
-        n, wall, cpu = run(kind, total, paced=args.paced)
+        n, wall, cpu, _ = run(kind, total, paced=args.paced)
         per = cpu / wall * 10_000 / (n / wall)
         print(f"  {kind:<28} at {n / wall:,.0f} frames/s: {per * 1000:.0f} ms CPU per second per 10,000 frames/s")
 

@@ -204,7 +204,8 @@ class Monitor:
     Args:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``.
         symbols: ``"ALL"`` (every trading symbol, filtered by ``quote``) or a list of symbols.
-        quote: quote asset filter for ``"ALL"`` (``None``: every quote asset).
+        quote: quote asset filter for ``"ALL"`` (``None``: every quote asset; COIN-M contracts are all quoted in USD,
+            so it does not apply there).
         books: keep local order books: ``True`` (every symbol), ``False``, or a list of symbols.
         flow: flow windows, e.g. ``["1m", "15m"]``: each is both a sliding horizon and an aligned interval.
             Empty: no trade streams.
@@ -227,6 +228,7 @@ class Monitor:
         backfill_startup: fetch the longest flow window's trades at start-up.
         extra_streams: more stream names to follow (``"!miniTicker@arr"``, ``"btcusdt@kline_1m"``); their events go
             through the engine, which counts and skips the kinds it does not keep.
+        tail_wait_s: after a reconnect, how long a trade stream may stay quiet before its tail is checked by REST.
     """
 
     def __init__(
@@ -253,6 +255,7 @@ class Monitor:
         engine_thread: bool = False,
         backfill_startup: bool = True,
         extra_streams: Sequence[str] = (),
+        tail_wait_s: float = 3.0,
     ) -> None:
         if market not in MARKETS:
             raise ValueError(f"unknown market {market!r}: expected 'spot', 'usdm' or 'coinm'")
@@ -281,6 +284,7 @@ class Monitor:
         self.engine_thread = engine_thread
         self.backfill_startup = backfill_startup
         self.extra_streams = list(extra_streams)
+        self.tail_wait_s = tail_wait_s
         self.symbols: list[str] = []
         self.book_symbols: set[str] = set()
         self.liquidations = Liquidations(self)
@@ -415,7 +419,7 @@ class Monitor:
                 name
                 for name, s in known.items()
                 if s.get("status", s.get("contractStatus")) == "TRADING"
-                and (self.quote is None or s.get("quoteAsset") == self.quote)
+                and (self.quote is None or self.market == "coinm" or s.get("quoteAsset") == self.quote)
             ]
         else:
             chosen = [s.upper() for s in self._symbols_arg]
@@ -498,11 +502,11 @@ class Monitor:
         self._emit("connected", None, {"connection": conn.id, "route": conn.route, "first": first})
         if first or self.backfill is None:
             return
-        # Trades lost at the end of the broken session show up as a gap only once the symbol trades again:
-        # check the tail of every trade stream of the connection now.
-        for s in conn.data_streams():
-            if kind_of(s) == "aggTrade":
-                self.backfill.tail(s.split("@", 1)[0].upper())
+        # Trades lost at the end of the broken session show up as a gap only once the symbol trades again: symbols
+        # that have not traded again shortly after the reconnect get their tail checked by REST.
+        symbols = [s.split("@", 1)[0].upper() for s in conn.data_streams() if kind_of(s) == "aggTrade"]
+        if symbols:
+            self.backfill.after_reconnect(symbols, self.tail_wait_s)
 
     def _on_down(self, conn: FeedConnection, reason: str) -> None:
         self._emit("disconnected", None, {"connection": conn.id, "route": conn.route, "reason": reason})

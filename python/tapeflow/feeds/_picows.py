@@ -10,6 +10,8 @@ from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect  # ty
 
 from tapeflow.feeds.transport import Link, LinkClosed
 
+_TEXT = WSMsgType.TEXT
+
 
 class _Listener(WSListener):  # type: ignore[misc,unused-ignore]
     def __init__(self) -> None:
@@ -30,11 +32,15 @@ class _Listener(WSListener):  # type: ignore[misc,unused-ignore]
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         t = frame.msg_type
-        if t is WSMsgType.TEXT or t is WSMsgType.BINARY or t is WSMsgType.CONTINUATION:
+        if t is _TEXT and frame.fin and not self.fragments:  # the common case, kept short: once per frame
+            self.batch.append(frame.get_payload_as_bytes())
+            w = self.waiter
+            if w is not None and not w.done():
+                w.set_result(None)
+            return
+        if t is _TEXT or t is WSMsgType.BINARY or t is WSMsgType.CONTINUATION:
             data = frame.get_payload_as_bytes()
-            if frame.fin and not self.fragments:
-                self.batch.append(data)
-            elif frame.fin:
+            if frame.fin:
                 self.batch.append(b"".join([*self.fragments, data]))
                 self.fragments.clear()
             else:

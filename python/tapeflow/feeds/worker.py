@@ -9,6 +9,7 @@ sockets and answering pings meanwhile. Results come back to the loop with one wa
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from typing import Any
 from tapeflow._core import BatchResult, Engine
 
 __all__ = ["EngineWorker"]
+
+log = logging.getLogger("tapeflow.feeds")
 
 #: ``on_batch(owner, result)``: called on the event loop with the result of each frame batch.
 OnBatch = Callable[[Any, BatchResult], None]
@@ -131,7 +134,10 @@ class EngineWorker:
             self._completed += 1
             if fut is None:
                 self.batches += 1
-                self.on_batch(owner, value)
+                try:
+                    self.on_batch(owner, value)
+                except Exception:  # one bad handler must not stop the results of the others
+                    log.exception("handling a batch failed")
             elif not fut.done():
                 if isinstance(value, Exception):
                     fut.set_exception(value)

@@ -141,6 +141,24 @@ class TradeBackfill:
         self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
         self._put(1, _Job("tail", symbol))
 
+    def after_reconnect(self, symbols: list[str], wait_s: float) -> None:
+        """Symbols whose stream was broken: unsure now; after ``wait_s``, a symbol that traded since (its next id
+        revealed any gap to the engine) is sure again, the others get a tail check."""
+        before = {s: self.last_id(s) for s in symbols}
+        for s in symbols:
+            self.unsure[s] = self.unsure.get(s, 0) + 1
+
+        async def later() -> None:
+            await self.clock.sleep(wait_s)
+            for s in symbols:
+                if self.last_id(s) == before[s]:
+                    self.tail(s)
+                self._release(_Job("tail", s))
+
+        task = asyncio.create_task(later())
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
     def start(self, symbol: str, from_time_ms: int) -> None:
         """Queues the start-up fill of ``symbol`` from ``from_time_ms`` on."""
         self.unsure[symbol] = self.unsure.get(symbol, 0) + 1

@@ -91,6 +91,8 @@ class RestClient:
         self._paused_until_ms = 0
         self._waiting = 0
         self.requests = self.weight_spent = self.throttled = self.banned = self.failures = 0
+        #: The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...).
+        self.used_weight: dict[str, int] = {}
 
     async def start(self) -> None:
         if self._session is None:
@@ -135,9 +137,14 @@ class RestClient:
     def _note(self, status: int, headers: Mapping[str, str]) -> float | None:
         now = self.clock.now_ms()
         self._roll(now)
-        header = headers.get("X-MBX-USED-WEIGHT-1M") or headers.get("x-mbx-used-weight-1m")
-        if header is not None and header.isdigit():
-            self._used = max(self._used, int(header))
+        # X-MBX-USED-WEIGHT-<n><unit>: the budget is per minute; other intervals are kept for the status only.
+        for name, value in headers.items():
+            low = name.lower()
+            if low.startswith("x-mbx-used-weight-") and value.isdigit():
+                interval = low[len("x-mbx-used-weight-") :]
+                self.used_weight[interval] = int(value)
+                if interval == "1m":
+                    self._used = max(self._used, int(value))
         retry_after: float | None = None
         raw = headers.get("Retry-After")
         if raw is not None:
