@@ -243,3 +243,17 @@ def test_a_million_trades_in_one_window_stay_exact() -> None:
     assert v.buy_count + v.sell_count == n
     # Memory stays bounded by seconds with trades, not by trades: 1e6 trades in ~3,334 seconds.
     assert engine.flow_memory("X") < 3_334 * 200 + 100_000
+
+
+def test_memory_per_symbol_is_bounded_by_the_longest_horizon() -> None:
+    engine = tapeflow.Engine("usdm")
+    # A trade every second for 5 hours: the 4h horizon keeps at most 14,400 one-second buckets of 128 bytes.
+    n = 5 * 3_600
+    for s in range(0, n, 1_000):
+        rows = [Trade(i, 1_700_000_000_000 + i * 1_000, "1", "1", i % 2 == 0) for i in range(s, min(n, s + 1_000))]
+        engine.apply_agg_trades("BUSY", rest_body(rows))
+    engine.apply_agg_trades("QUIET", rest_body([Trade(1, 1_700_000_000_000, "1", "1", True)]))
+    assert 14_400 * 128 < engine.flow_memory("BUSY") <= 16_384 * 128 + 64_000
+    assert engine.flow_memory("QUIET") < 4_096
+    assert engine.flow_stats()["memory_bytes"] == engine.flow_memory("BUSY") + engine.flow_memory("QUIET")
+    assert engine.volume("BUSY", "4h").buy_count == 7_200

@@ -42,11 +42,21 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn uint(&mut self) -> Option<u64> {
         let s = &self.s[self.i..];
-        let n = s.iter().take(19).take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 || n > 18 || (n > 1 && s[0] == b'0') || matches!(s.get(n), Some(b'.' | b'e' | b'E')) {
+        let (mut v, mut n) = (0u64, 0usize);
+        while let Some(&b) = s.get(n) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n += 1;
+            if n > 18 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+        }
+        if n == 0 || (n > 1 && s[0] == b'0') || matches!(s.get(n), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        let v = s[..n].iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
         self.i += n;
         Some(v)
     }
@@ -174,6 +184,25 @@ pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
         return None;
     }
     Some(d)
+}
+
+/// A combined-stream frame `{"stream":"<name>","data":{"e":"aggTrade",...}}` in Binance's layout, or `None`. The
+/// general path decodes such a frame to the same event: it also takes the payload up to the frame's last `}`.
+pub(super) fn combined_agg_trade(frame: &[u8]) -> Option<AggTrade> {
+    let mut c = Cursor { s: frame, i: 0 };
+    c.lit(b"{\"stream\":\"")?;
+    c.plain_str()?;
+    c.lit(b",\"data\":")?;
+    let start = c.i;
+    // Other payloads (depth diffs, the longest frames) leave before the scan for the closing brace.
+    if !frame[start..].starts_with(b"{\"e\":\"aggTrade\",") {
+        return None;
+    }
+    let end = frame.iter().rposition(|&b| b == b'}')?;
+    if end <= start || !(Cursor { s: frame, i: end + 1 }).at_end() {
+        return None;
+    }
+    agg_trade(&frame[start..end])
 }
 
 /// Decodes an `aggTrade` laid out exactly as Binance sends it, or returns `None`.
@@ -325,6 +354,24 @@ mod tests {
             }
             if let Some(fast) = agg_trade(&bytes) {
                 prop_assert_eq!(Some(fast), decode_agg_trade_general(&bytes).ok());
+            }
+        }
+
+        /// A combined frame around a (possibly corrupted) aggTrade: the fast path agrees with `decode_frame`'s
+        /// general path whenever it answers.
+        #[test]
+        fn combined_agg_fast_path_equals_general_path(f in agg_frame(), edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9 xe".to_vec())), 0..3)) {
+            let mut bytes = format!(r#"{{"stream":"x@aggTrade","data":{f}}}"#).into_bytes();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            let fast = super::combined_agg_trade(&bytes);
+            let mut general = Vec::new();
+            let ok = super::super::decode_frame_general(&bytes, &mut general).is_ok();
+            if let Some(fast) = fast {
+                prop_assert!(ok);
+                prop_assert_eq!(general, vec![super::super::Event::AggTrade(fast)]);
             }
         }
 

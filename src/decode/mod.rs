@@ -75,6 +75,17 @@ pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeErro
 }
 
 fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    // Trade frames are the most numerous after depth diffs: a combined aggTrade frame in Binance's layout is matched
+    // as a whole (see `fast.rs`).
+    if let Some(t) = fast::combined_agg_trade(frame) {
+        out.push(Event::AggTrade(t));
+        return Ok(());
+    }
+    decode_frame_general(frame, out)
+}
+
+/// Decodes a frame key by key (the path every frame the fast paths decline takes).
+pub(crate) fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
     let mut r = Reader::new(frame);
     if r.peek()? == Peek::Array {
         return decode_payload(frame, None, out);

@@ -51,12 +51,13 @@ impl Aligned {
             }
             std::cmp::Ordering::Less => {
                 let k = ((cur - start) / interval) as usize;
+                // A late trade before the kept intervals (the series started after it): extend the history back,
+                // as far as it is kept.
+                while self.history.len() < k.min(keep) {
+                    self.history.push_front(Sums::default());
+                }
                 if k > keep {
                     return;
-                }
-                // A late trade before the kept intervals (the series started after it): extend the history back.
-                while self.history.len() < k {
-                    self.history.push_front(Sums::default());
                 }
                 let n = self.history.len();
                 self.history[n - k].add_fill(fill);
@@ -90,6 +91,8 @@ pub struct Windows {
     pub buckets: VecDeque<Bucket>,
     /// Per horizon: totals over the buckets inside it, for the window ending at the clock's second.
     pub totals: Vec<Totals>,
+    /// Per horizon: index of its first bucket (the first with `sec > clock_sec − h`), `buckets.len()` if none.
+    pub first: Vec<usize>,
     pub aligned: Vec<Aligned>,
 }
 
@@ -108,6 +111,7 @@ impl Windows {
             clock_ms: None,
             buckets: VecDeque::new(),
             totals: vec![Totals::default(); shape.horizons_s.len()],
+            first: vec![0; shape.horizons_s.len()],
             aligned: vec![Aligned::default(); shape.intervals_ms.len()],
         }
     }
@@ -131,7 +135,7 @@ impl Windows {
                 if time > clock {
                     self.clock_ms = Some(time);
                     if sec > clock_sec {
-                        self.advance(clock_sec, sec, shape);
+                        self.advance(sec, shape);
                         advanced = true;
                     }
                 }
@@ -139,7 +143,7 @@ impl Windows {
             }
         };
         if shape.max_horizon_s > 0 && sec > clock_sec - shape.max_horizon_s {
-            self.bucket_mut(sec).add_fill(fill);
+            self.bucket_mut(sec, clock_sec, shape).add_fill(fill);
             for (t, &h) in self.totals.iter_mut().zip(&shape.horizons_s) {
                 if sec > clock_sec - h {
                     t.add_fill(fill);
@@ -153,7 +157,7 @@ impl Windows {
     }
 
     #[inline]
-    fn bucket_mut(&mut self, sec: i64) -> &mut Sums {
+    fn bucket_mut(&mut self, sec: i64, clock_sec: i64, shape: &Shape) -> &mut Sums {
         match self.buckets.back() {
             Some(b) if b.sec == sec => {}
             Some(b) if b.sec > sec => {
@@ -166,6 +170,12 @@ impl Windows {
                             sums: Sums::default(),
                         },
                     );
+                    // Horizons that start after this second now begin one bucket later.
+                    for (first, &h) in self.first.iter_mut().zip(&shape.horizons_s) {
+                        if sec <= clock_sec - h {
+                            *first += 1;
+                        }
+                    }
                 }
                 return &mut self.buckets[p].sums;
             }
@@ -178,23 +188,25 @@ impl Windows {
     }
 
     /// Moves the clock from second `old` to `new`: every horizon drops the buckets that leave it.
-    fn advance(&mut self, old: i64, new: i64, shape: &Shape) {
-        for (t, &h) in self.totals.iter_mut().zip(&shape.horizons_s) {
-            let (old_start, new_start) = (old - h + 1, new - h + 1);
-            if new_start > old {
-                // Every bucket is at or before `old`: the horizon is empty now.
-                *t = Totals::default();
-                continue;
-            }
-            let mut p = self.buckets.partition_point(|b| b.sec < old_start);
-            while p < self.buckets.len() && self.buckets[p].sec < new_start {
+    fn advance(&mut self, new: i64, shape: &Shape) {
+        let len = self.buckets.len();
+        for ((t, first), &h) in self.totals.iter_mut().zip(&mut self.first).zip(&shape.horizons_s) {
+            let new_start = new - h + 1;
+            let mut p = *first;
+            while p < len && self.buckets[p].sec < new_start {
                 t.sub(&self.buckets[p].sums);
                 p += 1;
             }
+            *first = p;
         }
         let keep_from = new - shape.max_horizon_s + 1;
+        let mut dropped = 0;
         while self.buckets.front().is_some_and(|b| b.sec < keep_from) {
             self.buckets.pop_front();
+            dropped += 1;
+        }
+        for first in &mut self.first {
+            *first -= dropped;
         }
     }
 
@@ -215,7 +227,7 @@ impl Windows {
             }
             // The running totals minus the buckets that left the window since the clock's second.
             let mut t = self.totals[k];
-            let mut p = self.buckets.partition_point(|b| b.sec < clock_sec - h + 1);
+            let mut p = self.first[k];
             while p < self.buckets.len() && self.buckets[p].sec < start {
                 t.sub(&self.buckets[p].sums);
                 p += 1;
