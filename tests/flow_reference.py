@@ -82,6 +82,8 @@ class Model:
     trades: dict[int, Trade] = field(default_factory=dict)
     from_time: int | None = None
     abandoned: set[int] = field(default_factory=set)
+    contract_size: Decimal | None = None
+    """COIN-M: the quote volume of a trade is contracts x contract size (USD), not price x quantity."""
 
     def add(self, t: Trade) -> None:
         self.trades.setdefault(t.id, t)
@@ -90,7 +92,8 @@ class Model:
         s = Sums()
         for t in self.trades.values():
             if start <= t.time < end:
-                q, quote = Decimal(t.qty), Decimal(t.qty) * Decimal(t.price)
+                q = Decimal(t.qty)
+                quote = q * (self.contract_size if self.contract_size is not None else Decimal(t.price))
                 if t.buy:
                     s.buy_base += q
                     s.buy_quote += quote

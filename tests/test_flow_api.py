@@ -57,6 +57,18 @@ def test_volumes_returns_one_row_per_symbol_for_ranking() -> None:
     assert engine.volume("AAAUSDT", "1m").as_of == 2_000
 
 
+def test_tracked_symbols_without_trades_report_zero_incomplete_volume() -> None:
+    engine = tapeflow.Engine("usdm")
+    engine.track("ethusdt")
+    engine.apply_frames(_frames("BTCUSDT", [Trade(1, 1_000, "2", "10", True)], "usdm"), 0)
+    v = engine.volume("ETHUSDT", "15m")
+    assert (v.buy_count, v.sell_count, v.complete, v.as_of) == (0, 0, False, 1_000)
+    assert np.isnan(v.vwap)
+    assert engine.volumes("15m")["symbol"].tolist() == ["ETHUSDT", "BTCUSDT"]
+    assert engine.candles("ETHUSDT", "1m")["start_ms"].tolist() == []
+    assert engine.last_trade_id("ETHUSDT") is None
+
+
 def test_candles_are_oldest_first_arrays() -> None:
     engine = tapeflow.Engine("spot", flow_intervals=("1m",), flow_history=3)
     trades = [Trade(i, i * 60_000 + 5, "1", "1", i % 2 == 0) for i in range(1, 7)]
@@ -257,3 +269,24 @@ def test_memory_per_symbol_is_bounded_by_the_longest_horizon() -> None:
     assert engine.flow_memory("QUIET") < 4_096
     assert engine.flow_stats()["memory_bytes"] == engine.flow_memory("BUSY") + engine.flow_memory("QUIET")
     assert engine.volume("BUSY", "4h").buy_count == 7_200
+
+
+@pytest.mark.parametrize("window", ["1m", "5m", "15m@aligned", "1h@aligned"])
+def test_volumes_rows_equal_single_symbol_queries(window: str) -> None:
+    engine = tapeflow.Engine("spot")
+    for k, symbol in enumerate(("AAAUSDT", "BBBUSDT", "CCCUSDT")):
+        trades = [
+            Trade(i, 1_000_000 + i * 7_919 * (k + 1), f"{k + 1}.5", f"0.{i + 1}", (i + k) % 3 != 0) for i in range(60)
+        ]
+        engine.apply_frames(_frames(symbol, trades[::2]), 0)
+        engine.apply_agg_trades(symbol, rest_body(trades[1::2]))
+    for now in (None, 1_200_000, 1_500_000, 3_000_000):
+        cols = engine.volumes(window, now_ms=now)
+        for row, symbol in enumerate(cols["symbol"].tolist()):
+            v = engine.volume(symbol, window, now_ms=now)
+            assert cols["buy_quote"][row] == v.buy_quote and cols["sell_quote"][row] == v.sell_quote
+            assert cols["net_quote"][row] == pytest.approx(v.net_quote)
+            assert (cols["buy_count"][row], cols["sell_count"][row]) == (v.buy_count, v.sell_count)
+            assert (cols["buy_base"][row], cols["sell_base"][row]) == (v.buy_base, v.sell_base)
+            assert bool(cols["complete"][row]) == v.complete
+            assert np.isnan(cols["vwap"][row]) == np.isnan(v.vwap)

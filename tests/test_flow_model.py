@@ -3,7 +3,8 @@
 Random trades (ids consecutive, times non-decreasing) arrive as WebSocket frames and REST bodies, with duplicates,
 bounded reordering, ids held back and backfilled much later (gaps, then fills), and abandoned gaps. After every
 step every sliding window, every aligned interval, the candle series, the ``complete``/``abandoned`` flags and the
-open gaps equal the reference (``tests/flow_reference.py``) to the last digit.
+open gaps equal the reference (``tests/flow_reference.py``) to the last digit, on spot, USD-M and COIN-M (where the
+quote volume is contracts x contract size).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _same(v: tapeflow.Volume, model: Model, start: int, end: int) -> None:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_windows_equal_brute_force_after_every_step(data: st.DataObject) -> None:
-    market = data.draw(st.sampled_from(["spot", "usdm"]), label="market")
+    market = data.draw(st.sampled_from(["spot", "usdm", "coinm"]), label="market")
     engine = tapeflow.Engine(market, flow_horizons=list(HORIZONS), flow_intervals=list(INTERVALS), flow_history=HISTORY)
     n = data.draw(st.integers(1, 40), label="n")
     time = 1_700_000_000_000 + data.draw(st.integers(0, 10**7))
@@ -100,7 +101,8 @@ def test_windows_equal_brute_force_after_every_step(data: st.DataObject) -> None
         if data.draw(st.integers(0, 7)) == 0:
             plan.append((i + data.draw(st.integers(0, 10)), i, data.draw(st.sampled_from(["ws", "rest"]))))
     plan.sort()
-    model = Model()
+    # COIN-M: contracts of 10 USD (the default for a symbol that is not a BTC contract).
+    model = Model(contract_size=Decimal(10) if market == "coinm" else None)
     step = 0
     while step < len(plan):
         channel = plan[step][2]

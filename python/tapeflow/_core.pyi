@@ -225,7 +225,8 @@ class Engine:
     def apply_snapshot(self, symbol: str, body: bytes) -> list[Action]:
         """Feeds a REST depth snapshot body (raw bytes). Raises :class:`tapeflow.DecodeError` if malformed."""
     def track(self, symbol: str) -> None:
-        """Starts tracking a symbol before its first frame."""
+        """Starts tracking a symbol before its first frame: its book, and its flow windows (which report zero
+        volume, incomplete, until trades arrive, and appear in :meth:`volumes`)."""
     def symbols(self) -> list[str]:
         """Symbols seen so far, in order of first appearance."""
     def sync_state(self, symbol: str) -> SyncState:

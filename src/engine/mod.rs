@@ -169,9 +169,12 @@ impl Engine {
         i
     }
 
-    /// Starts tracking a symbol before any of its frames arrive.
+    /// Starts tracking a symbol before any of its frames arrive: its book, and its flow windows (which then report
+    /// zero volume, incomplete, until trades arrive).
     pub fn track(&mut self, symbol: &str) {
-        self.slot(&symbol.to_ascii_uppercase());
+        let symbol = symbol.to_ascii_uppercase();
+        self.slot(&symbol);
+        self.flow.track(&symbol);
     }
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.

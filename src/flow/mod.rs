@@ -338,6 +338,11 @@ impl Flow {
         i
     }
 
+    /// Creates `symbol`'s flow state before its first trade (zero volume, incomplete until trades arrive).
+    pub fn track(&mut self, symbol: &str) {
+        self.slot(symbol);
+    }
+
     /// Sets a COIN-M contract size (e8 USD) for `symbol`; quote volumes use it from now on.
     pub fn set_contract_size(&mut self, symbol: &str, size: i64) -> Result<(), FlowError> {
         if size <= 0 {

@@ -385,3 +385,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn trades_older_than_the_retention_expire_and_old_holes_are_forgotten() {
+    // Retention: max(2 s horizon, 1 s interval × (2 + 1)) = 3 s.
+    let mut f = flow(&[2_000], &[1_000], 2, &[]);
+    let mut actions = Vec::new();
+    f.apply(&trade("X", 1, 1_000, E8, E8, true), &mut actions);
+    f.apply(&trade("X", 5, 1_500, E8, E8, true), &mut actions); // hole 2..=4
+    f.apply(&trade("X", 10, 10_000, E8, E8, true), &mut actions); // hole 6..=9
+    assert_eq!(f.stats.gaps, 2);
+    // Both holes were forgotten with the spans before them; coverage starts after the first kept trade.
+    assert_eq!(f.gaps(None).unwrap(), vec![]);
+    let s = f.state("X").unwrap();
+    assert_eq!(s.ledger.spans().len(), 1);
+    assert_eq!(s.coverage, Some(10_001));
+    // Too old to count anywhere: expired, and so is a second arrival of it.
+    f.apply(&trade("X", 3, 1_200, E8, E8, true), &mut actions);
+    f.apply(&trade("X", 3, 1_200, E8, E8, true), &mut actions);
+    assert_eq!(f.stats.expired, 2);
+    // Within the retention but before every kept id: counted, with a new hole up to the kept span.
+    f.apply(&trade("X", 8, 8_000, E8, E8, false), &mut actions);
+    assert_eq!(f.gaps(None).unwrap(), vec![("X".into(), 9, 9)]);
+    assert_eq!(f.state("X").unwrap().coverage, Some(8_001));
+    let v = f.volume("X", Window::Aligned(0), Some(8_000)).unwrap();
+    assert_eq!((v.totals.sell_count, v.complete), (1, false));
+    let starts: Vec<i64> = f.candles("X", 0, None).unwrap().iter().map(|c| c.start_ms).collect();
+    assert_eq!(starts, vec![8_000, 9_000, 10_000]);
+}

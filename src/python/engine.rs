@@ -314,7 +314,7 @@ impl PyEngine {
         actions_list(py, actions)
     }
 
-    /// Starts tracking a symbol before its first frame.
+    /// Starts tracking a symbol before its first frame (its book and its flow windows).
     fn track(&self, symbol: &str) {
         self.inner.lock().track(symbol);
     }
