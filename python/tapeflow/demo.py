@@ -292,9 +292,9 @@ async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
     out = out or sys.stdout
     plain = opts.plain if opts.plain is not None else not out.isatty()
     notices = _Notices()
-    logger = logging.getLogger("tapeflow")
+    # Every warning of the process (tapeflow, websockets, asyncio) goes to the health panel, not over the screen.
+    logger = logging.getLogger()
     logger.addHandler(notices)
-    propagate, logger.propagate = logger.propagate, False
     cfg = SimConfig(
         market="usdm", symbols=opts.symbols, seed=opts.seed, speed=opts.speed, rate=opts.rate, liq_rate=opts.liq_rate
     )
@@ -319,7 +319,6 @@ async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
                     sampler.close()
     finally:
         logger.removeHandler(notices)
-        logger.propagate = propagate
     return last
 
 
