@@ -43,7 +43,7 @@ test-python: dev
 test: lint test-rust test-python
 
 bench-rust:
-	cargo bench --bench book --bench liq
+	cargo bench --bench book --bench liq --bench flow
 
 bench-python: dev
 	$(VENV)/bin/pytest benches/python --benchmark-enable --benchmark-only -q -p no:cacheprovider

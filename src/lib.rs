@@ -5,6 +5,7 @@
 pub mod book;
 pub mod decode;
 pub mod engine;
+pub mod flow;
 pub mod liq;
 pub mod num;
 

@@ -16,6 +16,7 @@ from tapeflow._core import (
     LiqTotal,
     Liquidation,
     SyncState,
+    Volume,
     __version__,
 )
 from tapeflow.errors import (
@@ -56,5 +57,6 @@ __all__ = [
     "SystemClock",
     "TapeflowError",
     "UnknownSymbolError",
+    "Volume",
     "__version__",
 ]

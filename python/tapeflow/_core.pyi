@@ -4,7 +4,8 @@ Users import these types from :mod:`tapeflow`. Prices and quantities are exact i
 decimals, Binance's own precision); they leave it as floats (NumPy) or exact decimal strings.
 """
 
-from collections.abc import Iterable
+import decimal
+from collections.abc import Iterable, Sequence
 from typing import Literal, final
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "LiqTotal",
     "Liquidation",
     "SyncState",
+    "Volume",
     "__version__",
 ]
 
@@ -43,7 +45,11 @@ class Action:
     """Something the I/O shell must act on or may want to know, returned by the apply calls."""
 
     @property
-    def kind(self) -> Literal["snapshot_needed", "synced", "gap", "book", "control", "server_shutdown"]: ...
+    def kind(
+        self,
+    ) -> Literal[
+        "snapshot_needed", "synced", "gap", "book", "control", "server_shutdown", "trade_gap", "big_trade"
+    ]: ...
     @property
     def symbol(self) -> str | None: ...
     @property
@@ -80,6 +86,30 @@ class Action:
     @property
     def digest(self) -> str | None:
         """``book`` (tracing on): hex SHA-256 of the whole book in canonical text form."""
+    @property
+    def from_id(self) -> int | None:
+        """``trade_gap``: the first missing aggregate trade id."""
+    @property
+    def to_id(self) -> int | None:
+        """``trade_gap``: the last missing aggregate trade id (inclusive)."""
+    @property
+    def trade_id(self) -> int | None:
+        """``big_trade``: the aggregate trade id."""
+    @property
+    def price(self) -> float | None:
+        """``big_trade``: the trade price."""
+    @property
+    def qty(self) -> float | None:
+        """``big_trade``: the quantity (contracts on COIN-M)."""
+    @property
+    def notional(self) -> float | None:
+        """``big_trade``: the quote value (price x quantity; contracts x contract size in USD on COIN-M)."""
+    @property
+    def side(self) -> Literal["buy", "sell"] | None:
+        """``big_trade``: the taker side."""
+    @property
+    def time_ms(self) -> int | None:
+        """``big_trade``: the trade time ``T``."""
 
 @final
 class BatchResult:
@@ -165,9 +195,24 @@ class Engine:
         buffer_limit: diffs kept per symbol while waiting for a snapshot (the oldest go first).
         trace_depth: when set, every applied diff adds an action of kind ``"book"`` with the top ``trace_depth``
             levels and the digest of the whole book (for replays and audits; costs a full-book hash per diff).
+        flow_horizons: sliding windows of trade flow (``"30s"``, ``"15m"``, ``"4h"``: whole seconds, at most 7 days).
+        flow_intervals: UTC-aligned intervals like Binance klines (whole seconds, dividing a day).
+        flow_history: completed aligned intervals kept per interval.
+        big_trade: up to 4 quote-value thresholds; trades at or above one are counted per threshold, and each new
+            trade at or above the smallest is reported as a ``"big_trade"`` action.
     """
 
-    def __new__(cls, market: str, *, buffer_limit: int = 10000, trace_depth: int | None = None) -> Engine: ...
+    def __new__(
+        cls,
+        market: str,
+        *,
+        buffer_limit: int = 10000,
+        trace_depth: int | None = None,
+        flow_horizons: Sequence[str] = ("1m", "5m", "15m", "1h", "4h"),
+        flow_intervals: Sequence[str] = ("1m", "5m", "15m", "1h"),
+        flow_history: int = 60,
+        big_trade: Sequence[float] = (),
+    ) -> Engine: ...
     @property
     def market(self) -> str: ...
     def apply_frames(self, frames: Iterable[bytes], recv_ts_ns: int) -> BatchResult:
@@ -180,7 +225,8 @@ class Engine:
     def apply_snapshot(self, symbol: str, body: bytes) -> list[Action]:
         """Feeds a REST depth snapshot body (raw bytes). Raises :class:`tapeflow.DecodeError` if malformed."""
     def track(self, symbol: str) -> None:
-        """Starts tracking a symbol before its first frame."""
+        """Starts tracking a symbol before its first frame: its book, and its flow windows (which report zero
+        volume, incomplete, until trades arrive, and appear in :meth:`volumes`)."""
     def symbols(self) -> list[str]:
         """Symbols seen so far, in order of first appearance."""
     def sync_state(self, symbol: str) -> SyncState:
@@ -283,7 +329,7 @@ class Engine:
         """``(mark_price, time_ms)`` from the stream or :meth:`set_mark_price`."""
     def set_contract_size(self, symbol: str, size: str | float) -> None:
         """COIN-M contract size in USD (``contractSize`` of ``/dapi/v1/exchangeInfo``, e.g. 100 for
-        BTCUSD_PERP); applies to liquidations kept afterwards."""
+        BTCUSD_PERP); applies to liquidations kept afterwards and to the flow windows' quote volume."""
     def liq_journal(self, enabled: bool) -> None:
         """Turns the journal of kept liquidations on or off (off by default)."""
     def drain_liquidations(self) -> list[Liquidation]:
@@ -291,6 +337,112 @@ class Engine:
     def liq_stats(self) -> dict[str, int]:
         """Counters: kept, foreign, unknown_side, unknown_status, unfilled, expired, pruned, overflow,
         mark_prices, foreign_mark_prices."""
+
+    # --- Trade flow -----------------------------------------------------------------------------------------------
+    # ``aggTrade`` frames go through ``apply_frames`` (``trade`` and ``kline`` frames are decoded and counted in
+    # ``flow_stats`` only). Each aggregate trade id counts once per symbol. ``m == false`` is a taker buy.
+    #
+    # Sliding window ``H`` at ``now_ms`` (one-second resolution): the trades whose second ``T // 1000`` lies in
+    # ``(now_ms // 1000 - H/1000, now_ms // 1000]``, i.e. ``start_ms <= T < end_ms`` with
+    # ``end_ms = (now_ms // 1000 + 1) * 1000`` and ``start_ms = end_ms - H``. Aligned interval ``I``: ``T`` in
+    # ``[start, start + I)`` with ``start = now_ms - now_ms % I`` (UTC-aligned like klines). ``now_ms`` defaults to
+    # the newest trade time counted for any symbol.
+    #
+    # Quote volume is price x quantity on spot and USD-M; on COIN-M it is contracts x contract size (USD), base
+    # volume is in contracts and VWAP is contract-weighted. A window is ``complete`` when trades are known from
+    # before its start (the first trade's time + 1 ms, or a ``from_time_ms`` backfill) and no missing id range can
+    # fall inside it.
+
+    def apply_agg_trades(self, symbol: str, body: bytes, *, from_time_ms: int | None = None) -> list[Action]:
+        """Feeds a REST ``aggTrades`` reply body (a JSON array, raw bytes); ids counted before are ignored.
+
+        With ``from_time_ms`` the body is the exchange's complete list of trades from that time on (a
+        ``startTime`` query), so the symbol's coverage starts there. Raises :class:`tapeflow.DecodeError`
+        (changing nothing) if the body is malformed.
+        """
+    def abandon_gap(self, symbol: str, from_id: int, to_id: int) -> None:
+        """Marks ids ``from_id..=to_id`` as impossible to fill; the windows they touch say ``abandoned``."""
+    def gaps(self, symbol: str | None = None) -> list[tuple[str, int, int]]:
+        """Open (not filled, not abandoned) missing id ranges ``(symbol, from_id, to_id)``, inclusive."""
+    def last_trade_id(self, symbol: str) -> int | None:
+        """The highest aggregate trade id counted for ``symbol``."""
+    def volume(self, symbol: str, window: str, *, now_ms: int | None = None) -> Volume:
+        """``window`` is a horizon (``"15m"``: sliding) or ``"15m@aligned"`` (the aligned interval holding
+        ``now_ms``). Raises :class:`tapeflow.UnknownSymbolError` or ``ValueError`` (window not configured, or
+        reaching before the kept data)."""
+    def volumes(self, window: str, *, now_ms: int | None = None) -> dict[str, npt.NDArray[np.generic]]:
+        """``window`` for every symbol with flow state, one row per symbol: ``symbol`` (str objects),
+        ``buy_quote``, ``sell_quote``, ``net_quote``, ``buy_base``, ``sell_base``, ``vwap`` (float64),
+        ``buy_count``, ``sell_count``, ``big_buy_count``, ``big_sell_count`` (int64), ``complete``,
+        ``abandoned`` (bool)."""
+    def candles(self, symbol: str, interval: str, *, count: int | None = None) -> dict[str, npt.NDArray[np.generic]]:
+        """The kept completed intervals and the current one of an aligned ``interval`` (``"1m"`` or
+        ``"1m@aligned"``), oldest first: ``start_ms`` and the columns of :meth:`volumes` (without ``symbol``)."""
+    def flow_stats(self) -> dict[str, int]:
+        """Counters: aggtrades, duplicates, late, expired, overflow, gaps, gaps_filled, big_trades,
+        trades_market, trades_other, klines, rest_bodies, rest_trades, symbols, memory_bytes."""
+    def flow_memory(self, symbol: str) -> int:
+        """Bytes held by ``symbol``'s flow state (second buckets, aligned intervals, id ledger)."""
+
+@final
+class Volume:
+    """Taker buy/sell flow of one symbol over one window, as of ``as_of`` (event time, ms).
+
+    Floats are for convenience; :meth:`exact` gives the exact sums.
+    """
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def window(self) -> str:
+        """Canonical window name (``"15m"`` or ``"15m@aligned"``)."""
+    @property
+    def buy_base(self) -> float:
+        """Taker-buy base volume (contracts on COIN-M)."""
+    @property
+    def sell_base(self) -> float: ...
+    @property
+    def buy_quote(self) -> float:
+        """Taker-buy quote volume (USD on COIN-M: contracts x contract size)."""
+    @property
+    def sell_quote(self) -> float: ...
+    @property
+    def net_quote(self) -> float:
+        """``buy_quote - sell_quote``."""
+    @property
+    def buy_count(self) -> int: ...
+    @property
+    def sell_count(self) -> int: ...
+    @property
+    def vwap(self) -> float:
+        """Σ price x quantity / Σ quantity over both sides; NaN without trades."""
+    @property
+    def big_buy_count(self) -> int:
+        """Taker buys at or above the smallest ``big_trade`` threshold."""
+    @property
+    def big_sell_count(self) -> int: ...
+    @property
+    def big_buy_counts(self) -> list[int]:
+        """Taker buys at or above each threshold, ascending."""
+    @property
+    def big_sell_counts(self) -> list[int]: ...
+    @property
+    def complete(self) -> bool:
+        """Every trade of the window was counted (no open or abandoned id gap overlaps it)."""
+    @property
+    def abandoned(self) -> bool:
+        """An abandoned gap overlaps the window."""
+    @property
+    def as_of(self) -> int:
+        """The ``now_ms`` the window was evaluated at."""
+    @property
+    def start_ms(self) -> int:
+        """The window holds trade times ``start_ms <= T < end_ms``."""
+    @property
+    def end_ms(self) -> int: ...
+    def exact(self) -> dict[str, decimal.Decimal]:
+        """Exact ``buy_base``, ``sell_base``, ``net_base``, ``buy_quote``, ``sell_quote``, ``net_quote`` and
+        ``vwap`` (a quotient at the decimal context's precision; NaN without trades)."""
 
 @final
 class LiqTotal:

@@ -11,11 +11,13 @@ mod error;
 mod fast;
 pub mod json;
 mod liq;
+mod trade;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
 pub use json::{Level, Levels};
 pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
+pub use trade::{decode_agg_trades_body, AggTrade, Kline, Trade, TradeType};
 
 use json::{Peek, Reader};
 
@@ -41,6 +43,12 @@ pub enum Event {
     ForceOrder(ForceOrder),
     /// Futures `markPriceUpdate` (per symbol or one item of `!markPrice@arr`).
     MarkPrice(MarkPrice),
+    /// `aggTrade` (spot, USD-M, COIN-M).
+    AggTrade(AggTrade),
+    /// `trade` (spot; USD-M with the trade type `X`).
+    Trade(Trade),
+    /// `kline` update.
+    Kline(Kline),
     /// An event type tapeflow does not handle (counted and skipped by the engine).
     Unknown { kind: String },
 }
@@ -67,6 +75,17 @@ pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeErro
 }
 
 fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    // Trade frames are the most numerous after depth diffs: a combined aggTrade frame in Binance's layout is matched
+    // as a whole (see `fast.rs`).
+    if let Some(t) = fast::combined_agg_trade(frame) {
+        out.push(Event::AggTrade(t));
+        return Ok(());
+    }
+    decode_frame_general(frame, out)
+}
+
+/// Decodes a frame key by key (the path every frame the fast paths decline takes).
+pub(crate) fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
     let mut r = Reader::new(frame);
     if r.peek()? == Peek::Array {
         return decode_payload(frame, None, out);
@@ -214,6 +233,9 @@ fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Ve
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
             b"forceOrder" => out.push(Event::ForceOrder(liq::decode_force_order(obj)?)),
             b"markPriceUpdate" => out.push(Event::MarkPrice(liq::decode_mark_price(obj)?)),
+            b"aggTrade" => out.push(Event::AggTrade(trade::decode_agg_trade(obj)?)),
+            b"trade" => out.push(Event::Trade(trade::decode_trade(obj)?)),
+            b"kline" => out.push(Event::Kline(trade::decode_kline(obj)?)),
             other => {
                 validate(obj)?;
                 out.push(Event::Unknown {

@@ -196,3 +196,109 @@ fn errors_name_their_field() {
         })
     ));
 }
+
+const SPOT_AGG: &str = r#"{"stream":"nknusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"NKNUSDT","a":15683430,"p":"0.35280000","q":"58.00000000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}"#;
+
+#[test]
+fn decodes_agg_trades_of_every_market() {
+    let Event::AggTrade(t) = one(SPOT_AGG) else {
+        panic!("not an aggTrade")
+    };
+    assert_eq!(t.symbol, "NKNUSDT");
+    assert_eq!((t.id, t.price, t.qty), (15_683_430, 35_280_000, 5_800_000_000));
+    assert_eq!(
+        (t.first_trade_id, t.last_trade_id, t.time),
+        (19_862_790, 19_862_790, 1_633_998_523_963)
+    );
+    assert!(t.taker_buy());
+    let usdm =
+        r#"{"e":"aggTrade","E":5,"s":"BTCUSDT","a":7,"p":"71000.1","q":"0.5","nq":"0.4","f":1,"l":3,"T":4,"m":true}"#;
+    let Event::AggTrade(t) = one(usdm) else { panic!() };
+    assert_eq!(
+        (t.normal_qty, t.buyer_maker, t.event_time),
+        (Some(40_000_000), true, Some(5))
+    );
+    // Unusual key order and white space take the general path with the same meaning.
+    let odd = r#"{ "m": true, "T": 4, "l": 3, "f": 1, "nq": "0.4", "q": "0.5", "p": "71000.1", "a": 7, "s": "BTCUSDT", "E": 5, "e": "aggTrade" }"#;
+    assert_eq!(one(odd), Event::AggTrade(t));
+}
+
+#[rstest]
+#[case::missing_id(r#"{"e":"aggTrade","E":5,"s":"X","p":"1","q":"1","f":1,"l":1,"T":4,"m":true}"#, "a")]
+#[case::negative_qty(
+    r#"{"e":"aggTrade","E":5,"s":"X","a":1,"p":"1","q":"-1","f":1,"l":1,"T":4,"m":true}"#,
+    "q"
+)]
+#[case::last_before_first(
+    r#"{"e":"aggTrade","E":5,"s":"X","a":1,"p":"1","q":"1","f":3,"l":1,"T":4,"m":true}"#,
+    "l"
+)]
+#[case::bad_side(
+    r#"{"e":"aggTrade","E":5,"s":"X","a":1,"p":"1","q":"1","f":1,"l":1,"T":4,"m":"x"}"#,
+    "m"
+)]
+#[case::bad_price(
+    r#"{"e":"aggTrade","E":5,"s":"X","a":1,"p":"1e3","q":"1","f":1,"l":1,"T":4,"m":true}"#,
+    "p"
+)]
+#[case::negative_time(
+    r#"{"e":"aggTrade","E":5,"s":"X","a":1,"p":"1","q":"1","f":1,"l":1,"T":-4,"m":true}"#,
+    "T"
+)]
+#[case::kline_without_volume(
+    r#"{"e":"kline","E":1,"s":"X","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"n":2,"x":false,"q":"1","V":"1","Q":"1"}}"#,
+    "k.v"
+)]
+#[case::trade_without_id(r#"{"e":"trade","E":1,"s":"X","p":"1","q":"1","T":1,"m":true}"#, "t")]
+fn rejects_bad_trade_events(#[case] frame: &str, #[case] field: &str) {
+    let err = decode(frame).unwrap_err();
+    assert_eq!(err.field(), Some(field), "{err}");
+}
+
+#[test]
+fn decodes_trades_and_klines() {
+    let Event::Trade(t) =
+        one(r#"{"e":"trade","E":1,"T":2,"s":"BTCUSDT","t":9,"p":"1.5","q":"2","X":"INSURANCE_FUND","m":true}"#)
+    else {
+        panic!()
+    };
+    assert_eq!((t.id, t.kind, t.price), (9, TradeType::InsuranceFund, 150_000_000));
+    let Event::Trade(t) = one(r#"{"e":"trade","E":1,"s":"BTCUSDT","t":9,"p":"1.5","q":"2","T":2,"m":true,"M":true}"#)
+    else {
+        panic!()
+    };
+    assert_eq!(t.kind, TradeType::Market);
+    let k = r#"{"e":"kline","E":1626992741424,"s":"CTKUSDT","k":{"t":1626992700000,"T":1626992759999,"s":"CTKUSDT","i":"1m","f":23961275,"L":23961322,"o":"1.01000","c":"1.01100","h":"1.01100","l":"1.01000","v":"3917","n":48,"x":false,"q":"3957.89900","V":"1729","Q":"1748.01900","B":"0"}}"#;
+    let Event::Kline(k) = one(k) else { panic!() };
+    assert_eq!(
+        (k.open_time, k.first_trade_id, k.last_trade_id),
+        (1_626_992_700_000, 23_961_275, 23_961_322)
+    );
+    assert_eq!(
+        (k.volume, k.quote_volume, k.taker_buy_volume),
+        (391_700_000_000, 395_789_900_000, 172_900_000_000)
+    );
+    assert_eq!((k.interval.as_str(), k.trades, k.closed), ("1m", 48, false));
+}
+
+#[test]
+fn decodes_rest_agg_trades_bodies() {
+    let body =
+        br#"[{"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,"l":27781,"T":1498793709153,"m":true,"M":true},
+        {"a":26130,"p":"0.01633102","q":"1","nq":"1","f":27782,"l":27783,"T":1498793709153,"m":false}]"#;
+    let trades = decode_agg_trades_body(body, "ETHBTC").unwrap();
+    assert_eq!(trades.len(), 2);
+    assert_eq!(
+        (trades[0].symbol.as_str(), trades[0].id, trades[0].event_time),
+        ("ETHBTC", 26_129, None)
+    );
+    assert!(trades[1].taker_buy());
+    assert!(decode_agg_trades_body(b"[]", "X").unwrap().is_empty());
+    for bad in [&b"{}"[..], b"[{\"a\":1}]", b"[1]", b"[", b"[] x"] {
+        assert!(
+            decode_agg_trades_body(bad, "X").is_err(),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
-use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Level, Symbol};
+use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Level, Symbol, TradeType};
 
 /// Something the caller must act on or may want to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,23 @@ pub enum Action {
     Control(ControlReply),
     /// The server announced it is going away (spot `serverShutdown`).
     ServerShutdown { event_time: i64 },
+    /// Aggregate trade ids `from_id..=to_id` of `symbol` are missing: backfill them (REST `aggTrades?fromId=`).
+    TradeGap { symbol: Symbol, from_id: u64, to_id: u64 },
+    /// A trade counted for the first time whose quote value reached the smallest big-trade threshold.
+    BigTrade {
+        symbol: Symbol,
+        trade_id: u64,
+        /// e8 units.
+        price: i64,
+        /// e8 units (contracts on COIN-M).
+        qty: i64,
+        /// Quote value, e16 units (see [`crate::flow`]).
+        quote: i128,
+        /// Taker buy.
+        buy: bool,
+        /// Trade time (ms).
+        time: i64,
+    },
 }
 
 /// The state of a book right after one applied diff; see [`Engine::set_trace_depth`].
@@ -96,6 +113,8 @@ pub struct Engine {
     pub stats: EngineStats,
     /// Liquidations and mark prices of this engine's futures market (see [`crate::liq`]).
     pub liq: crate::liq::Liquidations,
+    /// Taker buy/sell flow windows (see [`crate::flow`]).
+    pub flow: crate::flow::Flow,
 }
 
 impl Engine {
@@ -110,6 +129,7 @@ impl Engine {
             trace_depth: None,
             stats: EngineStats::default(),
             liq: crate::liq::Liquidations::new(crate::liq::contract_kind_of(market)),
+            flow: crate::flow::Flow::new(market),
         }
     }
 
@@ -149,9 +169,12 @@ impl Engine {
         i
     }
 
-    /// Starts tracking a symbol before any of its frames arrive.
+    /// Starts tracking a symbol before any of its frames arrive: its book, and its flow windows (which then report
+    /// zero volume, incomplete, until trades arrive).
     pub fn track(&mut self, symbol: &str) {
-        self.slot(&symbol.to_ascii_uppercase());
+        let symbol = symbol.to_ascii_uppercase();
+        self.slot(&symbol);
+        self.flow.track(&symbol);
     }
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
@@ -254,8 +277,34 @@ impl Engine {
             }
             Event::ForceOrder(f) => drop(self.liq.apply_force_order(&f)),
             Event::MarkPrice(m) => self.liq.apply_mark_price(&m),
+            Event::AggTrade(t) => self.flow.apply(&t, actions),
+            Event::Trade(t) => {
+                // Windows count aggregate trades (one id space, backfillable by id); `trade` events are counted
+                // by type only, so that subscribing to both never counts a fill twice.
+                if t.kind == TradeType::Market {
+                    self.flow.stats.trades_market += 1;
+                } else {
+                    self.flow.stats.trades_other += 1;
+                }
+            }
+            Event::Kline(_) => self.flow.stats.klines += 1,
             Event::Unknown { kind } => *self.stats.unknown.entry(kind).or_insert(0) += 1,
         }
+    }
+
+    /// Feeds a REST `aggTrades` reply body for `symbol` (see [`crate::flow::Flow::apply_rest`]). A malformed body
+    /// is an error and changes nothing.
+    pub fn apply_agg_trades(
+        &mut self,
+        symbol: &str,
+        body: &[u8],
+        from_time: Option<i64>,
+        actions: &mut Vec<Action>,
+    ) -> Result<usize, DecodeError> {
+        let symbol = symbol.to_ascii_uppercase();
+        let trades = decode::decode_agg_trades_body(body, &symbol)?;
+        self.flow.apply_rest(&symbol, &trades, from_time, actions);
+        Ok(trades.len())
     }
 
     /// Feeds a REST depth snapshot body for `symbol`. A malformed body is an error and changes nothing.

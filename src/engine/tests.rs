@@ -124,3 +124,57 @@ fn gap_asks_for_a_new_snapshot_and_tracing_reports_each_applied_diff() {
         ["snapshot", "book@11", "synced@11", "book@12", "gap 13->20", "snapshot"]
     );
 }
+
+fn agg(symbol: &str, id: u64, time: i64, qty: &str, maker: bool) -> String {
+    format!(
+        r#"{{"stream":"{}@aggTrade","data":{{"e":"aggTrade","E":{time},"s":"{symbol}","a":{id},"p":"2.5","q":"{qty}","f":{id},"l":{id},"T":{time},"m":{maker},"M":true}}}}"#,
+        symbol.to_lowercase()
+    )
+}
+
+#[test]
+fn agg_trades_feed_the_flow_windows_and_report_gaps() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let frames = [
+        agg("AAA", 1, 1_000, "2", false),
+        agg("AAA", 1, 1_000, "2", false),
+        agg("AAA", 4, 2_000, "1", true),
+        r#"{"e":"trade","E":1,"s":"AAA","t":9,"p":"1.5","q":"2","T":2,"m":true,"M":true}"#.to_owned(),
+        r#"{"e":"kline","E":1,"s":"AAA","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"v":"1","n":2,"x":false,"q":"1","V":"1","Q":"1"}}"#.to_owned(),
+    ];
+    let report = e.apply_frames(frames.iter().map(String::as_bytes), 0);
+    assert!(report.errors.is_empty());
+    assert_eq!(
+        report.actions,
+        vec![Action::TradeGap {
+            symbol: "AAA".into(),
+            from_id: 2,
+            to_id: 3
+        }]
+    );
+    let w = e.flow.parse_window("1m").unwrap();
+    let v = e.flow.volume("AAA", w, None).unwrap();
+    assert_eq!((v.totals.buy_base, v.totals.sell_base), (200_000_000, 100_000_000));
+    assert_eq!(
+        (e.flow.stats.duplicates, e.flow.stats.trades_market, e.flow.stats.klines),
+        (1, 1, 1)
+    );
+    let mut actions = Vec::new();
+    let body = br#"[{"a":2,"p":"2.5","q":"1","f":2,"l":2,"T":1500,"m":true},{"a":3,"p":"2.5","q":"1","f":3,"l":3,"T":1500,"m":true}]"#;
+    assert_eq!(e.apply_agg_trades("aaa", body, None, &mut actions).unwrap(), 2);
+    assert!(e.flow.gaps(None).unwrap().is_empty());
+    assert_eq!(e.flow.volume("AAA", w, None).unwrap().totals.sell_base, 300_000_000);
+}
+
+#[test]
+fn malformed_agg_trade_changes_nothing() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let mut actions = Vec::new();
+    let bad = agg("AAA", 1, 1_000, "-2", false);
+    assert!(e.apply_frame(bad.as_bytes(), 0, &mut actions).is_err());
+    assert!(e.flow.symbols().is_empty());
+    let body = br#"[{"a":2,"p":"2.5","q":"1","f":2,"l":2,"T":1500,"m":true},{"a":3}]"#;
+    assert!(e.apply_agg_trades("AAA", body, None, &mut actions).is_err());
+    assert!(e.flow.symbols().is_empty());
+    assert!(actions.is_empty());
+}

@@ -139,6 +139,13 @@ pub fn format_e8_fixed(v: i64, decimals: u32) -> String {
     s
 }
 
+/// Formats a wide e8 sum (`i128`, e.g. a base volume) as a normalized decimal string.
+pub fn format_e8_wide(v: i128) -> String {
+    let mut s = String::with_capacity(40);
+    write_scaled(&mut s, v, SCALE);
+    s
+}
+
 /// Formats an e16 notional (price × quantity) as a normalized decimal string.
 pub fn format_e16(v: i128) -> String {
     let mut s = String::with_capacity(40);
@@ -179,6 +186,12 @@ pub fn checked_add_i128(a: i128, b: i128) -> Result<i128, NumError> {
 /// Converts e8 units to a float for display and `NumPy` export (the only place floats appear).
 #[inline]
 pub fn e8_to_f64(v: i64) -> f64 {
+    v as f64 / ONE as f64
+}
+
+/// Converts a wide e8 sum to a float for display and `NumPy` export.
+#[inline]
+pub fn e8_wide_to_f64(v: i128) -> f64 {
     v as f64 / ONE as f64
 }
 

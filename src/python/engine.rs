@@ -17,7 +17,7 @@ type TickerTuple = (u64, f64, f64, f64, f64);
 /// Something the I/O shell must act on or may want to know, returned by the apply calls.
 #[pyclass(frozen, get_all, name = "Action", module = "tapeflow._core")]
 pub struct PyAction {
-    /// `"snapshot_needed"`, `"synced"`, `"gap"`, `"control"` or `"server_shutdown"`.
+    /// `"snapshot_needed"`, `"synced"`, `"gap"`, `"control"`, `"server_shutdown"`, `"trade_gap"` or `"big_trade"`.
     kind: &'static str,
     symbol: Option<String>,
     last_update_id: Option<u64>,
@@ -32,6 +32,14 @@ pub struct PyAction {
     asks: Option<Vec<(String, String)>>,
     levels: Option<(usize, usize)>,
     digest: Option<String>,
+    from_id: Option<u64>,
+    to_id: Option<u64>,
+    trade_id: Option<u64>,
+    price: Option<f64>,
+    qty: Option<f64>,
+    notional: Option<f64>,
+    side: Option<&'static str>,
+    time_ms: Option<i64>,
 }
 
 impl PyAction {
@@ -51,6 +59,14 @@ impl PyAction {
             asks: None,
             levels: None,
             digest: None,
+            from_id: None,
+            to_id: None,
+            trade_id: None,
+            price: None,
+            qty: None,
+            notional: None,
+            side: None,
+            time_ms: None,
         }
     }
 }
@@ -104,6 +120,30 @@ impl From<Action> for PyAction {
                 event_time: Some(event_time),
                 ..Self::empty("server_shutdown")
             },
+            Action::TradeGap { symbol, from_id, to_id } => Self {
+                symbol: Some(symbol.into()),
+                from_id: Some(from_id),
+                to_id: Some(to_id),
+                ..Self::empty("trade_gap")
+            },
+            Action::BigTrade {
+                symbol,
+                trade_id,
+                price,
+                qty,
+                quote,
+                buy,
+                time,
+            } => Self {
+                symbol: Some(symbol.into()),
+                trade_id: Some(trade_id),
+                price: Some(crate::num::e8_to_f64(price)),
+                qty: Some(crate::num::e8_to_f64(qty)),
+                notional: Some(crate::num::e16_to_f64(quote)),
+                side: Some(if buy { "buy" } else { "sell" }),
+                time_ms: Some(time),
+                ..Self::empty("big_trade")
+            },
         }
     }
 }
@@ -119,10 +159,16 @@ impl PyAction {
             ("last_update_id", self.last_update_id),
             ("expected", self.expected),
             ("got", self.got),
+            ("from_id", self.from_id),
+            ("to_id", self.to_id),
+            ("trade_id", self.trade_id),
         ] {
             if let Some(v) = v {
                 parts.push(format!("{name}={v}"));
             }
+        }
+        if let (Some(side), Some(notional)) = (self.side, self.notional) {
+            parts.push(format!("side={side:?}, notional={notional}"));
         }
         if let Some(code) = self.error_code {
             parts.push(format!("error=({code}, {:?})", self.error_msg.as_deref().unwrap_or("")));
@@ -185,13 +231,36 @@ fn parse_market(market: &str) -> PyResult<Market> {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (market, *, buffer_limit = 10000, trace_depth = None))]
-    fn new(market: &str, buffer_limit: usize, trace_depth: Option<usize>) -> PyResult<Self> {
+    #[pyo3(signature = (
+        market,
+        *,
+        buffer_limit = 10000,
+        trace_depth = None,
+        flow_horizons = vec!["1m".to_owned(), "5m".to_owned(), "15m".to_owned(), "1h".to_owned(), "4h".to_owned()],
+        flow_intervals = vec!["1m".to_owned(), "5m".to_owned(), "15m".to_owned(), "1h".to_owned()],
+        flow_history = 60,
+        big_trade = Vec::new(),
+    ), text_signature = "(market, *, buffer_limit=10000, trace_depth=None, flow_horizons=('1m', '5m', '15m', '1h', '4h'), \
+                          flow_intervals=('1m', '5m', '15m', '1h'), flow_history=60, big_trade=())")]
+    fn new(
+        market: &str,
+        buffer_limit: usize,
+        trace_depth: Option<usize>,
+        flow_horizons: Vec<String>,
+        flow_intervals: Vec<String>,
+        flow_history: usize,
+        big_trade: Vec<f64>,
+    ) -> PyResult<Self> {
         if buffer_limit == 0 {
             return Err(PyValueError::new_err("buffer_limit must be at least 1"));
         }
         let mut engine = Engine::new(parse_market(market)?, buffer_limit);
         engine.set_trace_depth(trace_depth);
+        let config = super::flow::flow_config(flow_horizons, flow_intervals, flow_history, big_trade)?;
+        engine
+            .flow
+            .configure(config)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Self {
             inner: Mutex::new(engine),
         })
@@ -245,7 +314,7 @@ impl PyEngine {
         actions_list(py, actions)
     }
 
-    /// Starts tracking a symbol before its first frame.
+    /// Starts tracking a symbol before its first frame (its book and its flow windows).
     fn track(&self, symbol: &str) {
         self.inner.lock().track(symbol);
     }

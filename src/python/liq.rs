@@ -364,15 +364,18 @@ impl PyEngine {
         m.map(|(p, t)| (num::e8_to_f64(p), t))
     }
 
-    /// Sets a COIN-M contract size in USD (`contractSize` of `/dapi/v1/exchangeInfo`) for later liquidations.
+    /// Sets a COIN-M contract size in USD (`contractSize` of `/dapi/v1/exchangeInfo`) for later liquidations and for
+    /// the flow windows' quote volume.
     fn set_contract_size(&self, symbol: &str, size: &Bound<'_, PyAny>) -> PyResult<()> {
         let s = decimal_e8(size, "size")?;
         let symbol = symbol.to_ascii_uppercase();
-        self.inner
-            .lock()
-            .liq
+        let mut engine = self.inner.lock();
+        engine.liq.set_contract_size(&symbol, s).map_err(|e| value_error(&e))?;
+        // Flow windows value COIN-M trades with the same size (quote volume = contracts × size).
+        engine
+            .flow
             .set_contract_size(&symbol, s)
-            .map_err(|e| value_error(&e))
+            .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Turns the liquidation journal on or off (off by default); see `drain_liquidations`.

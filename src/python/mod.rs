@@ -3,6 +3,7 @@
 mod book;
 mod engine;
 mod errors;
+mod flow;
 mod liq;
 
 use pyo3::prelude::*;
@@ -17,6 +18,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<book::PyBookView>()?;
     m.add_class::<book::PyBand>()?;
     m.add_class::<book::PySyncState>()?;
+    m.add_class::<flow::PyVolume>()?;
     m.add_class::<liq::PyLiqTotal>()?;
     m.add_class::<liq::PyLiqCluster>()?;
     m.add_class::<liq::PyLiquidation>()?;
