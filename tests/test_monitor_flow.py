@@ -139,7 +139,7 @@ async def test_quiet_symbol_gets_its_lost_tail_back_after_a_reconnect() -> None:
         await drive(ex, m, 20_000)
         quiet = m.symbols[0]
         ex.faults.drop(100, stream=f"{quiet.lower()}@aggTrade")  # its last trades never reach the monitor...
-        await drive(ex, m, 3_000)
+        await drive(ex, m, 4_000)
         ex.market.rates[quiet] = 0.0  # ...and then it stops trading: no later id can reveal the hole
         await drive(ex, m, 5_000)
         ex.faults.frames.clear()
