@@ -19,21 +19,42 @@ from tapeflow._core import (
     Volume,
     __version__,
 )
-from tapeflow.errors import BookError, BookNotSyncedError, DecodeError, TapeflowError, UnknownSymbolError
+from tapeflow.errors import (
+    BackfillError,
+    BookError,
+    BookNotSyncedError,
+    DecodeError,
+    FeedError,
+    RestError,
+    TapeflowError,
+    UnknownSymbolError,
+)
+from tapeflow.feeds.clock import FunctionClock, SystemClock
+from tapeflow.feeds.connection import ConnectionOptions
+from tapeflow.monitor import Monitor, MonitorEvent, MonitorStatus
 
 __all__ = [
     "Action",
+    "BackfillError",
     "Band",
     "BatchResult",
     "BookError",
     "BookNotSyncedError",
     "BookView",
+    "ConnectionOptions",
     "DecodeError",
     "Engine",
+    "FeedError",
+    "FunctionClock",
     "LiqCluster",
     "LiqTotal",
     "Liquidation",
+    "Monitor",
+    "MonitorEvent",
+    "MonitorStatus",
+    "RestError",
     "SyncState",
+    "SystemClock",
     "TapeflowError",
     "UnknownSymbolError",
     "Volume",

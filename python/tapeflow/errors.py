@@ -11,9 +11,12 @@ a book that is not synced, an unknown symbol.
 from __future__ import annotations
 
 __all__ = [
+    "BackfillError",
     "BookError",
     "BookNotSyncedError",
     "DecodeError",
+    "FeedError",
+    "RestError",
     "TapeflowError",
     "UnknownSymbolError",
 ]
@@ -78,3 +81,43 @@ class UnknownSymbolError(TapeflowError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class FeedError(TapeflowError):
+    """A stream connection failed or was closed. The feed reconnects by itself; this is what it reports."""
+
+
+class RestError(TapeflowError):
+    """A REST call was refused or failed.
+
+    Attributes:
+        status: the HTTP status (0 when no reply arrived).
+        code: Binance's error code from the body (``-1003``, ``-1121``...), if any.
+        url: the URL called.
+        retry_after: seconds to wait before the next call (``Retry-After`` of a 429 or 418), if given.
+    """
+
+    def __init__(
+        self, message: str, *, status: int = 0, code: int | None = None, url: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.url = url
+        self.retry_after = retry_after
+
+
+class BackfillError(TapeflowError):
+    """Trades of a gap could not be fetched back (the exchange no longer has them, or the budget ran out).
+
+    Attributes:
+        symbol: the symbol.
+        from_id: first missing aggTrade id.
+        to_id: last missing aggTrade id.
+    """
+
+    def __init__(self, message: str, *, symbol: str = "", from_id: int = 0, to_id: int = 0) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+        self.from_id = from_id
+        self.to_id = to_id

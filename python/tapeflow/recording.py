@@ -6,7 +6,7 @@ kind       fields               meaning
 ws_open    ``t``, ``url``       a WebSocket connection was opened at unix time ``t`` (seconds)
 ws         ``t``, ``url``,      one text frame exactly as received on that connection
            ``raw``
-http       ``t``, ``url``,      a REST reply body (depth snapshots: ``/depth?symbol=..&limit=..``)
+http       ``t``, ``url``,      a REST reply body (depth snapshots ``/depth?symbol=..``, aggTrades pages)
            ``raw``
 =========  ===================  ==================================================================
 
@@ -26,7 +26,7 @@ import orjson
 
 from tapeflow.errors import TapeflowError
 
-__all__ = ["Record", "RecordingError", "market_of_url", "read_recording", "snapshot_symbol"]
+__all__ = ["Record", "RecordingError", "agg_trades_query", "market_of_url", "read_recording", "snapshot_symbol"]
 
 Kind = Literal["ws_open", "ws", "http"]
 
@@ -101,3 +101,18 @@ def snapshot_symbol(url: str) -> str | None:
         return None
     symbols = parse_qs(parts.query).get("symbol")
     return symbols[0].upper() if symbols else None
+
+
+def agg_trades_query(url: str) -> tuple[str, int | None] | None:
+    """``(symbol, startTime)`` of a REST aggTrades URL (``startTime`` only when the page was asked by time, not by
+    ``fromId``), or ``None`` if the URL is not an aggTrades call."""
+    parts = urlsplit(url)
+    if not parts.path.rstrip("/").endswith("/aggTrades"):
+        return None
+    q = parse_qs(parts.query)
+    symbols = q.get("symbol")
+    if not symbols:
+        return None
+    start = q.get("startTime")
+    from_time = int(start[0]) if start and "fromId" not in q and start[0].isdigit() else None
+    return symbols[0].upper(), from_time

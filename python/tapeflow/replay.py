@@ -1,7 +1,8 @@
 """Replaying a recorded session through the engine exactly as a live client would.
 
 Frames are applied in the order they were received; each REST snapshot is fed when it appears in the file (the
-recorder fetched it when the engine-equivalent client asked for it). Nothing is reordered or skipped.
+recorder fetched it when the engine-equivalent client asked for it), and so is each aggTrades page (a backfill by id,
+or a start-up fill by time). Nothing is reordered or skipped.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tapeflow._core import Action, Engine
-from tapeflow.recording import RecordingError, market_of_url, read_recording, snapshot_symbol
+from tapeflow.recording import RecordingError, agg_trades_query, market_of_url, read_recording, snapshot_symbol
 
 __all__ = ["ReplaySummary", "book_line", "replay"]
 
@@ -24,6 +26,7 @@ class ReplaySummary:
     market: str
     frames: int = 0
     snapshots: int = 0
+    trade_pages: int = 0
     malformed: int = 0
     gaps: int = 0
     snapshot_requests: Counter[str] = field(default_factory=Counter)
@@ -77,6 +80,11 @@ def replay(
         elif record.kind == "http" and (symbol := snapshot_symbol(record.url)) is not None:
             summary.snapshots += 1
             actions = engine.apply_snapshot(symbol, record.raw)
+        elif record.kind == "http" and (agg := agg_trades_query(record.url)) is not None and _has_flow(engine):
+            # aggTrades pages a live client fetched (backfill by id, start-up fill by time) rebuild its flow state.
+            summary.trade_pages += 1
+            flow_engine: Any = engine
+            actions = flow_engine.apply_agg_trades(agg[0], record.raw, from_time_ms=agg[1])
         else:
             continue
         for action in actions:
@@ -91,3 +99,7 @@ def replay(
     if engine is None or summary is None:
         raise RecordingError(f"{path}: empty recording", path=str(path))
     return engine, summary
+
+
+def _has_flow(engine: Engine) -> bool:
+    return hasattr(engine, "apply_agg_trades")

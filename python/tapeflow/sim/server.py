@@ -244,7 +244,14 @@ class SimExchange:
         if self.clock.speed > 0:
             raise RuntimeError("skip() needs a manual clock (SimConfig.speed=0)")
         self.clock.manual_ms += ms
+        before = self.market.now
         self.market.now = self.clock.manual_ms - self.clock.manual_ms % STEP_MS
+        # Arrivals drawn before the jump move with it: nothing trades in the skipped span.
+        jump = self.market.now - before
+        for m in self.market.models.values():
+            if m.next_event >= 0:
+                m.next_event += jump
+                m.next_liq += jump
 
     async def flush(self) -> None:
         """Yields until every connection's send queue is written (or the connection is gone/stalled)."""

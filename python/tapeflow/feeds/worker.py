@@ -1,0 +1,147 @@
+"""Feeds the engine in arrival order, on a thread of its own, so decoding never holds up the event loop.
+
+Every change to the engine goes through one FIFO — frame batches from every connection, REST depth snapshots, aggTrade
+pages, resets — so the order the engine sees is the order things arrived (a recording made from the same stream of
+calls replays to the same state). The engine releases the GIL while it decodes, so the event loop keeps reading
+sockets and answering pings meanwhile. Results come back to the loop with one wake-up per drained run of work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tapeflow._core import BatchResult, Engine
+
+__all__ = ["EngineWorker"]
+
+log = logging.getLogger("tapeflow.feeds")
+
+#: ``on_batch(owner, result)``: called on the event loop with the result of each frame batch.
+OnBatch = Callable[[Any, BatchResult], None]
+
+
+class EngineWorker:
+    """Applies work to the engine in order, on a worker thread (``threaded=True``) or inline on the loop.
+
+    Args:
+        engine: the engine.
+        on_batch: called on the event loop with ``(owner, BatchResult)`` for every frame batch.
+        threaded: run the engine on a worker thread (default) or inline.
+    """
+
+    def __init__(self, engine: Engine, on_batch: OnBatch, *, threaded: bool = True) -> None:
+        self.engine = engine
+        self.on_batch = on_batch
+        self.threaded = threaded
+        self._loop = asyncio.get_running_loop()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._submitted = 0
+        self._completed = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+        self.max_backlog = 0
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="tapeflow-engine", daemon=True)
+            self._thread.start()
+
+    @property
+    def backlog(self) -> int:
+        """Work items submitted and not applied yet."""
+        return self._submitted - self._completed
+
+    def submit_frames(self, owner: Any, frames: list[bytes], recv_ms: int) -> None:
+        """Queues a batch of raw frames received at ``recv_ms``."""
+        self._submitted += 1
+        self._idle.clear()
+        backlog = self._submitted - self._completed
+        if backlog > self.max_backlog:
+            self.max_backlog = backlog
+        if self._thread is None:
+            result = self.engine.apply_frames(frames, recv_ms * 1_000_000)
+            self._done([(owner, result, None)])
+        else:
+            self._queue.put((owner, frames, recv_ms))
+
+    def call(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Queues ``fn()`` (an engine call) behind everything submitted so far; the future gets its result."""
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._submitted += 1
+        self._idle.clear()
+        if self._thread is None:
+            try:
+                value: Any = fn()
+            except Exception as e:
+                self._done([(None, e, fut)])
+            else:
+                self._done([(None, value, fut)])
+        else:
+            self._queue.put((fut, fn, None))
+        return fut
+
+    async def drain(self) -> None:
+        """Waits until everything submitted so far has been applied and its results handled."""
+        while self._submitted != self._completed:
+            self._idle.clear()
+            await self._idle.wait()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # ------------------------------------------------------------------ worker side
+    def _run(self) -> None:
+        q = self._queue
+        engine = self.engine
+        while True:
+            item = q.get()
+            done: list[tuple[Any, Any, asyncio.Future[Any] | None]] = []
+            stop = False
+            while True:
+                if item is None:
+                    stop = True
+                    break
+                a, b, c = item
+                if isinstance(a, asyncio.Future):
+                    try:
+                        done.append((None, b(), a))
+                    except Exception as e:
+                        done.append((None, e, a))
+                else:
+                    done.append((a, engine.apply_frames(b, c * 1_000_000), None))
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+            if done:
+                try:
+                    self._loop.call_soon_threadsafe(self._done, done)
+                except RuntimeError:  # the loop is closed: nobody is waiting any more
+                    return
+            if stop:
+                return
+
+    def _done(self, done: list[tuple[Any, Any, asyncio.Future[Any] | None]]) -> None:
+        for owner, value, fut in done:
+            self._completed += 1
+            if fut is None:
+                self.batches += 1
+                try:
+                    self.on_batch(owner, value)
+                except Exception:  # one bad handler must not stop the results of the others
+                    log.exception("handling a batch failed")
+            elif not fut.done():
+                if isinstance(value, Exception):
+                    fut.set_exception(value)
+                else:
+                    fut.set_result(value)
+        if self._submitted == self._completed:
+            self._idle.set()

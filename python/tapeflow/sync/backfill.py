@@ -1,0 +1,277 @@
+"""Trade backfill by aggTrade id: every gap the engine reports is fetched back with ``fromId``, page by page.
+
+Ids, not times: ``GET aggTrades?fromId=<first missing>`` returns the trades from that id on, so a page that overlaps
+what the stream delivered is deduplicated by the engine, and nothing between two ids can be missed. The engine's
+windows stay ``complete = False`` while a gap is open. A gap the exchange can no longer fill (its history window has
+passed) is abandoned explicitly, and the windows that cover it say so.
+
+After a reconnect, a symbol that has not traded since may have lost its last trades without any later id to reveal
+the gap; it gets a *tail check* (``fromId = last + 1``) and counts as incomplete until that is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from tapeflow.errors import RestError
+from tapeflow.feeds.clock import Clock
+from tapeflow.sync.rest import RestClient
+
+__all__ = ["BackfillStatus", "TradeBackfill", "first_agg_id", "last_agg_id"]
+
+log = logging.getLogger("tapeflow.sync")
+
+PAGE = 1000
+
+
+def _agg_id_at(body: bytes, i: int) -> int | None:
+    j = i + 4
+    k = j
+    while k < len(body) and 48 <= body[k] <= 57:
+        k += 1
+    return int(body[j:k]) if k > j else None
+
+
+def first_agg_id(body: bytes) -> int | None:
+    """The ``a`` of the first row of an aggTrades reply (found without parsing the whole body)."""
+    i = body.find(b'"a":')
+    return _agg_id_at(body, i) if i >= 0 else None
+
+
+def last_agg_id(body: bytes) -> int | None:
+    """The ``a`` of the last row of an aggTrades reply."""
+    i = body.rfind(b'"a":')
+    return _agg_id_at(body, i) if i >= 0 else None
+
+
+@dataclass(frozen=True)
+class BackfillStatus:
+    """Counters of the trade backfill.
+
+    Attributes:
+        gaps_reported: gaps the engine reported.
+        gaps_filled: gaps fetched back completely.
+        gaps_abandoned: gaps (or parts) the exchange could no longer serve.
+        pages: aggTrades pages fetched.
+        trades_fetched: rows received in those pages (duplicates of streamed trades included).
+        tail_checks: tail checks done after reconnects.
+        queued: jobs waiting (gaps, tail checks, start-up fills).
+        in_flight: jobs running.
+    """
+
+    gaps_reported: int
+    gaps_filled: int
+    gaps_abandoned: int
+    pages: int
+    trades_fetched: int
+    tail_checks: int
+    queued: int
+    in_flight: int
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: str  # "gap", "tail", "start"
+    symbol: str
+    from_id: int = 0
+    to_id: int = 0
+    from_time_ms: int = 0
+
+
+class TradeBackfill:
+    """Fetches missing aggTrades and feeds them to the engine.
+
+    Args:
+        rest: the REST client.
+        path: the aggTrades path (``/fapi/v1/aggTrades``).
+        weight: REST weight of one page.
+        apply: ``apply(symbol, body, from_time_ms)`` feeds a page to the engine.
+        abandon: ``abandon(symbol, from_id, to_id)`` tells the engine a range cannot be filled.
+        open_gaps: ``open_gaps(symbol)`` lists the engine's open gaps of a symbol.
+        last_id: ``last_id(symbol)`` the highest aggTrade id the engine counted.
+        clock: the feed's clock.
+        workers: jobs at once.
+    """
+
+    def __init__(
+        self,
+        rest: RestClient,
+        path: str,
+        weight: int,
+        apply: Callable[[str, bytes, int | None], Awaitable[None]],
+        abandon: Callable[[str, int, int], Awaitable[None]],
+        open_gaps: Callable[[str], list[tuple[int, int]]],
+        last_id: Callable[[str], int | None],
+        clock: Clock,
+        *,
+        workers: int = 4,
+    ) -> None:
+        self.rest = rest
+        self.path = path
+        self.weight = weight
+        self.apply = apply
+        self.abandon = abandon
+        self.open_gaps = open_gaps
+        self.last_id = last_id
+        self.clock = clock
+        self._queue: asyncio.PriorityQueue[tuple[int, int, _Job]] = asyncio.PriorityQueue()
+        self._seq = itertools.count()
+        self._queued: set[_Job] = set()
+        self._in_flight = 0
+        #: Symbols whose completeness is unknown until their tail check or start-up fill is done.
+        self.unsure: dict[str, int] = {}
+        self.gaps_reported = self.gaps_filled = self.gaps_abandoned = 0
+        self.pages = self.trades_fetched = self.tail_checks = 0
+        self._tasks = [asyncio.create_task(self._worker(), name=f"tapeflow-backfill-{i}") for i in range(workers)]
+
+    # ------------------------------------------------------------------ requests
+    def gap(self, symbol: str, from_id: int, to_id: int) -> None:
+        """Queues a gap the engine reported."""
+        self.gaps_reported += 1
+        self._put(0, _Job("gap", symbol, from_id, to_id))
+
+    def tail(self, symbol: str) -> None:
+        """Queues a tail check (after a reconnect) and marks the symbol unsure until it is done."""
+        self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+        self._put(1, _Job("tail", symbol))
+
+    def after_reconnect(self, symbols: list[str], wait_s: float) -> None:
+        """Symbols whose stream was broken: unsure now; after ``wait_s``, a symbol that traded since (its next id
+        revealed any gap to the engine) is sure again, the others get a tail check."""
+        before = {s: self.last_id(s) for s in symbols}
+        for s in symbols:
+            self.unsure[s] = self.unsure.get(s, 0) + 1
+
+        async def later() -> None:
+            await self.clock.sleep(wait_s)
+            for s in symbols:
+                if self.last_id(s) == before[s]:
+                    self.tail(s)
+                self._release(_Job("tail", s))
+
+        task = asyncio.create_task(later())
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
+    def start(self, symbol: str, from_time_ms: int) -> None:
+        """Queues the start-up fill of ``symbol`` from ``from_time_ms`` on."""
+        self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+        self._put(2, _Job("start", symbol, from_time_ms=from_time_ms))
+
+    def _put(self, priority: int, job: _Job) -> None:
+        if job in self._queued:
+            if job.kind != "gap":
+                self._release(job)  # the same check is queued already
+            return
+        self._queued.add(job)
+        self._queue.put_nowait((priority, next(self._seq), job))
+
+    def _release(self, job: _Job) -> None:
+        if job.kind in ("tail", "start"):
+            n = self.unsure.get(job.symbol, 0) - 1
+            if n <= 0:
+                self.unsure.pop(job.symbol, None)
+            else:
+                self.unsure[job.symbol] = n
+
+    def busy(self) -> bool:
+        return bool(self._queued) or self._in_flight > 0
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+
+    def status(self) -> BackfillStatus:
+        return BackfillStatus(
+            self.gaps_reported,
+            self.gaps_filled,
+            self.gaps_abandoned,
+            self.pages,
+            self.trades_fetched,
+            self.tail_checks,
+            len(self._queued),
+            self._in_flight,
+        )
+
+    # ------------------------------------------------------------------ work
+    async def _worker(self) -> None:
+        while True:
+            _, _, job = await self._queue.get()
+            self._queued.discard(job)
+            self._in_flight += 1
+            try:
+                await self._run(job)
+            except RestError as e:
+                log.info("backfill %s of %s failed (%s); retrying", job.kind, job.symbol, e)
+                if not (e.status and e.status < 500 and e.status not in (418, 429)):
+                    await self.clock.sleep(random.uniform(1.0, 3.0))
+                    self._in_flight -= 1
+                    self._queued.add(job)
+                    self._queue.put_nowait((1, next(self._seq), job))
+                    continue
+                self._release(job)
+            except Exception:
+                log.exception("backfill %s of %s crashed", job.kind, job.symbol)
+                self._release(job)
+            else:
+                self._release(job)
+            self._in_flight -= 1
+
+    async def _page(self, params: dict[str, object]) -> bytes:
+        body = await self.rest.get(self.path, params, self.weight)
+        self.pages += 1
+        self.trades_fetched += body.count(b'"a":')
+        return body
+
+    async def _run(self, job: _Job) -> None:
+        symbol = job.symbol
+        if job.kind == "start":
+            body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE})
+            await self.apply(symbol, body, job.from_time_ms)
+            # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
+            return
+        if job.kind == "tail":
+            self.tail_checks += 1
+            last = self.last_id(symbol)
+            if last is None:
+                return
+            await self._fill(symbol, last + 1, None)
+            return
+        # A gap: fill it unless it closed meanwhile (another page covered it).
+        if not any(a <= job.to_id and b >= job.from_id for a, b in self.open_gaps(symbol)):
+            return
+        if await self._fill(symbol, job.from_id, job.to_id):
+            self.gaps_filled += 1
+
+    async def _fill(self, symbol: str, from_id: int, to_id: int | None) -> bool:
+        """Pages from ``from_id`` until ``to_id`` (or the newest trade) is covered; ``False`` if the exchange could
+        not serve part of the range (that part is abandoned)."""
+        fid = from_id
+        whole = True
+        while True:
+            body = await self._page({"symbol": symbol, "fromId": fid, "limit": PAGE})
+            first, last = first_agg_id(body), last_agg_id(body)
+            if first is None or last is None:
+                if to_id is not None and fid <= to_id:  # nothing from fid on: the exchange has no such trades
+                    await self.abandon(symbol, fid, to_id)
+                    self.gaps_abandoned += 1
+                    whole = False
+                return whole
+            if first > fid:  # the oldest ids are past the exchange's history window
+                stop = first - 1 if to_id is None else min(first - 1, to_id)
+                await self.abandon(symbol, fid, stop)
+                self.gaps_abandoned += 1
+                whole = False
+            await self.apply(symbol, body, None)
+            if (to_id is not None and last >= to_id) or body.count(b'"a":') < PAGE:
+                return whole
+            fid = last + 1

@@ -1,0 +1,111 @@
+"""Stream names, routes and sharding; the REST client's budget and pauses; the lag probe."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from monitor_helpers import drive, monitor_on
+from tapeflow import FunctionClock
+from tapeflow.errors import RestError
+from tapeflow.feeds.connection import event_time
+from tapeflow.feeds.streams import MARKETS, kind_of, plan_shards, route_of, stream_url
+from tapeflow.sim import SimConfig, SimExchange
+from tapeflow.sync.backfill import first_agg_id, last_agg_id
+from tapeflow.sync.rest import RestClient
+
+
+@pytest.mark.parametrize(
+    ("stream", "kind", "route"),
+    [
+        ("btcusdt@depth@100ms", "depth", "public"),
+        ("btcusdt@depth5@500ms", "depth", "public"),
+        ("btcusdt@bookTicker", "bookTicker", "public"),
+        ("!bookTicker", "bookTicker", "public"),
+        ("btcusdt@trade", "trade", "public"),
+        ("btcusdt@aggTrade", "aggTrade", "market"),
+        ("btcusdt@kline_1m", "kline", "market"),
+        ("btcusdt@markPrice@1s", "markPrice", "market"),
+        ("!markPrice@arr@1s", "markPrice", "market"),
+        ("!forceOrder@arr", "forceOrder", "market"),
+        ("!miniTicker@arr", "miniTicker", "market"),
+    ],
+)
+def test_usdm_routes_follow_the_2026_split(stream: str, kind: str, route: str) -> None:
+    assert kind_of(stream) == kind
+    assert route_of("usdm", stream) == route
+    assert route_of("spot", stream) == "" and route_of("coinm", stream) == ""
+
+
+def test_route_overrides_and_urls() -> None:
+    assert route_of("usdm", "btcusdt@aggTrade", {"aggTrade": "public"}) == "public"
+    assert stream_url("wss://fstream.binance.com", "market", ["a@aggTrade", "b@aggTrade"]) == (
+        "wss://fstream.binance.com/market/stream?streams=a@aggTrade/b@aggTrade"
+    )
+    assert stream_url("wss://stream.binance.com:9443/", "", ["a@depth"]) == (
+        "wss://stream.binance.com:9443/stream?streams=a@depth"
+    )
+
+
+def test_shards_respect_the_cap_and_keep_kinds_apart() -> None:
+    streams = [f"s{i}usdt@depth@100ms" for i in range(2500)] + [f"s{i}usdt@aggTrade" for i in range(300)]
+    streams += ["!forceOrder@arr", "!markPrice@arr@1s"]
+    shards = plan_shards("usdm", streams)
+    assert [len(s.streams) for s in shards] == [1024, 1024, 452, 300, 2]
+    assert [s.route for s in shards] == ["public"] * 3 + ["market"] * 2
+    assert all(len({kind_of(n) for n in s.streams}) == 1 for s in shards[:4])
+    assert sorted(n for s in shards for n in s.streams) == sorted(streams)
+    assert max(len(s.streams) for s in plan_shards("usdm", streams, cap=100)) == 100
+    assert max(len(s.streams) for s in plan_shards("spot", streams, cap=5000)) == MARKETS["spot"].max_streams
+
+
+def test_probes_read_ids_and_times_without_parsing() -> None:
+    frame = b'{"stream":"x@aggTrade","data":{"e":"aggTrade","E":1700000000123,"a":5}}'
+    assert event_time(frame) == 1_700_000_000_123
+    assert event_time(b'{"result":null,"id":1}') is None
+    body = b'[{"a":101,"p":"1","q":"2"},{"a":102,"p":"1"},{"a":107,"p":"1"}]'
+    assert (first_agg_id(body), last_agg_id(body)) == (101, 107)
+    assert first_agg_id(b"[]") is None
+
+
+def test_futures_snapshot_weights() -> None:
+    spec = MARKETS["usdm"]
+    assert [spec.depth_weight(n) for n in (5, 50, 100, 500, 1000)] == [2, 2, 5, 10, 20]
+    assert [MARKETS["spot"].depth_weight(n) for n in (100, 500, 1000, 5000)] == [5, 25, 50, 250]
+
+
+@pytest.mark.asyncio
+async def test_rest_client_waits_out_retry_after_on_its_clock() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=2, speed=0.0)) as ex:
+        rest = RestClient(ex.rest_url, clock=FunctionClock(ex.now_ms, poll=0.001), weight_limit=2400)
+        try:
+            ex.faults.rest_fail(429, count=1, retry_after=7)
+            task = asyncio.create_task(rest.get("/fapi/v1/ping", None, 1))
+            for _ in range(50):  # the 429 arrives, then the client waits 7 virtual seconds
+                await asyncio.sleep(0.005)
+            assert not task.done() and rest.status().throttled == 1
+            assert 6.0 <= rest.status().paused_for_s <= 7.1
+            await ex.advance(6000)
+            await asyncio.sleep(0.05)
+            assert not task.done()
+            await ex.advance(2000)
+            assert await asyncio.wait_for(task, 5) == b"{}"
+            with pytest.raises(RestError) as bad:
+                await rest.get("/fapi/v1/depth", {"symbol": "NOPE", "limit": 5}, 2)
+            assert bad.value.status == 400 and bad.value.code == -1121
+        finally:
+            await rest.close()
+
+
+@pytest.mark.asyncio
+async def test_status_reports_lag_rates_and_weight() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=3, speed=0.0, rate=8.0)) as ex:
+        async with monitor_on(ex, flow=()) as m:
+            await drive(ex, m, 10_000)
+            st = m.status()
+            assert st.symbols == 3 and st.rest.weight_spent == 3 * 20 + 1
+            assert st.rest.weight_used == ex.limiter.used
+            for c in st.connections:
+                assert c.state == "open" and c.frames > 0 and c.lag_ms == 0  # virtual clock: no transit time
+                assert c.frames_per_s > 0 and c.silent_kinds == ()
