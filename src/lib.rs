@@ -8,6 +8,7 @@ pub mod engine;
 pub mod flow;
 pub mod liq;
 pub mod num;
+pub mod symbols;
 
 #[cfg(feature = "python")]
 mod python;

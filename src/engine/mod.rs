@@ -7,6 +7,7 @@ use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, Sy
 use crate::decode::{
     self, BookTicker, ControlReply, DecodeError, DepthUpdate, Event, Level, Levels, Symbol, TradeType,
 };
+use crate::symbols::SymbolIndex;
 
 /// Something the caller must act on or may want to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +108,7 @@ pub const DEFAULT_BUFFER_LIMIT: usize = 10_000;
 pub struct Engine {
     market: Market,
     buffer_limit: usize,
-    index: FxHashMap<Symbol, usize>,
-    symbols: Vec<Symbol>,
+    symbols: SymbolIndex,
     states: Vec<SymbolState>,
     scratch: Vec<Event>,
     /// Reusable level buffers of the diff fast path.
@@ -126,8 +126,7 @@ impl Engine {
         Self {
             market,
             buffer_limit,
-            index: FxHashMap::default(),
-            symbols: Vec::new(),
+            symbols: SymbolIndex::default(),
             states: Vec::new(),
             scratch: Vec::with_capacity(4),
             levels: (Vec::new(), Vec::new()),
@@ -151,21 +150,18 @@ impl Engine {
 
     /// Symbols seen so far, in order of first appearance.
     pub fn symbols(&self) -> &[Symbol] {
-        &self.symbols
+        self.symbols.names()
     }
 
     pub fn state(&self, symbol: &str) -> Option<&SymbolState> {
-        self.index.get(symbol).map(|&i| &self.states[i])
+        self.symbols.get(symbol).map(|i| &self.states[i])
     }
 
     fn slot(&mut self, symbol: &str) -> usize {
-        if let Some(&i) = self.index.get(symbol) {
+        let (i, new) = self.symbols.slot(symbol);
+        if !new {
             return i;
         }
-        let i = self.states.len();
-        let symbol = Symbol::new(symbol);
-        self.index.insert(symbol.clone(), i);
-        self.symbols.push(symbol);
         self.states.push(SymbolState {
             book: BookSync::new(self.market, self.buffer_limit),
             ticker: None,
@@ -390,7 +386,7 @@ impl Engine {
 
     /// Forgets an outstanding snapshot request (the fetch failed), so the next diff asks again.
     pub fn snapshot_failed(&mut self, symbol: &str) {
-        if let Some(&i) = self.index.get(symbol) {
+        if let Some(i) = self.symbols.get(symbol) {
             self.states[i].book.clear_snapshot_request();
         }
     }
@@ -404,7 +400,7 @@ impl Engine {
 
     /// Discards one symbol's book.
     pub fn reset_book(&mut self, symbol: &str) {
-        if let Some(&i) = self.index.get(symbol) {
+        if let Some(i) = self.symbols.get(symbol) {
             self.states[i].book.reset();
         }
     }

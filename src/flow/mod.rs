@@ -36,7 +36,7 @@ pub use ledger::{Hole, Insert, Ledger, Span};
 pub use sums::{Fill, Sums, Totals, MAX_BIG};
 pub use window::{Aligned, Bucket, Shape, Windows};
 
-use rustc_hash::FxHashMap;
+use crate::symbols::SymbolIndex;
 
 use crate::book::Market;
 use crate::decode::{AggTrade, Symbol};
@@ -246,8 +246,7 @@ pub struct Flow {
     shape: Shape,
     retention_ms: i64,
     coin_m: bool,
-    index: FxHashMap<Symbol, usize>,
-    symbols: Vec<Symbol>,
+    symbols: SymbolIndex,
     states: Vec<SymbolFlow>,
     /// Newest trade time counted for any symbol (ms).
     clock: Option<i64>,
@@ -281,8 +280,7 @@ impl Flow {
             retention_ms: config.retention_ms(),
             config,
             coin_m: market == Market::CoinM,
-            index: FxHashMap::default(),
-            symbols: Vec::new(),
+            symbols: SymbolIndex::default(),
             states: Vec::new(),
             clock: None,
             stats: FlowStats::default(),
@@ -295,7 +293,6 @@ impl Flow {
         self.shape = shape_of(&config);
         self.retention_ms = config.retention_ms();
         self.config = config;
-        self.index.clear();
         self.symbols.clear();
         self.states.clear();
         self.clock = None;
@@ -314,27 +311,23 @@ impl Flow {
 
     /// Symbols with flow state, in order of first appearance.
     pub fn symbols(&self) -> &[Symbol] {
-        &self.symbols
+        self.symbols.names()
     }
 
     pub fn state(&self, symbol: &str) -> Option<&SymbolFlow> {
-        self.index.get(symbol).map(|&i| &self.states[i])
+        self.symbols.get(symbol).map(|i| &self.states[i])
     }
 
     fn slot(&mut self, symbol: &str) -> usize {
-        if let Some(&i) = self.index.get(symbol) {
-            return i;
+        let (i, new) = self.symbols.slot(symbol);
+        if new {
+            self.states.push(SymbolFlow {
+                windows: Windows::new(&self.shape),
+                ledger: Ledger::default(),
+                coverage: None,
+                contract_size: default_contract_size(symbol),
+            });
         }
-        let i = self.states.len();
-        let symbol = Symbol::new(symbol);
-        self.index.insert(symbol.clone(), i);
-        self.states.push(SymbolFlow {
-            windows: Windows::new(&self.shape),
-            ledger: Ledger::default(),
-            coverage: None,
-            contract_size: default_contract_size(&symbol),
-        });
-        self.symbols.push(symbol);
         i
     }
 
@@ -356,10 +349,7 @@ impl Flow {
     /// Counts one aggregate trade of `t.symbol` (a no-op for an id counted before).
     #[inline]
     pub fn apply(&mut self, t: &AggTrade, actions: &mut Vec<Action>) {
-        let i = match self.index.get(t.symbol.as_str()) {
-            Some(&i) => i,
-            None => self.slot(&t.symbol),
-        };
+        let i = self.slot(&t.symbol);
         self.apply_at(i, t, actions);
     }
 
@@ -452,9 +442,8 @@ impl Flow {
     }
 
     fn index_of(&self, symbol: &str) -> Result<usize, FlowError> {
-        self.index
+        self.symbols
             .get(symbol)
-            .copied()
             .ok_or_else(|| FlowError::UnknownSymbol(symbol.to_owned()))
     }
 

@@ -34,7 +34,7 @@ pub use heatmap::Heatmap;
 pub use log::Sums;
 pub use query::{lookback_range, Cluster, MAX_BUCKETS};
 
-use rustc_hash::FxHashMap;
+use crate::symbols::SymbolIndex;
 use std::collections::VecDeque;
 
 use crate::decode::{ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus, Symbol};
@@ -201,8 +201,7 @@ pub(crate) struct SymbolLiq {
 pub struct Liquidations {
     keep: Option<ContractKind>,
     config: LiqConfig,
-    index: FxHashMap<Symbol, usize>,
-    symbols: Vec<Symbol>,
+    symbols: SymbolIndex,
     states: Vec<SymbolLiq>,
     all: TotalsLog,
     /// Newest event time seen (ms): the store's clock.
@@ -217,8 +216,7 @@ impl Liquidations {
         Self {
             keep,
             config: LiqConfig::default(),
-            index: FxHashMap::default(),
-            symbols: Vec::new(),
+            symbols: SymbolIndex::default(),
             states: Vec::new(),
             all: TotalsLog::default(),
             clock: None,
@@ -238,21 +236,18 @@ impl Liquidations {
 
     /// Symbols with liquidations, mark prices or settings, in order of first appearance.
     pub fn symbols(&self) -> &[Symbol] {
-        &self.symbols
+        self.symbols.names()
     }
 
     pub(crate) fn state(&self, symbol: &str) -> Option<&SymbolLiq> {
-        self.index.get(symbol).map(|&i| &self.states[i])
+        self.symbols.get(symbol).map(|i| &self.states[i])
     }
 
     fn slot(&mut self, symbol: &str) -> usize {
-        if let Some(&i) = self.index.get(symbol) {
-            return i;
+        let (i, new) = self.symbols.slot(symbol);
+        if new {
+            self.states.push(SymbolLiq::default());
         }
-        let i = self.states.len();
-        self.index.insert(Symbol::new(symbol), i);
-        self.symbols.push(Symbol::new(symbol));
-        self.states.push(SymbolLiq::default());
         i
     }
 
