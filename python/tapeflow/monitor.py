@@ -83,6 +83,7 @@ class MonitorStatus:
         backfill: trade backfill counters (``None`` without flow).
         books: number of books per state (``SYNCED``, ``SYNCING``, ``GAP``).
         gaps_open: aggTrade gaps not filled yet, over all symbols.
+        trades_backfilled: trades counted from REST pages (gap fills, tail checks, start-up fills), not duplicates.
         incomplete: symbols whose flow windows are not complete right now.
         frames: frames received; malformed: frames that were not valid JSON events (skipped);
         unknown: unknown event types by name (counted and skipped).
@@ -100,6 +101,7 @@ class MonitorStatus:
     backfill: BackfillStatus | None
     books: Mapping[str, int]
     gaps_open: int
+    trades_backfilled: int
     incomplete: int
     frames: int
     malformed: int
@@ -300,6 +302,7 @@ class Monitor:
         self._events_dropped = 0
         self._malformed = 0
         self._refused = 0
+        self._trades_backfilled = 0
         self._route_flips: dict[str, int] = {}
         self._started = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -659,8 +662,15 @@ class Monitor:
 
     async def _apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
         engine = self.engine
+
+        def apply() -> list[Action]:
+            before = engine.flow_stats().get("aggtrades", 0)
+            actions = engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms)
+            self._trades_backfilled += engine.flow_stats().get("aggtrades", 0) - before
+            return actions
+
         try:
-            actions = await self.worker.call(lambda: engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms))
+            actions = await self.worker.call(apply)
         except ValueError as e:
             log.warning("aggTrades page of %s is malformed: %s", symbol, e)
             self._malformed += 1
@@ -790,6 +800,7 @@ class Monitor:
             backfill=self.backfill.status() if self.backfill is not None else None,
             books=books,
             gaps_open=gaps_open,
+            trades_backfilled=self._trades_backfilled,
             incomplete=incomplete,
             frames=frames if isinstance(frames, int) else 0,
             malformed=bad_frames + self._malformed,
