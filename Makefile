@@ -1,4 +1,5 @@
-# The one entry point for people and CI. `make demo` runs the main job, `make test` the whole suite.
+# The one entry point for people and CI. `make demo` runs the main job (options: make demo ARGS="--faults"),
+# `make test` the whole suite.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,7 +23,7 @@ dev: $(STAMP)
 	@$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || (cat $(VENV)/build.log; exit 1)
 
 demo: dev
-	$(VENV)/bin/tapeflow demo
+	$(VENV)/bin/tapeflow demo $(ARGS)
 
 lint: dev
 	cargo fmt --check

@@ -1,6 +1,7 @@
 //! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]`.
 //! `decode` decodes every depth frame; `engine` replays the whole recording (snapshots included) through an
-//! engine; with no mode only the input is loaded (subtract it).
+//! engine; with no mode only the input is loaded (subtract it). `depth` syncs an engine on the recording up to its
+//! last snapshot and then applies the remaining diffs in `hot`: profile it with `--toggle-collect=prof::hot`.
 use tapeflow::book::Market;
 use tapeflow::decode::decode_frame;
 use tapeflow::engine::{Engine, DEFAULT_BUFFER_LIMIT};
@@ -40,6 +41,27 @@ fn main() {
         .iter()
         .filter(|(s, r)| s.is_none() && r.windows(13).any(|w| w == b"\"depthUpdate\""))
         .count();
+    if mode == "depth" {
+        let last_snapshot = records.iter().rposition(|(s, _)| s.is_some()).unwrap_or(0);
+        let rest: Vec<&[u8]> = records[last_snapshot + 1..]
+            .iter()
+            .filter(|(_, r)| r.windows(13).any(|w| w == b"\"depthUpdate\""))
+            .map(|(_, r)| r.as_slice())
+            .collect();
+        for _ in 0..10 {
+            let mut engine = Engine::new(market, DEFAULT_BUFFER_LIMIT);
+            let mut actions = Vec::new();
+            for (symbol, raw) in &records[..=last_snapshot] {
+                match symbol {
+                    Some(symbol) => drop(engine.apply_snapshot(symbol, raw, &mut actions)),
+                    None => drop(engine.apply_frame(raw, 0, &mut actions)),
+                }
+            }
+            hot(&mut engine, &rest);
+        }
+        eprintln!("{} diffs after the last snapshot, 10 passes", rest.len());
+        return;
+    }
     let mut out = Vec::new();
     let mut actions = Vec::new();
     for _ in 0..10 {
@@ -57,4 +79,10 @@ fn main() {
         }
     }
     eprintln!("{depth} depth frames per pass, 10 passes");
+}
+
+#[inline(never)]
+fn hot(engine: &mut Engine, frames: &[&[u8]]) {
+    let report = engine.apply_frames(frames.iter().copied(), 0);
+    assert!(report.errors.is_empty());
 }

@@ -1,4 +1,7 @@
-"""The ``tapeflow`` command: replay output, errors, demo and the simulator sub-command."""
+"""The ``tapeflow`` command: replay output (files and the bundled recordings), errors and the simulator sub-command.
+
+``tapeflow demo`` is tested in ``test_demo.py``.
+"""
 
 from __future__ import annotations
 
@@ -43,11 +46,19 @@ def test_bad_inputs_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "bad.jsonl:2" in capsys.readouterr().err
 
 
-def test_demo_replays_bundled_recordings(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_replay_bundled_recordings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "--bundled", "--depth", "5"]) == 0
     out = capsys.readouterr().out
     assert out.count("=== replay of") == 3
     assert "GAP" not in out and "SYNCING" not in out
+
+
+def test_replay_needs_one_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay"]) == 2
+    assert "--bundled" in capsys.readouterr().err
+    spot = next(p for p in RECORDINGS if p.name.startswith("spot"))
+    assert main(["replay", str(spot), "--bundled"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_sim_subcommand_serves_until_stopped() -> None:

@@ -46,3 +46,22 @@ def sessions() -> list[Session]:
 
 def pytest_configure(config: pytest.Config) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Throughput of every benchmark that says how many items a round handles (``extra_info["frames"]`` or
+    ``["items"]``), from its median round, and its ratio to the group's baseline(s) measured in the same run."""
+    session = getattr(config, "_benchmarksession", None)
+    rows = []
+    for b in getattr(session, "benchmarks", []):
+        items = b.extra_info.get("frames") or b.extra_info.get("items")
+        if items and b.stats:
+            median = b.stats.median
+            rows.append((b.group or "", b.name, items / median, median))
+    if not rows:
+        return
+    terminalreporter.section("throughput (median round)")
+    for group, name, rate, median in rows:
+        baselines = [r for r in rows if r[0] == group and "baseline" in r[1] and r[1] != name]
+        ratio = "  ".join(f"{rate / r[2]:.2f}x {r[1]}" for r in baselines)
+        terminalreporter.write_line(f"{group:28} {name:36} {rate:>14,.0f}/s  {median * 1e3:9.3f} ms  {ratio}")

@@ -82,6 +82,7 @@ def test_ingest_engine(benchmark: Any) -> None:
         assert eng.apply_frames(FRAMES, 0).errors == []
 
     benchmark.pedantic(run, setup=lambda: ((Engine("usdm"),), {}), rounds=20)
+    benchmark.extra_info["frames"] = len(FRAMES)
 
 
 def test_ingest_python_baseline(benchmark: Any) -> None:
@@ -92,6 +93,7 @@ def test_ingest_python_baseline(benchmark: Any) -> None:
             store.apply(f)
 
     benchmark.pedantic(run, setup=lambda: ((PyLiqStore(),), {}), rounds=5)
+    benchmark.extra_info["frames"] = len(FRAMES)
 
 
 def _thousand_bins() -> list[bytes]:

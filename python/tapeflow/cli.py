@@ -12,7 +12,7 @@ from typing import TextIO
 
 import orjson
 
-from tapeflow import __version__
+from tapeflow import __version__, demo
 from tapeflow._core import Action, Engine
 from tapeflow.errors import TapeflowError
 from tapeflow.replay import ReplaySummary, book_line, replay
@@ -37,6 +37,12 @@ def _print_books(engine: Engine, summary: ReplaySummary, depth: int, out: TextIO
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    if args.bundled:
+        if args.recording is not None:
+            raise TapeflowError("give a recording or --bundled, not both")
+        return _replay_bundled(args.depth)
+    if args.recording is None:
+        raise TapeflowError("replay: give a recording (.jsonl or .jsonl.gz) or --bundled")
     out: TextIO = sys.stdout if args.out in (None, "-") else open(args.out, "w")
     try:
         emit = args.emit == "books"
@@ -98,12 +104,20 @@ def _bundled_recordings() -> list[Path]:
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
+def _replay_bundled(depth: int) -> int:
     for path in _bundled_recordings():
         sys.stdout.write(f"=== replay of {path.name} ===\n")
         engine, summary = replay(path)
-        _print_books(engine, summary, args.depth, sys.stdout)
+        _print_books(engine, summary, depth, sys.stdout)
         sys.stdout.write("\n")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        asyncio.run(demo.run(demo.options_from(args)))
+    except KeyboardInterrupt:
+        sys.stdout.write("\ntapeflow demo: stopped\n")
     return 0
 
 
@@ -113,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("replay", help="replay a recorded session through the engine")
-    p.add_argument("recording", help="a recording (.jsonl or .jsonl.gz)")
+    p.add_argument("recording", nargs="?", help="a recording (.jsonl or .jsonl.gz)")
+    p.add_argument("--bundled", action="store_true", help="replay the recordings shipped with tapeflow")
     p.add_argument("--market", choices=["spot", "usdm", "coinm"], help="default: detected from the URLs")
     p.add_argument("--emit", choices=["books"], help="books: one JSON line per applied depth event")
     p.add_argument("--depth", type=int, default=10, help="top levels to show or emit (default 10)")
@@ -137,8 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     sim_cli.add_arguments(p)
     p.set_defaults(func=_cmd_sim)
 
-    p = sub.add_parser("demo", help="replay the bundled recordings and show each book")
-    p.add_argument("--depth", type=int, default=5, help="top levels to show (default 5)")
+    p = sub.add_parser(
+        "demo",
+        help="run the local exchange and a Monitor on it, with a live view of flow, books, liquidations and health",
+        description=(
+            "Runs the local exchange (a seeded USD-M market on 127.0.0.1) and a Monitor on it in one process, and "
+            "shows the top symbols by 15m net taker flow, big trades, liquidations, one book and connection health. "
+            "Without a terminal it prints plain text snapshots. Ctrl-C stops it."
+        ),
+    )
+    demo.add_arguments(p)
     p.set_defaults(func=_cmd_demo)
     return parser
 

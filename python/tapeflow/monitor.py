@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 
 from tapeflow._core import Action, BatchResult, BookView, Engine, LiqCluster, LiqTotal, Volume
@@ -745,7 +746,8 @@ class Monitor:
         )
         if self.backfill is not None and self.backfill.unsure:
             unsure = self.backfill.unsure
-            cols["complete"] = cols["complete"] & [s not in unsure for s in cols["symbol"]]
+            sure = np.array([s not in unsure for s in cols["symbol"]], dtype=bool)  # typed: the list may be empty
+            cols["complete"] = cols["complete"] & sure
         return cols
 
     def _unsure(self, symbol: str) -> bool:

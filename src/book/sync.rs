@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 
 use super::OrderBook;
-use crate::decode::{DepthSnapshot, DepthUpdate};
+use crate::decode::{DepthSnapshot, DepthUpdate, Level};
 
 /// Which Binance market (and so which sync procedure) a book follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,43 +166,7 @@ impl BookSync {
     }
 
     fn apply_synced(&mut self, d: DepthUpdate) -> ApplyOutcome {
-        let id = self.book.last_update_id;
-        let check = if self.market.is_futures() {
-            if self.awaiting_first {
-                if d.final_id < id {
-                    Check::Stale
-                } else if d.first_id > id && d.prev_final_id != Some(id) {
-                    Check::Gap {
-                        expected: id,
-                        got: d.first_id,
-                    }
-                } else {
-                    Check::Apply
-                }
-            } else if d.final_id <= id {
-                Check::Stale
-            } else {
-                match d.prev_final_id {
-                    Some(pu) if pu == id => Check::Apply,
-                    Some(pu) => Check::Gap { expected: id, got: pu },
-                    // A futures diff without `pu` cannot be checked: never apply it blindly.
-                    None => Check::Gap {
-                        expected: id,
-                        got: d.first_id,
-                    },
-                }
-            }
-        } else if d.final_id <= id {
-            Check::Stale
-        } else if d.first_id > id + 1 {
-            Check::Gap {
-                expected: id + 1,
-                got: d.first_id,
-            }
-        } else {
-            Check::Apply
-        };
-        match check {
+        match self.check(d.first_id, d.final_id, d.prev_final_id) {
             Check::Stale => {
                 self.stats.stale += 1;
                 ApplyOutcome::Stale
@@ -211,22 +175,91 @@ impl BookSync {
                 self.enter_gap(d);
                 ApplyOutcome::Gap { expected, got }
             }
-            Check::Apply => {
-                self.awaiting_first = false;
-                self.book.apply_levels(&d.bids, &d.asks);
-                self.book.last_update_id = d.final_id;
-                self.book.event_time = Some(d.event_time);
-                self.stats.applied += 1;
-                if self.book.is_crossed() {
-                    self.book.clear();
-                    self.state = SyncState::Gap;
-                    self.snapshot_requested = true;
-                    self.stats.gaps += 1;
-                    return ApplyOutcome::Crossed;
-                }
-                ApplyOutcome::Applied
-            }
+            Check::Apply => self.apply_checked(d.final_id, d.event_time, &d.bids, &d.asks),
         }
+    }
+
+    /// Applies a diff given by its parts when the book is synced and the diff is stale or connects; `None` when
+    /// it needs [`Self::apply`] with the owned diff (the book is not synced, or the diff opens a gap and is kept).
+    pub fn apply_parts(
+        &mut self,
+        first_id: u64,
+        final_id: u64,
+        prev_final_id: Option<u64>,
+        event_time: i64,
+        bids: &[Level],
+        asks: &[Level],
+    ) -> Option<ApplyOutcome> {
+        if self.state != SyncState::Synced {
+            return None;
+        }
+        match self.check(first_id, final_id, prev_final_id) {
+            Check::Stale => {
+                self.stats.stale += 1;
+                Some(ApplyOutcome::Stale)
+            }
+            Check::Gap { .. } => None,
+            Check::Apply => Some(self.apply_checked(final_id, event_time, bids, asks)),
+        }
+    }
+
+    /// The continuity check of a diff against the synced book.
+    #[inline]
+    fn check(&self, first_id: u64, final_id: u64, prev_final_id: Option<u64>) -> Check {
+        let id = self.book.last_update_id;
+        if self.market.is_futures() {
+            if self.awaiting_first {
+                if final_id < id {
+                    Check::Stale
+                } else if first_id > id && prev_final_id != Some(id) {
+                    Check::Gap {
+                        expected: id,
+                        got: first_id,
+                    }
+                } else {
+                    Check::Apply
+                }
+            } else if final_id <= id {
+                Check::Stale
+            } else {
+                match prev_final_id {
+                    Some(pu) if pu == id => Check::Apply,
+                    Some(pu) => Check::Gap { expected: id, got: pu },
+                    // A futures diff without `pu` cannot be checked: never apply it blindly.
+                    None => Check::Gap {
+                        expected: id,
+                        got: first_id,
+                    },
+                }
+            }
+        } else if final_id <= id {
+            Check::Stale
+        } else if first_id > id + 1 {
+            Check::Gap {
+                expected: id + 1,
+                got: first_id,
+            }
+        } else {
+            Check::Apply
+        }
+    }
+
+    /// Applies a diff that passed the check.
+    #[inline]
+    fn apply_checked(&mut self, final_id: u64, event_time: i64, bids: &[Level], asks: &[Level]) -> ApplyOutcome {
+        self.awaiting_first = false;
+        self.book.apply_levels(bids, asks);
+        self.book.last_update_id = final_id;
+        self.book.event_time = Some(event_time);
+        self.stats.applied += 1;
+        if self.book.is_crossed() {
+            self.book.clear();
+            self.state = SyncState::Gap;
+            self.snapshot_requested = true;
+            self.stats.gaps += 1;
+            return ApplyOutcome::Crossed;
+        }
+        ApplyOutcome::Applied
     }
 
     /// Discards the book; `first` becomes the first buffered diff of the new episode.

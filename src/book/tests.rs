@@ -294,9 +294,17 @@ proptest! {
         start in 0usize..5,
         faults in prop::collection::vec(0u8..20, 60),
         snapshot_lags in prop::collection::vec((0usize..60, 0usize..8), 1..4),
+        by_parts in any::<bool>(),
     ) {
         let h = history(market, &steps);
         let mut s = BookSync::new(market, 16);
+        // The engine's fast path applies borrowed parts and falls back to the owned diff: both must be safe.
+        let apply = |s: &mut BookSync, d: DepthUpdate| {
+            if by_parts && s.apply_parts(d.first_id, d.final_id, d.prev_final_id, d.event_time, &d.bids, &d.asks).is_some() {
+                return;
+            }
+            s.apply(d);
+        };
         let mut delivered = start.min(h.diffs.len());
         let mut i = delivered;
         let mut pending_swap: Option<DepthUpdate> = None;
@@ -315,11 +323,11 @@ proptest! {
             let d = h.diffs[i].clone();
             match faults[i % faults.len()] {
                 0 => {}                                   // dropped
-                1 => { s.apply(d.clone()); s.apply(d); }  // duplicated
+                1 => { apply(&mut s, d.clone()); apply(&mut s, d); }  // duplicated
                 2 if pending_swap.is_none() => pending_swap = Some(d), // delivered after the next one
                 _ => {
-                    s.apply(d);
-                    if let Some(late) = pending_swap.take() { check(&s)?; s.apply(late); }
+                    apply(&mut s, d);
+                    if let Some(late) = pending_swap.take() { check(&s)?; apply(&mut s, late); }
                 }
             }
             check(&s)?;

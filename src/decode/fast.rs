@@ -10,7 +10,7 @@
 //! COIN-M put `a` before `s`).
 
 use super::depth::DepthUpdate;
-use super::json::{Levels, POW10};
+use super::json::{digits_value, fast_decimal, leading_digits, load8, LevelSink, Levels, POW10};
 use super::trade::AggTrade;
 use super::Symbol;
 
@@ -42,19 +42,43 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn uint(&mut self) -> Option<u64> {
         let s = &self.s[self.i..];
-        let (mut v, mut n) = (0u64, 0usize);
-        while let Some(&b) = s.get(n) {
-            let d = b.wrapping_sub(b'0');
+        let (v, n) = if s.len() >= 16 {
+            let head = load8(s, 0);
+            let n = leading_digits(head);
+            if n < 8 {
+                (digits_value(head, n), n)
+            } else {
+                let tail = load8(s, 8);
+                let m = leading_digits(tail);
+                if m == 8 {
+                    return self.uint_scalar();
+                }
+                (digits_value(head, 8) * POW10[8 - m] + digits_value(tail, m), 8 + m)
+            }
+        } else {
+            return self.uint_scalar();
+        };
+        if n == 0 || (n > 1 && s[0] == b'0') || matches!(s.get(n), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.i += n;
+        Some(v)
+    }
+
+    /// The byte-by-byte definition of [`Cursor::uint`].
+    fn uint_scalar(&mut self) -> Option<u64> {
+        let s = &self.s[self.i..];
+        let mut v: u64 = 0;
+        let mut n = 0;
+        while n < s.len() && n < 19 {
+            let d = s[n].wrapping_sub(b'0');
             if d > 9 {
                 break;
             }
-            n += 1;
-            if n > 18 {
-                return None;
-            }
             v = v * 10 + u64::from(d);
+            n += 1;
         }
-        if n == 0 || (n > 1 && s[0] == b'0') || matches!(s.get(n), Some(b'.' | b'e' | b'E')) {
+        if n == 0 || n > 18 || (n > 1 && s[0] == b'0') || matches!(s.get(n), Some(b'.' | b'e' | b'E')) {
             return None;
         }
         self.i += n;
@@ -77,31 +101,9 @@ impl<'a> Cursor<'a> {
     /// A decimal string body and its closing quote: up to 10 integer digits and 8 decimals.
     #[inline]
     fn decimal(&mut self) -> Option<i64> {
-        let s = &self.s[self.i..];
-        let mut v: u64 = 0;
-        let mut i = 0;
-        while i < s.len() && i <= 10 && s[i].is_ascii_digit() {
-            v = v * 10 + u64::from(s[i] - b'0');
-            i += 1;
-        }
-        let int_digits = i;
-        if int_digits > 10 {
-            return None;
-        }
-        let mut frac = 0;
-        if s.get(i) == Some(&b'.') {
-            i += 1;
-            while frac < 8 && i < s.len() && s[i].is_ascii_digit() {
-                v = v * 10 + u64::from(s[i] - b'0');
-                i += 1;
-                frac += 1;
-            }
-        }
-        if int_digits + frac == 0 || s.get(i) != Some(&b'"') {
-            return None;
-        }
-        self.i += i + 1;
-        Some((v * POW10[frac]) as i64)
+        let (v, len) = fast_decimal(&self.s[self.i..])?;
+        self.i += len + 1;
+        Some(v)
     }
 
     /// `true` or `false`.
@@ -117,14 +119,12 @@ impl<'a> Cursor<'a> {
     /// Only white space may follow the object; the general decoder judges everything else.
     #[inline]
     fn at_end(&self) -> bool {
-        self.s[self.i..]
-            .iter()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        self.s[self.i..].iter().all(|&b| super::json::is_ws(b))
     }
 
     /// `[["p","q"],...]`
     #[inline]
-    fn levels(&mut self, out: &mut Levels) -> Option<()> {
+    fn levels(&mut self, out: &mut impl LevelSink) -> Option<()> {
         self.lit(b"[")?;
         if self.opt(b"]") {
             return Some(());
@@ -135,7 +135,7 @@ impl<'a> Cursor<'a> {
             self.lit(b",\"")?;
             let qty = self.decimal()?;
             self.lit(b"]")?;
-            out.push((price, qty));
+            out.push_level((price, qty));
             if self.opt(b"]") {
                 return Some(());
             }
@@ -144,8 +144,71 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The fields of a diff other than its levels, the symbol borrowed from the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiffHead<'a> {
+    pub symbol: &'a str,
+    pub event_time: i64,
+    pub transact_time: Option<i64>,
+    pub first_id: u64,
+    pub final_id: u64,
+    pub prev_final_id: Option<u64>,
+}
+
+impl DiffHead<'_> {
+    /// The owned diff with these levels.
+    pub fn into_update(self, bids: Levels, asks: Levels) -> DepthUpdate {
+        DepthUpdate {
+            symbol: Symbol::new(self.symbol),
+            event_time: self.event_time,
+            transact_time: self.transact_time,
+            first_id: self.first_id,
+            final_id: self.final_id,
+            prev_final_id: self.prev_final_id,
+            bids,
+            asks,
+        }
+    }
+}
+
+/// A whole frame holding one diff in Binance's layout — combined `{"stream":"<s>@depth..","data":{..}}` or raw —
+/// decoded without the generic frame and shape dispatch, or `None` (the general decoder then takes the frame).
+/// Accepts only what [`super::decode_frame`] decodes to a single [`super::Event::Depth`], with the same result.
+#[cfg(test)]
+pub(crate) fn depth_frame(frame: &[u8]) -> Option<DepthUpdate> {
+    let (mut bids, mut asks) = (Levels::new(), Levels::new());
+    let head = depth_frame_parts(frame, &mut bids, &mut asks)?;
+    Some(head.into_update(bids, asks))
+}
+
+/// As [`depth_frame`], appending the levels to `bids` and `asks` (reusable buffers) and borrowing the symbol. On
+/// `None` the buffers may hold part of the levels.
+pub(crate) fn depth_frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
+    let mut c = Cursor { s: frame, i: 0 };
+    if !c.opt(b"{\"stream\":\"") {
+        return depth_update_parts(frame, bids, asks);
+    }
+    let stream = c.plain_str()?;
+    if super::is_partial_depth_stream(stream) {
+        return None;
+    }
+    c.lit(b",\"data\":")?;
+    // The wrapper's closing brace ends the frame, white space aside.
+    let end = frame.iter().rposition(|b| !super::json::is_ws(*b))?;
+    if frame[end] != b'}' || end <= c.i {
+        return None;
+    }
+    depth_update_parts(&frame[c.i..end], bids, asks)
+}
+
 /// Decodes a diff laid out exactly as Binance sends it, or returns `None`.
 pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
+    let (mut bids, mut asks) = (Levels::new(), Levels::new());
+    let head = depth_update_parts(obj, &mut bids, &mut asks)?;
+    Some(head.into_update(bids, asks))
+}
+
+fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
     let mut c = Cursor { s: obj, i: 0 };
     c.lit(b"{\"e\":\"depthUpdate\",\"E\":")?;
     let event_time = i64::try_from(c.uint()?).ok()?;
@@ -155,7 +218,7 @@ pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
         None
     };
     c.lit(b",\"s\":\"")?;
-    let symbol = Symbol::from_utf8(c.plain_str()?).ok()?;
+    let symbol = std::str::from_utf8(c.plain_str()?).ok()?;
     if c.opt(b",\"ps\":\"") {
         c.plain_str()?;
     }
@@ -164,26 +227,23 @@ pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
     c.lit(b",\"u\":")?;
     let final_id = c.uint()?;
     let prev_final_id = if c.opt(b",\"pu\":") { Some(c.uint()?) } else { None };
-    let mut d = DepthUpdate {
+    c.lit(b",\"b\":")?;
+    c.levels(bids)?;
+    c.lit(b",\"a\":")?;
+    c.levels(asks)?;
+    c.lit(b"}")?;
+    // Only white space may follow; the general decoder judges everything else.
+    if !c.at_end() || first_id > final_id {
+        return None;
+    }
+    Some(DiffHead {
         symbol,
         event_time,
         transact_time,
         first_id,
         final_id,
         prev_final_id,
-        bids: Levels::new(),
-        asks: Levels::new(),
-    };
-    c.lit(b",\"b\":")?;
-    c.levels(&mut d.bids)?;
-    c.lit(b",\"a\":")?;
-    c.levels(&mut d.asks)?;
-    c.lit(b"}")?;
-    // Only white space may follow; the general decoder judges everything else.
-    if !c.s[c.i..].iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) || first_id > final_id {
-        return None;
-    }
-    Some(d)
+    })
 }
 
 /// A combined-stream frame `{"stream":"<name>","data":{"e":"aggTrade",...}}` in Binance's layout, or `None`. The
@@ -263,8 +323,10 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::depth::decode_depth_update_general;
+    use super::super::json::{fast_decimal, fast_decimal_scalar};
     use super::super::trade::decode_agg_trade_general;
-    use super::{agg_trade, depth_update};
+    use super::super::{decode_frame, DepthUpdate, Event};
+    use super::{agg_trade, depth_frame, depth_update, Cursor};
 
     fn level() -> impl Strategy<Value = String> {
         ("[0-9]{1,6}(\\.[0-9]{1,8})?", "[0-9]{1,9}(\\.[0-9]{1,8})?").prop_map(|(p, q)| format!("[\"{p}\",\"{q}\"]"))
@@ -395,6 +457,93 @@ mod tests {
             if let Some(fast) = depth_update(&bytes) {
                 prop_assert_eq!(Some(fast), decode_depth_update_general(&bytes).ok());
             }
+        }
+    }
+
+    /// A diff as a whole frame: raw, or combined under a diff, partial-depth or other stream name.
+    fn whole_frame() -> impl Strategy<Value = String> {
+        let stream = prop::sample::select(vec![
+            "btcusdt@depth",
+            "btcusdt@depth@100ms",
+            "btcusdt@depth5",
+            "btcusdt@depth20@100ms",
+            "btcusdt@aggTrade",
+            "depth",
+            "x@depth@depth5",
+        ]);
+        (frame(), prop::option::of(stream), "[ \n]{0,2}").prop_map(|(f, s, tail)| match s {
+            Some(s) => format!(r#"{{"stream":"{s}","data":{f}}}{tail}"#),
+            None => format!("{f}{tail}"),
+        })
+    }
+
+    fn general(frame: &[u8]) -> Option<DepthUpdate> {
+        let mut out = Vec::new();
+        decode_frame(frame, &mut out).ok()?;
+        match out.as_slice() {
+            [Event::Depth(d)] => Some(d.clone()),
+            _ => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The whole-frame fast path takes every diff frame the general decoder reads as one diff, with the same
+        /// result, and nothing else (partial depth streams, corrupted frames, trailing garbage).
+        #[test]
+        fn frame_fast_path_equals_decode_frame(f in whole_frame(), edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xA@".to_vec())), 0..3)) {
+            let mut bytes = f.into_bytes();
+            let clean = edits.is_empty();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            let fast = depth_frame(&bytes);
+            let general = general(&bytes);
+            if clean {
+                prop_assert_eq!(fast.is_some(), general.is_some());
+            }
+            if fast.is_some() {
+                prop_assert_eq!(fast, general);
+            }
+        }
+    }
+
+    /// Number-ish text: digits, points, quotes and a few other bytes, long enough for the eight-byte reads.
+    fn numberish() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec(prop::sample::select(b"0123456789000.\"\"x-e,".to_vec()), 0..30),
+            0usize..24,
+        )
+            .prop_map(|(mut v, pad)| {
+                v.extend(std::iter::repeat_n(b',', pad));
+                v
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+
+        /// The eight-bytes-at-a-time decimal and integer readers equal their byte-by-byte definitions.
+        #[test]
+        fn swar_numbers_equal_scalar(s in numberish()) {
+            prop_assert_eq!(fast_decimal(&s), fast_decimal_scalar(&s));
+            let (mut a, mut b) = (Cursor { s: &s, i: 0 }, Cursor { s: &s, i: 0 });
+            prop_assert_eq!(a.uint(), b.uint_scalar());
+            prop_assert_eq!(a.i, b.i);
+        }
+
+        /// Real decimal spellings (prices, quantities, ids) with something after them.
+        #[test]
+        fn swar_decimals_of_real_shapes(int in 0u64..100_000_000_000, frac in 0u64..100_000_000, places in 0usize..10, tail in "[\"0-9,.\\]]{0,25}") {
+            let text = match places {
+                0 => format!("{int}{tail}"),
+                p => format!("{int}.{:0>p$}{tail}", frac % 10u64.pow(p.min(9) as u32)),
+            };
+            prop_assert_eq!(fast_decimal(text.as_bytes()), fast_decimal_scalar(text.as_bytes()));
+            let (mut a, mut b) = (Cursor { s: text.as_bytes(), i: 0 }, Cursor { s: text.as_bytes(), i: 0 });
+            prop_assert_eq!(a.uint(), b.uint_scalar());
         }
     }
 

@@ -65,7 +65,7 @@ pub struct Reader<'j> {
 }
 
 #[inline]
-fn is_ws(b: u8) -> bool {
+pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
@@ -604,8 +604,50 @@ impl<'j> Reader<'j> {
 /// Parses the body of a decimal string followed by its closing quote: up to 10 integer digits and 8 decimals, no
 /// sign, no escapes. Returns the value in e8 units and the body length, or `None` for anything else (which the
 /// checked path then parses or rejects). Accepts exactly what [`parse_e8`] accepts in that range.
+///
+/// Reads eight bytes at a time (SWAR) when the input is long enough; [`fast_decimal_scalar`] is the byte-by-byte
+/// definition it is tested against.
 #[inline]
-fn fast_decimal(s: &[u8]) -> Option<(i64, usize)> {
+pub(super) fn fast_decimal(s: &[u8]) -> Option<(i64, usize)> {
+    // 10 integer digits, the point, 8 decimals and the quote.
+    if s.len() < 20 {
+        return fast_decimal_scalar(s);
+    }
+    let head = load8(s, 0);
+    let n_int = leading_digits(head);
+    let (int, mut i) = if n_int < 8 {
+        (digits_value(head, n_int), n_int)
+    } else {
+        let mut v = digits_value(head, 8);
+        let mut i = 8;
+        while i <= 10 && s[i].is_ascii_digit() {
+            v = v * 10 + u64::from(s[i] - b'0');
+            i += 1;
+        }
+        if i > 10 {
+            return None;
+        }
+        (v, i)
+    };
+    let int_digits = i;
+    let mut frac = 0;
+    let mut frac_digits = 0;
+    if s[i] == b'.' {
+        let chunk = load8(s, i + 1);
+        frac_digits = leading_digits(chunk);
+        frac = digits_value(chunk, frac_digits);
+        i += 1 + frac_digits;
+    }
+    if int_digits + frac_digits == 0 || s[i] != b'"' {
+        return None;
+    }
+    // < 10^10 · 10^8: fits an i64.
+    Some(((int * POW10[0] + frac * POW10[frac_digits]) as i64, i))
+}
+
+/// The byte-by-byte definition of [`fast_decimal`].
+#[inline]
+pub(super) fn fast_decimal_scalar(s: &[u8]) -> Option<(i64, usize)> {
     let mut v: u64 = 0;
     let mut i = 0;
     while i < s.len() && i <= 10 && s[i].is_ascii_digit() {
@@ -630,6 +672,38 @@ fn fast_decimal(s: &[u8]) -> Option<(i64, usize)> {
     }
     // < 10^10 · 10^8: fits an i64.
     Some(((v * POW10[frac_digits]) as i64, i))
+}
+
+/// Eight bytes from `at`, the first in the lowest byte.
+#[inline]
+pub(super) fn load8(s: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// How many of the eight bytes, from the first, are ASCII digits.
+#[inline]
+pub(super) fn leading_digits(chunk: u64) -> usize {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // A byte is a digit when its high nibble is 3 both as is and after adding 6 (0x30..=0x39). A carry out of a
+    // byte that is not a digit can only disturb later bytes, which are not counted.
+    let not_digit = ((chunk & HIGH) ^ ZEROS) | ((chunk.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ ZEROS);
+    (not_digit.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (0..=8) bytes of `chunk`, all ASCII digits.
+#[inline]
+pub(super) fn digits_value(chunk: u64, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    // Move the digits to the top bytes; the bytes shifted in read as leading zeros.
+    let v = chunk << (8 * (8 - n));
+    let v = ((v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
+    ((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32
 }
 
 /// Unescapes a quoted JSON string (with its quotes); `None` if invalid.

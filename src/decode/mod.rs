@@ -15,6 +15,7 @@ mod trade;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
+pub use fast::DiffHead;
 pub use json::{Level, Levels};
 pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
 pub use trade::{decode_agg_trades_body, AggTrade, Kline, Trade, TradeType};
@@ -105,8 +106,10 @@ pub(crate) fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>) -> Result
                 // Binance sends `{"stream":..,"data":{..}}`: the payload runs to the frame's closing brace, so it is
                 // decoded in place instead of being scanned twice. Any other layout takes the general path below.
                 let start = r.value_start();
-                if let (Some(name), Some(end)) = (stream, frame.iter().rposition(|&b| b == b'}')) {
-                    if end > start {
+                // Only white space may follow the wrapper's closing brace.
+                let last = frame.iter().rposition(|b| !json::is_ws(*b));
+                if let (Some(name), Some(end)) = (stream, last) {
+                    if end > start && frame[end] == b'}' {
                         let before = out.len();
                         if decode_payload(&frame[start..end], Some(name), out).is_ok() {
                             return Ok(());
@@ -199,10 +202,25 @@ fn full_shape(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
 }
 
 /// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
-fn is_partial_depth_stream(stream: Option<&str>) -> bool {
-    stream
-        .and_then(|s| s.split('@').nth(1))
-        .is_some_and(|p| p.len() > 5 && p.starts_with("depth"))
+fn is_partial_depth_stream(stream: &[u8]) -> bool {
+    let s = stream;
+    let Some(at) = s.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    let rest = &s[at + 1..];
+    let part = &rest[..rest.iter().position(|&b| b == b'@').unwrap_or(rest.len())];
+    part.len() > 5 && part.starts_with(b"depth")
+}
+
+/// A diff frame in Binance's exact layout, decoded on the template fast path (see [`fast`]) with its levels appended
+/// to `bids` and `asks`; `None` for anything else, which [`decode_frame`] then handles (the buffers may then hold
+/// part of the levels).
+pub fn decode_depth_frame_fast<'a>(
+    frame: &'a [u8],
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+) -> Option<DiffHead<'a>> {
+    fast::depth_frame_parts(frame, bids, asks)
 }
 
 fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
@@ -225,7 +243,7 @@ fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Resu
 fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
     match shape {
         Shape::Typed(kind) => match kind {
-            b"depthUpdate" if is_partial_depth_stream(stream) => {
+            b"depthUpdate" if stream.is_some_and(|s| is_partial_depth_stream(s.as_bytes())) => {
                 out.push(Event::PartialDepth(depth::decode_futures_partial(obj)?));
             }
             b"depthUpdate" => out.push(Event::Depth(depth::decode_depth_update(obj)?)),

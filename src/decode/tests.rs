@@ -197,6 +197,22 @@ fn errors_name_their_field() {
     ));
 }
 
+#[rstest]
+#[case("x")]
+#[case("}")]
+#[case(",1")]
+#[case(" {}")]
+fn bytes_after_a_combined_frame_are_an_error(#[case] tail: &str) {
+    let frame = format!("{SPOT_DEPTH}{tail}");
+    assert!(decode(&frame).is_err(), "{frame}");
+    assert!(fast::depth_frame(frame.as_bytes()).is_none());
+    // White space is allowed.
+    assert_eq!(
+        decode(&format!("{SPOT_DEPTH} \n")).unwrap(),
+        decode(SPOT_DEPTH).unwrap()
+    );
+}
+
 const SPOT_AGG: &str = r#"{"stream":"nknusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"NKNUSDT","a":15683430,"p":"0.35280000","q":"58.00000000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}"#;
 
 #[test]

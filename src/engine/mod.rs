@@ -4,7 +4,9 @@
 use rustc_hash::FxHashMap;
 
 use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
-use crate::decode::{self, BookTicker, ControlReply, DecodeError, Event, Level, Symbol, TradeType};
+use crate::decode::{
+    self, BookTicker, ControlReply, DecodeError, DepthUpdate, Event, Level, Levels, Symbol, TradeType,
+};
 
 /// Something the caller must act on or may want to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +111,8 @@ pub struct Engine {
     symbols: Vec<Symbol>,
     states: Vec<SymbolState>,
     scratch: Vec<Event>,
+    /// Reusable level buffers of the diff fast path.
+    levels: (Vec<Level>, Vec<Level>),
     trace_depth: Option<usize>,
     pub stats: EngineStats,
     /// Liquidations and mark prices of this engine's futures market (see [`crate::liq`]).
@@ -126,6 +130,7 @@ impl Engine {
             symbols: Vec::new(),
             states: Vec::new(),
             scratch: Vec::with_capacity(4),
+            levels: (Vec::new(), Vec::new()),
             trace_depth: None,
             stats: EngineStats::default(),
             liq: crate::liq::Liquidations::new(crate::liq::contract_kind_of(market)),
@@ -179,6 +184,35 @@ impl Engine {
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
     pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
+        // Diffs are most of the traffic: in Binance's exact layout they skip the generic dispatch, and a diff for a
+        // synced book is applied straight from reusable level buffers.
+        let (mut bids, mut asks) = std::mem::take(&mut self.levels);
+        bids.clear();
+        asks.clear();
+        let fast = decode::decode_depth_frame_fast(frame, &mut bids, &mut asks)
+            .filter(|h| h.prev_final_id.is_some() || !self.market.is_futures());
+        if let Some(h) = fast {
+            self.stats.frames += 1;
+            self.stats.events += 1;
+            self.stats.depth_updates += 1;
+            self.stats.level_updates += (bids.len() + asks.len()) as u64;
+            let i = self.slot(h.symbol);
+            let state = &mut self.states[i];
+            state.recv_ts_ns = recv_ts_ns;
+            let outcome = state
+                .book
+                .apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, &bids, &asks);
+            let outcome = match outcome {
+                Some(outcome) => outcome,
+                None => state
+                    .book
+                    .apply(h.into_update(Levels::from_slice(&bids), Levels::from_slice(&asks))),
+            };
+            self.levels = (bids, asks);
+            self.depth_outcome(i, h.final_id, outcome, actions);
+            return Ok(());
+        }
+        self.levels = (bids, asks);
         let mut events = std::mem::take(&mut self.scratch);
         events.clear();
         self.stats.frames += 1;
@@ -224,46 +258,54 @@ impl Engine {
         report
     }
 
-    fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
-        match event {
-            Event::Depth(d) => {
-                self.stats.depth_updates += 1;
-                self.stats.level_updates += (d.bids.len() + d.asks.len()) as u64;
-                let i = self.slot(&d.symbol);
-                let u = d.final_id;
-                let state = &mut self.states[i];
-                state.recv_ts_ns = recv_ts_ns;
-                let symbol = &self.symbols[i];
-                match state.book.apply(d) {
-                    ApplyOutcome::Applied => {
-                        if let Some(depth) = self.trace_depth {
-                            actions.push(BookTrace::of(symbol, state.book.book(), depth));
-                        }
-                    }
-                    ApplyOutcome::Stale => {}
-                    ApplyOutcome::Buffered { snapshot_needed } => {
-                        if snapshot_needed {
-                            actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                        }
-                    }
-                    ApplyOutcome::Gap { expected, got } => {
-                        actions.push(Action::Gap {
-                            symbol: symbol.clone(),
-                            expected,
-                            got,
-                        });
-                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                    }
-                    ApplyOutcome::Crossed => {
-                        actions.push(Action::Gap {
-                            symbol: symbol.clone(),
-                            expected: u,
-                            got: u,
-                        });
-                        actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                    }
+    fn route_depth(&mut self, d: DepthUpdate, recv_ts_ns: i64, actions: &mut Vec<Action>) {
+        self.stats.depth_updates += 1;
+        self.stats.level_updates += (d.bids.len() + d.asks.len()) as u64;
+        let i = self.slot(&d.symbol);
+        let u = d.final_id;
+        let state = &mut self.states[i];
+        state.recv_ts_ns = recv_ts_ns;
+        let outcome = state.book.apply(d);
+        self.depth_outcome(i, u, outcome, actions);
+    }
+
+    /// The actions of one diff's outcome for symbol slot `i` (`u`: the diff's final update id).
+    fn depth_outcome(&self, i: usize, u: u64, outcome: ApplyOutcome, actions: &mut Vec<Action>) {
+        let symbol = &self.symbols[i];
+        match outcome {
+            ApplyOutcome::Applied => {
+                if let Some(depth) = self.trace_depth {
+                    actions.push(BookTrace::of(symbol, self.states[i].book.book(), depth));
                 }
             }
+            ApplyOutcome::Stale => {}
+            ApplyOutcome::Buffered { snapshot_needed } => {
+                if snapshot_needed {
+                    actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+                }
+            }
+            ApplyOutcome::Gap { expected, got } => {
+                actions.push(Action::Gap {
+                    symbol: symbol.clone(),
+                    expected,
+                    got,
+                });
+                actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+            }
+            ApplyOutcome::Crossed => {
+                actions.push(Action::Gap {
+                    symbol: symbol.clone(),
+                    expected: u,
+                    got: u,
+                });
+                actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
+            }
+        }
+    }
+
+    fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
+        match event {
+            Event::Depth(d) => self.route_depth(d, recv_ts_ns, actions),
             Event::BookTicker(t) => {
                 self.stats.book_tickers += 1;
                 let i = self.slot(&t.symbol);

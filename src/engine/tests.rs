@@ -125,6 +125,85 @@ fn gap_asks_for_a_new_snapshot_and_tracing_reports_each_applied_diff() {
     );
 }
 
+mod fast_path {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A futures or spot diff in Binance's layout; `pu` chains (or not) to the previous `u`.
+    fn frame(
+        market: Market,
+        symbol: &str,
+        (first, last, pu): (u64, u64, u64),
+        (bid, ask, qty): (u8, u8, u8),
+    ) -> String {
+        let levels = format!(
+            r#""b":[["{bid}.5","{qty}"]],"a":[["{}","{}"]]"#,
+            u32::from(ask) + 300,
+            qty % 3
+        );
+        if market.is_futures() {
+            format!(
+                r#"{{"stream":"{}@depth@100ms","data":{{"e":"depthUpdate","E":7,"T":6,"s":"{symbol}","U":{first},"u":{last},"pu":{pu},{levels}}}}}"#,
+                symbol.to_lowercase()
+            )
+        } else {
+            format!(
+                r#"{{"stream":"{}@depth","data":{{"e":"depthUpdate","E":7,"s":"{symbol}","U":{first},"u":{last},{levels}}}}}"#,
+                symbol.to_lowercase()
+            )
+        }
+    }
+
+    /// White space after the opening brace: the same frame, but only the general decoder takes it.
+    fn general_layout(frame: &str) -> String {
+        format!("{{ {}", &frame[1..])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// An engine fed Binance-layout frames (the fast path) and one fed the same frames in another layout (the
+        /// general path) give the same actions, states and books, whatever the ids do (gaps, stale, duplicates)
+        /// and whenever snapshots arrive.
+        #[test]
+        fn fast_path_engine_equals_general_path_engine(
+            market in prop_oneof![Just(Market::Spot), Just(Market::UsdM), Just(Market::CoinM)],
+            steps in prop::collection::vec((0u8..2, 0u64..3, 0u64..3, any::<u8>(), any::<u8>(), 0u8..4, 0u8..12), 1..80),
+        ) {
+            let (mut fast, mut general) = (Engine::new(market, 8), Engine::new(market, 8));
+            let mut u = 100u64;
+            for (sym, skip, width, bid, ask, qty, what) in steps {
+                let symbol = ["AAA", "BBB"][usize::from(sym)];
+                let (fa, ga) = (&mut Vec::new(), &mut Vec::new());
+                if what == 0 {
+                    let body = format!(r#"{{"lastUpdateId":{},"bids":[["1","1"]],"asks":[["999","2"]]}}"#, u.saturating_sub(skip));
+                    let _ = fast.apply_snapshot(symbol, body.as_bytes(), fa);
+                    let _ = general.apply_snapshot(symbol, body.as_bytes(), ga);
+                } else {
+                    let first = if what == 1 { u.saturating_sub(2) } else { u + 1 + skip };
+                    let last = first + width;
+                    let pu = if what == 2 { u + 5 } else { u };
+                    let f = frame(market, symbol, (first, last, pu), (bid, ask, qty));
+                    prop_assert_eq!(
+                        fast.apply_frame(f.as_bytes(), 1, fa).is_ok(),
+                        general.apply_frame(general_layout(&f).as_bytes(), 1, ga).is_ok()
+                    );
+                    u = u.max(last);
+                }
+                prop_assert_eq!(&fa, &ga);
+                for s in ["AAA", "BBB"] {
+                    prop_assert_eq!(fast.sync_state(s), general.sync_state(s));
+                    let (a, b) = (fast.state(s).map(|x| x.book.book()), general.state(s).map(|x| x.book.book()));
+                    prop_assert_eq!(a.map(OrderBook::digest), b.map(OrderBook::digest));
+                    prop_assert_eq!(a.map(|x| x.last_update_id), b.map(|x| x.last_update_id));
+                }
+            }
+            prop_assert_eq!(fast.stats, general.stats);
+        }
+    }
+}
+
 fn agg(symbol: &str, id: u64, time: i64, qty: &str, maker: bool) -> String {
     format!(
         r#"{{"stream":"{}@aggTrade","data":{{"e":"aggTrade","E":{time},"s":"{symbol}","a":{id},"p":"2.5","q":"{qty}","f":{id},"l":{id},"T":{time},"m":{maker},"M":true}}}}"#,

@@ -1,0 +1,390 @@
+"""``tapeflow demo``: the local exchange and a :class:`tapeflow.Monitor` on it, in one process, with a terminal view.
+
+The simulator serves a seeded USD-M market on loopback (ephemeral ports); the monitor connects to it like to Binance
+and the view samples the monitor a few times per second. On a terminal the view is a live screen; otherwise (a pipe,
+CI) plain text snapshots are printed every few seconds. ``--faults`` injects disconnects, dropped and duplicated
+frames, depth gaps and REST throttling, so the health panel has reconnects and backfills to show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TextIO
+
+import numpy as np
+from rich.console import Console
+from rich.live import Live
+
+from tapeflow.dashboard import BookPanel, ClusterRow, FlowRow, Health, LiqRow, Snapshot, TradeRow, render
+from tapeflow.errors import BookNotSyncedError, TapeflowError, UnknownSymbolError
+from tapeflow.feeds.clock import FunctionClock
+from tapeflow.monitor import EventStream, Monitor
+from tapeflow.sim import SimConfig, SimExchange
+
+__all__ = ["DemoOptions", "Sampler", "add_arguments", "options_from", "run", "schedule_faults"]
+
+WINDOW = "15m"
+
+
+@dataclass
+class DemoOptions:
+    """What ``tapeflow demo`` runs.
+
+    Attributes:
+        symbols: simulated USD-M symbols.
+        seed: the market's seed.
+        speed: virtual seconds per real second.
+        rate: book events per second per symbol; liq_rate: liquidations per second per symbol (virtual).
+        faults: inject faults (about one every ``fault_every_s`` virtual seconds).
+        duration: stop after this many real seconds (``None``: until interrupted).
+        book: the symbol whose book is shown (default: the first).
+        top: rows of the flow panel.
+        big_trade: big-trade threshold (quote units).
+        refresh: live-screen updates per second.
+        interval: seconds between plain snapshots (when standard output is not a terminal).
+        plain: force plain snapshots (``None``: plain unless standard output is a terminal).
+        width: width of plain snapshots.
+    """
+
+    symbols: int = 30
+    seed: int = 7
+    speed: float = 1.0
+    rate: float = 10.0
+    liq_rate: float = 0.05
+    faults: bool = False
+    fault_every_s: float = 12.0
+    duration: float | None = None
+    book: str | None = None
+    top: int = 10
+    big_trade: float = 100_000.0
+    refresh: float = 4.0
+    interval: float = 5.0
+    plain: bool | None = None
+    width: int = 140
+
+
+class _Notices(logging.Handler):
+    """Keeps the latest warnings for the health panel instead of writing them over the screen."""
+
+    def __init__(self, keep: int = 5) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: deque[str] = deque(maxlen=keep)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name.rsplit('.', 1)[-1]}: {record.getMessage()}"[:200])
+
+
+class Sampler:
+    """Turns a monitor's state into :class:`Snapshot` values.
+
+    Args:
+        monitor: a started monitor.
+        book: the symbol whose book is shown.
+        top: rows of the flow panel.
+        keep: big trades and liquidations listed.
+        window: the flow window shown (one of the monitor's ``flow`` windows).
+        source: where the data comes from, for the header.
+    """
+
+    def __init__(
+        self, monitor: Monitor, book: str, *, top: int = 10, keep: int = 8, window: str = WINDOW, source: str = ""
+    ) -> None:
+        self.monitor = monitor
+        self.window = window
+        self.book_symbol = book.upper()
+        self.top = top
+        self.source = source
+        self.faults = False
+        self.notices: deque[str] = deque(maxlen=5)
+        self.keep = keep
+        self.big_trades: tuple[TradeRow, ...] = ()
+        self.liquidations: tuple[LiqRow, ...] = ()
+        self._big: deque[TradeRow] = deque(maxlen=4 * keep)
+        self._events: EventStream = monitor.events()
+        self._t0 = asyncio.get_running_loop().time()
+
+    def close(self) -> None:
+        """Stops following the monitor's events."""
+        self._events.close()
+
+    def _drain(self) -> None:
+        for e in self._events.pending():
+            if e.kind == "big_trade" and e.symbol is not None:
+                d = e.data
+                self._big.append(TradeRow(e.time_ms, e.symbol, str(d["side"]), d["price"], d["qty"], d["notional"]))
+        # Lists are by exchange time, newest first (frames of different symbols and backfilled pages arrive in
+        # no particular time order).
+        self.big_trades = tuple(sorted(self._big, key=lambda t: t.time_ms, reverse=True)[: self.keep])
+        recent = list(self.monitor.liquidations.recent)[-4 * self.keep :]
+        recent.sort(key=lambda liq: liq.time_ms, reverse=True)
+        self.liquidations = tuple(
+            LiqRow(liq.time_ms, liq.symbol, liq.side, liq.price_exact, liq.qty_exact, liq.notional)
+            for liq in recent[: self.keep]
+        )
+
+    def flow(self, now_ms: int) -> tuple[FlowRow, ...] | None:
+        """The top symbols by absolute net quote flow over the window ending at ``now_ms``, exact."""
+        m = self.monitor
+        if not m.has_flow:
+            return None
+        cols = m.volumes(self.window, now_ms=now_ms)
+        trades = cols["buy_count"] + cols["sell_count"]
+        active = np.flatnonzero(trades > 0)
+        # Candidates by the float column, then ranked by the exact sums (floats could swap near-ties).
+        order = active[np.argsort(-np.abs(cols["net_quote"][active]), kind="stable")][: self.top + 8]
+        rows = []
+        for i in order:
+            sym = str(cols["symbol"][i])
+            w = m.volume(sym, self.window, now_ms=now_ms)
+            exact: dict[str, Decimal] = w.exact()
+            rows.append(
+                FlowRow(sym, exact["buy_quote"], exact["sell_quote"], int(w.buy_count + w.sell_count), w.complete)
+            )
+        rows.sort(key=lambda r: (-abs(r.net_quote), r.symbol))
+        return tuple(rows[: self.top])
+
+    def book(self) -> BookPanel:
+        """The book panel: levels only from a synced book."""
+        m, sym = self.monitor, self.book_symbol
+        try:
+            view = m.book(sym, 10)
+        except (BookNotSyncedError, UnknownSymbolError):
+            try:
+                state = str(m.engine.sync_state(sym)).rsplit(".", 1)[-1]
+            except UnknownSymbolError:  # no frame of it yet
+                state = "SYNCING"
+            return BookPanel(sym, state)
+        return BookPanel(sym, "SYNCED", view.last_update_id, tuple(view.bids_exact()), tuple(view.asks_exact()))
+
+    def cluster(self, now_ms: int) -> ClusterRow | None:
+        """The strongest liquidation cluster over all symbols (largest decayed notional)."""
+        best: Any = None
+        for sym in {liq.symbol for liq in self.monitor.liquidations.recent}:
+            c = self.monitor.engine.best_cluster(sym, now_ms=now_ms)
+            if c is not None and (best is None or c.decayed > best.decayed):
+                best = c
+        if best is None:
+            return None
+        dist = best.distance_pct
+        return ClusterRow(
+            best.symbol,
+            best.side,
+            best.price_low,
+            best.price_high,
+            best.notional,
+            best.count,
+            best.strength,
+            None if dist is None or dist != dist else dist,
+        )
+
+    def health(self) -> Health:
+        """Connection health, summed over connections (lag: the worst connection's)."""
+        st = self.monitor.status()
+        conns = st.connections
+        lags = [c.lag_ms for c in conns if c.lag_ms is not None]
+        lag_maxes = [c.lag_max_ms for c in conns if c.lag_max_ms is not None]
+        bf = st.backfill
+        return Health(
+            connections=len(conns),
+            connections_open=sum(c.state == "open" for c in conns),
+            frames_per_s=sum(c.frames_per_s for c in conns),
+            lag_ms=max(lags) if lags else None,
+            lag_max_ms=max(lag_maxes) if lag_maxes else None,
+            reconnects=sum(c.reconnects for c in conns),
+            rotations=sum(c.rotations for c in conns),
+            zombies=sum(c.zombies for c in conns),
+            books_synced=st.books.get("SYNCED", 0),
+            books=sum(st.books.values()),
+            gaps_open=st.gaps_open,
+            incomplete=st.incomplete,
+            trades_backfilled=bf.trades_fetched if bf is not None else 0,
+            gaps_filled=bf.gaps_filled if bf is not None else 0,
+            weight_used=st.rest.weight_used,
+            weight_limit=st.rest.weight_limit,
+            throttled=st.rest.throttled,
+            banned=st.rest.banned,
+            malformed=st.malformed,
+        )
+
+    def sample(self) -> Snapshot:
+        """What the view shows now."""
+        m = self.monitor
+        self._drain()
+        now = m.clock.now_ms()
+        health = self.health()
+        total = m.liquidations.total(lookback=self.window)
+        return Snapshot(
+            now_ms=now,
+            market=m.market,
+            source=self.source,
+            symbols=len(m.symbols),
+            elapsed_s=asyncio.get_running_loop().time() - self._t0,
+            window=self.window,
+            flow=self.flow(now),
+            big_trades=self.big_trades,
+            big_trade_min=m.big_trade,
+            liquidations=self.liquidations,
+            liq_total=total.notional,
+            liq_count=total.count,
+            cluster=self.cluster(now),
+            book=self.book(),
+            health=health,
+            notices=tuple(self.notices),
+            faults=self.faults,
+        )
+
+
+def schedule_faults(ex: SimExchange, seed: int, every_ms: int, until_ms: int | None = None) -> None:
+    """Injects a mix of faults into ``ex``, about one per ``every_ms`` of virtual time (until ``until_ms``, if set).
+
+    In turn: an abrupt cut of one connection (reconnect, tail check, book resync), dropped frames (aggTrade and depth
+    gaps: backfill by id and resync), duplicated frames (counted once), a true depth gap, another cut, and two 429
+    replies. Each fault schedules the next, so an endless run holds one pending fault at a time.
+    """
+    rng = random.Random(seed)
+    f = ex.faults
+    symbols = list(ex.market.models)
+
+    def cut_one() -> None:
+        clients = list(ex.clients)
+        if clients:
+            rng.choice(clients).close(abrupt=True)
+
+    actions: list[Callable[[], Any]] = [
+        cut_one,
+        lambda: f.drop(3),
+        lambda: f.duplicate(5),
+        lambda: f.gap(rng.choice(symbols)),
+        cut_one,
+        lambda: f.rest_fail(429, count=2, retry_after=2),
+    ]
+
+    def plan(n: int, after_ms: int) -> None:
+        at = after_ms + every_ms // 2 + int(rng.random() * every_ms)
+        if until_ms is None or at < until_ms:
+            f.schedule(at, lambda: fire(n, at))
+
+    def fire(n: int, at: int) -> None:
+        actions[n % len(actions)]()
+        plan(n + 1, at)
+
+    plan(0, ex.now_ms())
+
+
+async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
+    """Runs the simulator, a monitor on it and the view until ``opts.duration`` or cancellation.
+
+    Args:
+        opts: what to run.
+        out: where the view goes (default standard output).
+
+    Returns:
+        the last snapshot taken.
+    """
+    out = out or sys.stdout
+    plain = opts.plain if opts.plain is not None else not out.isatty()
+    notices = _Notices()
+    # Every warning of the process (tapeflow, websockets, asyncio) goes to the health panel, not over the screen.
+    logger = logging.getLogger()
+    logger.addHandler(notices)
+    cfg = SimConfig(
+        market="usdm", symbols=opts.symbols, seed=opts.seed, speed=opts.speed, rate=opts.rate, liq_rate=opts.liq_rate
+    )
+    last: Snapshot | None = None
+    try:
+        async with SimExchange(cfg) as ex:
+            book = (opts.book or ex.truth.symbols()[0]).upper()
+            if book not in ex.truth.symbols():
+                names = ex.truth.symbols()
+                raise TapeflowError(f"--book {book}: the local exchange lists {names[0]} to {names[-1]}")
+            if opts.faults:
+                schedule_faults(ex, opts.seed, int(opts.fault_every_s * 1000))
+            clock = FunctionClock(ex.now_ms)
+            monitor = Monitor("usdm", ws_url=ex.ws_url, rest_url=ex.rest_url, clock=clock, big_trade=opts.big_trade)
+            async with monitor as m:
+                sampler = Sampler(m, book, top=opts.top, source="local simulator")
+                sampler.faults = opts.faults
+                sampler.notices = notices.lines
+                try:
+                    last = await (_plain(sampler, opts, out) if plain else _live(sampler, opts, out))
+                finally:
+                    sampler.close()
+    finally:
+        logger.removeHandler(notices)
+    return last
+
+
+async def _plain(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
+    console = Console(file=out, width=opts.width, force_terminal=False, no_color=True, highlight=False, emoji=False)
+    loop = asyncio.get_running_loop()
+    end = None if opts.duration is None else loop.time() + opts.duration
+    while True:
+        wait = opts.interval if end is None else min(opts.interval, end - loop.time())
+        await asyncio.sleep(max(0.0, wait))
+        snap = sampler.sample()
+        console.print(render(snap, console.width))
+        console.print()
+        out.flush()
+        if end is not None and loop.time() >= end - 1e-3:
+            return snap
+
+
+async def _live(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
+    console = Console(file=out)
+    loop = asyncio.get_running_loop()
+    end = None if opts.duration is None else loop.time() + opts.duration
+    snap = sampler.sample()
+    with Live(render(snap, *console.size), console=console, screen=True, auto_refresh=False) as live:
+        while end is None or loop.time() < end:
+            await asyncio.sleep(1 / opts.refresh)
+            snap = sampler.sample()
+            live.update(render(snap, *console.size), refresh=True)
+    console.print(render(snap, console.width))
+    return snap
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the demo's options to ``parser``."""
+    d = DemoOptions()
+    parser.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument("--symbols", type=int, default=d.symbols, metavar="N", help=f"simulated symbols ({d.symbols})")
+    parser.add_argument("--seed", type=int, default=d.seed, help=f"the market's seed ({d.seed})")
+    parser.add_argument("--speed", type=float, default=d.speed, metavar="X", help="virtual seconds per real second (1)")
+    parser.add_argument("--faults", action="store_true", help="inject disconnects, dropped frames, gaps and 429s")
+    parser.add_argument("--book", default=None, metavar="SYMBOL", help="the book to show (default: the first symbol)")
+    parser.add_argument("--top", type=int, default=d.top, metavar="N", help=f"rows of the flow panel ({d.top})")
+    parser.add_argument(
+        "--big-trade",
+        type=float,
+        default=d.big_trade,
+        metavar="QUOTE",
+        help=f"big-trade threshold ({d.big_trade:,.0f})",
+    )
+    parser.add_argument("--plain", action="store_true", help="print text snapshots even on a terminal")
+    parser.add_argument(
+        "--interval", type=float, default=d.interval, metavar="SECONDS", help=f"between text snapshots ({d.interval:g})"
+    )
+
+
+def options_from(args: argparse.Namespace) -> DemoOptions:
+    """The :class:`DemoOptions` described by parsed arguments."""
+    return DemoOptions(
+        symbols=args.symbols,
+        seed=args.seed,
+        speed=args.speed,
+        faults=args.faults,
+        duration=args.duration,
+        book=args.book,
+        top=args.top,
+        big_trade=args.big_trade,
+        interval=args.interval,
+        plain=True if args.plain else None,
+    )
