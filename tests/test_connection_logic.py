@@ -108,7 +108,7 @@ async def test_backoff_grows_with_jitter_and_never_gives_up() -> None:
     # Delay n is base x 2^(n-1) x [0.5, 1], capped at 30 s (the clock moves in 100 ms steps).
     for n, gap in enumerate(gaps, start=1):
         cap = min(30_000, 1000 * 2 ** (n - 1))
-        assert cap * 0.5 - 100 <= gap <= cap + 200, (n, gap)
+        assert cap * 0.5 - 100 <= gap <= cap + 500, (n, gap)
     assert max(gaps) >= 15_000
 
 

@@ -54,6 +54,25 @@ async def test_wrong_route_is_found_silent_and_fixed() -> None:
 
 
 @pytest.mark.asyncio
+async def test_trades_on_the_wrong_route_are_moved_and_backfilled() -> None:
+    cfg = SimConfig(market="usdm", symbols=5, seed=17, speed=0.0, rate=6.0, liq_rate=0.0)
+    opts = ConnectionOptions(verify_s=10.0)
+    # aggTrade on /public: acknowledged, never delivered. The trades of those seconds come back by id.
+    kwargs = {"flow": ("1m",), "books": False, "liquidations": False, "routes": {"aggTrade": "public"}}
+    async with SimExchange(cfg) as ex, monitor_on(ex, options=opts, **kwargs) as m:
+        await drive(ex, m, 30_000)
+        await settle(ex, m)
+        assert m.routes["aggTrade"] == "market"
+        now = ex.now_ms()
+        for s in m.symbols:
+            v = m.volume(s, "1m", now_ms=now)
+            end = (now // 1000 + 1) * 1000
+            trades = [a for a in ex.truth.agg_trades(s) if end - 60_000 <= a.T < end]
+            assert v.complete and v.buy_count + v.sell_count == len(trades) > 0
+            assert Decimal(str(v.exact()["buy_base"])) == sum(Decimal(a.q) / 10**8 for a in trades if not a.m)
+
+
+@pytest.mark.asyncio
 async def test_reconnects_rotation_and_faults_keep_books_exact() -> None:
     cfg = SimConfig(market="usdm", symbols=30, seed=8, speed=0.0, rate=3.0, liq_rate=0.1)
     async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), streams_per_connection=12) as m:

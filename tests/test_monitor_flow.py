@@ -8,13 +8,9 @@ from typing import Any
 import pytest
 
 from monitor_helpers import drive, monitor_on, settle
-from tapeflow import Engine
 from tapeflow.sim import SimConfig, SimExchange
 
 MIN = 60_000
-pytestmark = pytest.mark.skipif(
-    not hasattr(Engine, "apply_agg_trades"), reason="this engine has no trade flow (issue 4 not merged)"
-)
 
 
 def window_bounds(now: int, window_ms: int, aligned: bool) -> tuple[int, int]:

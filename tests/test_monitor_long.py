@@ -12,19 +12,18 @@ from tapeflow.sim import SimConfig, SimExchange
 MIN = 60_000
 
 
-def expected_window(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> tuple[Decimal, Decimal, int, int]:
-    """Taker buy and sell base volume and counts of the true aggTrade tape with ``start <= T < end``."""
-    buy = sell = Decimal(0)
+def expected_window(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> tuple[Decimal, ...]:
+    """Taker buy/sell base and quote volume and counts of the true aggTrade tape with ``start <= T < end``."""
+    buy = sell = buy_q = sell_q = Decimal(0)
     nb = ns = 0
     for a in ex.truth.agg_trades(symbol):
         if start_ms <= a.T < end_ms:
+            base, quote = Decimal(a.q) / 10**8, Decimal(a.p) * Decimal(a.q) / 10**16
             if a.m:  # buyer is maker: the taker sold
-                sell += Decimal(a.q) / 10**8
-                ns += 1
+                sell, sell_q, ns = sell + base, sell_q + quote, ns + 1
             else:
-                buy += Decimal(a.q) / 10**8
-                nb += 1
-    return buy, sell, nb, ns
+                buy, buy_q, nb = buy + base, buy_q + quote, nb + 1
+    return buy, sell, buy_q, sell_q, Decimal(nb), Decimal(ns)
 
 
 @pytest.mark.asyncio
@@ -32,6 +31,7 @@ def expected_window(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) ->
 async def test_all_market_thirty_virtual_minutes_of_faults() -> None:
     cfg = SimConfig(market="usdm", symbols=120, seed=11, speed=0.0, rate=1.5, liq_rate=0.05)
     async with SimExchange(cfg) as ex, monitor_on(ex, flow=("1m", "15m"), streams_per_connection=50) as m:
+        assert m.has_flow
         f = ex.faults
         syms = ex.truth.symbols()
         tally = {"served": 0, "refused": 0, "wrong": 0}
@@ -84,21 +84,24 @@ async def test_all_market_thirty_virtual_minutes_of_faults() -> None:
         assert tally["wrong"] == 0 and tally["served"] > 100
         for s in syms:
             assert book_matches_truth(ex, m, s), s
-        if m.has_flow:
-            now = ex.now_ms()
-            for s in syms:
-                for aligned in (False, True):
-                    v = m.volume(s, "15m", aligned=aligned, now_ms=now)
-                    # The documented bounds: sliding = the 900 whole seconds up to now's second; aligned = the
-                    # UTC quarter hour holding now.
-                    if aligned:
-                        start = now - now % (15 * MIN)
-                        end = start + 15 * MIN
-                    else:
-                        end = (now // 1000 + 1) * 1000
-                        start = end - 15 * MIN
-                    buy, sell, nb, ns = expected_window(ex, s, start, end)
-                    assert nb + ns > 0
-                    exact = v.exact()
-                    assert v.complete, (s, aligned)
-                    assert (exact["buy_base"], exact["sell_base"], v.buy_count, v.sell_count) == (buy, sell, nb, ns)
+        assert m.has_flow and st.backfill is not None
+        assert st.backfill.gaps_filled >= 10 and st.backfill.gaps_abandoned == 0  # drops and reconnects, all filled
+        assert st.gaps_open == 0 and st.incomplete == 0 and st.trades_backfilled > 0
+        now = ex.now_ms()
+        for s in syms:
+            for aligned in (False, True):
+                v = m.volume(s, "15m", aligned=aligned, now_ms=now)
+                # The documented bounds: sliding = the 900 whole seconds up to now's second; aligned = the
+                # UTC quarter hour holding now.
+                if aligned:
+                    start = now - now % (15 * MIN)
+                    end = start + 15 * MIN
+                else:
+                    end = (now // 1000 + 1) * 1000
+                    start = end - 15 * MIN
+                want = expected_window(ex, s, start, end)
+                assert want[4] + want[5] > 0
+                e = v.exact()
+                got = (e["buy_base"], e["sell_base"], e["buy_quote"], e["sell_quote"], v.buy_count, v.sell_count)
+                assert v.complete, (s, aligned)
+                assert got == want, (s, aligned)

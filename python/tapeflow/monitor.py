@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
-from tapeflow._core import Action, BatchResult, BookView, Engine, LiqCluster, LiqTotal
+from tapeflow._core import Action, BatchResult, BookView, Engine, LiqCluster, LiqTotal, Volume
 from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.clock import Clock, SystemClock
 from tapeflow.feeds.connection import ConnectionOptions, ConnectionStatus, FeedConnection
@@ -84,6 +84,7 @@ class MonitorStatus:
         backfill: trade backfill counters (``None`` without flow).
         books: number of books per state (``SYNCED``, ``SYNCING``, ``GAP``).
         gaps_open: aggTrade gaps not filled yet, over all symbols.
+        trades_backfilled: trades counted from REST pages (gap fills, tail checks, start-up fills), not duplicates.
         incomplete: symbols whose flow windows are not complete right now.
         frames: frames received; malformed: frames that were not valid JSON events (skipped);
         unknown: unknown event types by name (counted and skipped).
@@ -101,6 +102,7 @@ class MonitorStatus:
     backfill: BackfillStatus | None
     books: Mapping[str, int]
     gaps_open: int
+    trades_backfilled: int
     incomplete: int
     frames: int
     malformed: int
@@ -120,9 +122,14 @@ class FlowWindow:
 
     __slots__ = ("_raw", "complete")
 
-    def __init__(self, raw: Any, complete: bool) -> None:
+    def __init__(self, raw: Volume, complete: bool) -> None:
         self._raw = raw
         self.complete = complete
+
+    @property
+    def volume(self) -> Volume:
+        """The engine's window (its own ``complete`` flag knows only the engine's gaps)."""
+        return self._raw
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
@@ -289,13 +296,14 @@ class Monitor:
         self.book_symbols: set[str] = set()
         self.liquidations = Liquidations(self)
         self.engine: Engine = self._make_engine()
-        self.has_flow = bool(self.flow) and hasattr(self.engine, "apply_agg_trades")
+        self.has_flow = bool(self.flow)
         self._connections: dict[int, FeedConnection] = {}
         self._next_cid = 1
         self._subscribers: list[asyncio.Queue[MonitorEvent]] = []
         self._events_dropped = 0
         self._malformed = 0
         self._refused = 0
+        self._trades_backfilled = 0
         self._route_flips: dict[str, int] = {}
         self._started = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -312,10 +320,7 @@ class Monitor:
             kwargs["flow_intervals"] = self.flow
             if self.big_trade is not None:
                 kwargs["big_trade"] = (float(self.big_trade),)
-        try:
-            return Engine(self.market, **kwargs)
-        except TypeError:  # an engine without trade flow: books and liquidations only
-            return Engine(self.market)
+        return Engine(self.market, **kwargs)
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Monitor:
@@ -605,7 +610,7 @@ class Monitor:
 
     def _handle(self, actions: Sequence[Action], conn: FeedConnection | None) -> None:
         for a in actions:
-            kind: str = a.kind  # flow kinds ("trade_gap", "big_trade") come from engines with trade flow
+            kind = a.kind
             sym = a.symbol
             if kind == "snapshot_needed" and sym is not None:
                 if sym in self.book_symbols:
@@ -623,7 +628,7 @@ class Monitor:
             elif kind == "server_shutdown" and conn is not None:
                 conn.rotate()
             elif kind == "trade_gap" and sym is not None and self.backfill is not None:
-                from_id, to_id = getattr(a, "from_id", None), getattr(a, "to_id", None)
+                from_id, to_id = a.from_id, a.to_id
                 if from_id is not None and to_id is not None:
                     self.backfill.gap(sym, from_id, to_id)
                     self._emit("trade_gap", sym, {"from_id": from_id, "to_id": to_id})
@@ -632,13 +637,13 @@ class Monitor:
                     "big_trade",
                     sym,
                     {
-                        "trade_id": getattr(a, "trade_id", None),
-                        "price": getattr(a, "price", None),
-                        "qty": getattr(a, "qty", None),
-                        "notional": getattr(a, "notional", None),
-                        "side": getattr(a, "side", None),
+                        "trade_id": a.trade_id,
+                        "price": a.price,
+                        "qty": a.qty,
+                        "notional": a.notional,
+                        "side": a.side,
                     },
-                    getattr(a, "time_ms", None),
+                    a.time_ms,
                 )
 
     async def _apply_snapshot(self, symbol: str, body: bytes) -> None:
@@ -657,9 +662,16 @@ class Monitor:
         self.engine.snapshot_failed(symbol)
 
     async def _apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
-        engine: Any = self.engine
+        engine = self.engine
+
+        def apply() -> list[Action]:
+            before = engine.flow_stats().get("aggtrades", 0)
+            actions = engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms)
+            self._trades_backfilled += engine.flow_stats().get("aggtrades", 0) - before
+            return actions
+
         try:
-            actions = await self.worker.call(lambda: engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms))
+            actions = await self.worker.call(apply)
         except ValueError as e:
             log.warning("aggTrades page of %s is malformed: %s", symbol, e)
             self._malformed += 1
@@ -667,16 +679,16 @@ class Monitor:
         self._handle(actions, None)
 
     async def _abandon(self, symbol: str, from_id: int, to_id: int) -> None:
-        engine: Any = self.engine
+        engine = self.engine
         await self.worker.call(lambda: engine.abandon_gap(symbol, from_id, to_id))
         self._emit("gap_abandoned", symbol, {"from_id": from_id, "to_id": to_id})
 
     def _open_gaps(self, symbol: str) -> list[tuple[int, int]]:
-        engine: Any = self.engine
+        engine = self.engine
         return [(a, b) for _, a, b in engine.gaps(symbol)]
 
     def _last_trade_id(self, symbol: str) -> int | None:
-        engine: Any = self.engine
+        engine = self.engine
         value: int | None = engine.last_trade_id(symbol)
         return value
 
@@ -701,7 +713,9 @@ class Monitor:
         return EventStream(self, maxsize)
 
     # ------------------------------------------------------------------ queries
-    def volume(self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> Any:
+    def volume(
+        self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None
+    ) -> FlowWindow:
         """Taker buy/sell volume of ``symbol`` over a flow window.
 
         Args:
@@ -717,7 +731,7 @@ class Monitor:
         if not self.has_flow:
             raise TapeflowError("trade flow is not available (no flow windows, or an engine without flow)")
         symbol = symbol.upper()
-        engine: Any = self.engine
+        engine = self.engine
         raw = engine.volume(symbol, f"{window}@aligned" if aligned else window, now_ms=now_ms or self.clock.now_ms())
         return FlowWindow(raw, bool(raw.complete) and not self._unsure(symbol))
 
@@ -726,7 +740,7 @@ class Monitor:
         ``buy_base``, ``sell_base``, counts, ``vwap``, ``complete``)."""
         if not self.has_flow:
             raise TapeflowError("trade flow is not available (no flow windows, or an engine without flow)")
-        engine: Any = self.engine
+        engine = self.engine
         cols: dict[str, Any] = engine.volumes(
             f"{window}@aligned" if aligned else window, now_ms=now_ms or self.clock.now_ms()
         )
@@ -766,7 +780,7 @@ class Monitor:
                 books[str(self.engine.sync_state(s)).rsplit(".", 1)[-1]] += 1
         stats = self.engine.stats()
         unknown = stats.get("unknown", {})
-        engine: Any = self.engine
+        engine = self.engine
         gaps_open = len(engine.gaps()) if self.has_flow else 0
         incomplete = 0
         if self.has_flow and self.flow:
@@ -788,6 +802,7 @@ class Monitor:
             backfill=self.backfill.status() if self.backfill is not None else None,
             books=books,
             gaps_open=gaps_open,
+            trades_backfilled=self._trades_backfilled,
             incomplete=incomplete,
             frames=frames if isinstance(frames, int) else 0,
             malformed=bad_frames + self._malformed,

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tapeflow._core import Action, Engine
 from tapeflow.recording import RecordingError, agg_trades_query, market_of_url, read_recording, snapshot_symbol
@@ -80,11 +79,10 @@ def replay(
         elif record.kind == "http" and (symbol := snapshot_symbol(record.url)) is not None:
             summary.snapshots += 1
             actions = engine.apply_snapshot(symbol, record.raw)
-        elif record.kind == "http" and (agg := agg_trades_query(record.url)) is not None and _has_flow(engine):
+        elif record.kind == "http" and (agg := agg_trades_query(record.url)) is not None:
             # aggTrades pages a live client fetched (backfill by id, start-up fill by time) rebuild its flow state.
             summary.trade_pages += 1
-            flow_engine: Any = engine
-            actions = flow_engine.apply_agg_trades(agg[0], record.raw, from_time_ms=agg[1])
+            actions = engine.apply_agg_trades(agg[0], record.raw, from_time_ms=agg[1])
         else:
             continue
         for action in actions:
@@ -99,7 +97,3 @@ def replay(
     if engine is None or summary is None:
         raise RecordingError(f"{path}: empty recording", path=str(path))
     return engine, summary
-
-
-def _has_flow(engine: Engine) -> bool:
-    return hasattr(engine, "apply_agg_trades")

@@ -128,6 +128,8 @@ class TradeBackfill:
         self.unsure: dict[str, int] = {}
         self.gaps_reported = self.gaps_filled = self.gaps_abandoned = 0
         self.pages = self.trades_fetched = self.tail_checks = 0
+        self._starting: dict[str, tuple[int, int]] = {}  # symbol -> (from_time_ms, wait deadline)
+        self._watcher: asyncio.Task[None] | None = None
         self._tasks = [asyncio.create_task(self._worker(), name=f"tapeflow-backfill-{i}") for i in range(workers)]
 
     # ------------------------------------------------------------------ requests
@@ -159,10 +161,25 @@ class TradeBackfill:
         self._tasks.append(task)
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
-    def start(self, symbol: str, from_time_ms: int) -> None:
-        """Queues the start-up fill of ``symbol`` from ``from_time_ms`` on."""
+    def start(self, symbol: str, from_time_ms: int, wait_s: float = 30.0) -> None:
+        """Fills ``symbol`` from ``from_time_ms`` on, once its stream has delivered a first trade (or after
+        ``wait_s``), so the page and the stream meet: the page covers up to that trade and the engine finds any
+        hole between them by id. A fill that finds no trade at all is done again at the symbol's first trade (the
+        trades between the fill and the first streamed one could not be checked otherwise). Unsure meanwhile."""
         self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
-        self._put(2, _Job("start", symbol, from_time_ms=from_time_ms))
+        self._starting[symbol] = (from_time_ms, self.clock.now_ms() + int(wait_s * 1000))
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch_starts())
+            self._tasks.append(self._watcher)
+
+    async def _watch_starts(self) -> None:
+        while True:
+            now = self.clock.now_ms()
+            for symbol, (from_time, deadline) in list(self._starting.items()):
+                if self.last_id(symbol) is not None or now >= deadline:
+                    del self._starting[symbol]
+                    self._put(2, _Job("start", symbol, from_time_ms=from_time))
+            await self.clock.sleep(0.5)
 
     def _put(self, priority: int, job: _Job) -> None:
         if job in self._queued:
@@ -238,6 +255,9 @@ class TradeBackfill:
             body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE})
             await self.apply(symbol, body, job.from_time_ms)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
+            if self.last_id(symbol) is None:  # no trade yet at all: again at the first one (still unsure)
+                self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+                self._starting[symbol] = (job.from_time_ms, 2**62)
             return
         if job.kind == "tail":
             self.tail_checks += 1
