@@ -9,7 +9,7 @@
 //! `aggTrade` has the same treatment: spot `e,E,s,a,p,q,f,l,T,m,M`, USD-M `e,E,s,a,p,q,nq,f,l,T,m` (older USD-M and
 //! COIN-M put `a` before `s`).
 
-use super::depth::DepthUpdate;
+use super::depth::{BookTicker, DepthUpdate};
 use super::json::{digits_value, fast_decimal, leading_digits, load8, LevelSink, Levels, POW10};
 use super::trade::AggTrade;
 use super::Symbol;
@@ -184,21 +184,33 @@ pub(crate) fn depth_frame(frame: &[u8]) -> Option<DepthUpdate> {
 /// As [`depth_frame`], appending the levels to `bids` and `asks` (reusable buffers) and borrowing the symbol. On
 /// `None` the buffers may hold part of the levels.
 pub(crate) fn depth_frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
-    let mut c = Cursor { s: frame, i: 0 };
-    if !c.opt(b"{\"stream\":\"") {
+    if !frame.starts_with(COMBINED) {
         return depth_update_parts(frame, bids, asks);
     }
-    let stream = c.plain_str()?;
+    let (stream, payload) = combined(frame, b"{\"e\":\"depthUpdate\",")?;
     if super::is_partial_depth_stream(stream) {
         return None;
     }
+    depth_update_parts(payload, bids, asks)
+}
+
+const COMBINED: &[u8] = b"{\"stream\":\"";
+
+/// The stream name and payload of a combined-stream frame `{"stream":"<name>","data":<payload>}` laid out as Binance
+/// sends it, when the payload starts with `payload_start`: the payload runs to the frame's closing brace (only
+/// white space may follow it), as on the general path. `None` for anything else.
+fn combined<'a>(frame: &'a [u8], payload_start: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let mut c = Cursor { s: frame, i: 0 };
+    c.lit(COMBINED)?;
+    let stream = c.plain_str()?;
     c.lit(b",\"data\":")?;
-    // The wrapper's closing brace ends the frame, white space aside.
-    let end = frame.iter().rposition(|b| !super::json::is_ws(*b))?;
-    if frame[end] != b'}' || end <= c.i {
+    let start = c.i;
+    // Other payloads leave before the scan for the closing brace.
+    if !frame[start..].starts_with(payload_start) {
         return None;
     }
-    depth_update_parts(&frame[c.i..end], bids, asks)
+    let end = frame.iter().rposition(|&b| !super::json::is_ws(b))?;
+    (frame[end] == b'}' && end > start).then(|| (stream, &frame[start..end]))
 }
 
 /// Decodes a diff laid out exactly as Binance sends it, or returns `None`.
@@ -249,20 +261,82 @@ fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut 
 /// A combined-stream frame `{"stream":"<name>","data":{"e":"aggTrade",...}}` in Binance's layout, or `None`. The
 /// general path decodes such a frame to the same event: it also takes the payload up to the frame's last `}`.
 pub(super) fn combined_agg_trade(frame: &[u8]) -> Option<AggTrade> {
-    let mut c = Cursor { s: frame, i: 0 };
-    c.lit(b"{\"stream\":\"")?;
-    c.plain_str()?;
-    c.lit(b",\"data\":")?;
-    let start = c.i;
-    // Other payloads (depth diffs, the longest frames) leave before the scan for the closing brace.
-    if !frame[start..].starts_with(b"{\"e\":\"aggTrade\",") {
-        return None;
+    let (_, payload) = combined(frame, b"{\"e\":\"aggTrade\",")?;
+    agg_trade(payload)
+}
+
+/// A combined-stream `bookTicker` frame (spot, USD-M or COIN-M) whose payload holds only bookTicker keys, each once,
+/// with plain values, in any order; `None` for anything else. The general path decodes such a frame to the same
+/// event.
+pub(super) fn combined_book_ticker(frame: &[u8]) -> Option<BookTicker> {
+    let (_, payload) = combined(frame, b"{\"")?;
+    book_ticker(payload)
+}
+
+/// A `bookTicker` object: keys `u,s,b,B,a,A` required, `e` (= `"bookTicker"`), `E`, `T`, `ps` and `st` optional.
+fn book_ticker(obj: &[u8]) -> Option<BookTicker> {
+    let mut c = Cursor { s: obj, i: 0 };
+    c.lit(b"{\"")?;
+    let mut t = BookTicker::default();
+    let mut seen = 0u16;
+    loop {
+        let key = c.plain_str()?;
+        c.lit(b":")?;
+        let bit = match key {
+            b"u" => {
+                t.update_id = c.uint()?;
+                1
+            }
+            b"s" => {
+                c.lit(b"\"")?;
+                t.symbol = Symbol::from_utf8(c.plain_str()?).ok()?;
+                2
+            }
+            b"b" | b"B" | b"a" | b"A" => {
+                c.lit(b"\"")?;
+                let v = c.decimal()?;
+                let (field, bit) = match key {
+                    b"b" => (&mut t.bid_price, 4),
+                    b"B" => (&mut t.bid_qty, 8),
+                    b"a" => (&mut t.ask_price, 16),
+                    _ => (&mut t.ask_qty, 32),
+                };
+                *field = v;
+                bit
+            }
+            b"e" => {
+                c.lit(b"\"bookTicker\"")?;
+                64
+            }
+            b"E" => {
+                t.event_time = Some(i64::try_from(c.uint()?).ok()?);
+                128
+            }
+            b"T" => {
+                c.uint()?;
+                256
+            }
+            b"st" => {
+                c.uint()?;
+                512
+            }
+            b"ps" => {
+                c.lit(b"\"")?;
+                c.plain_str()?;
+                1024
+            }
+            _ => return None,
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        if c.opt(b"}") {
+            break;
+        }
+        c.lit(b",\"")?;
     }
-    let end = frame.iter().rposition(|&b| b == b'}')?;
-    if end <= start || !(Cursor { s: frame, i: end + 1 }).at_end() {
-        return None;
-    }
-    agg_trade(&frame[start..end])
+    (seen & 63 == 63 && c.at_end()).then_some(t)
 }
 
 /// Decodes an `aggTrade` laid out exactly as Binance sends it, or returns `None`.
@@ -325,8 +399,8 @@ mod tests {
     use super::super::depth::decode_depth_update_general;
     use super::super::json::{fast_decimal, fast_decimal_scalar};
     use super::super::trade::decode_agg_trade_general;
-    use super::super::{decode_frame, DepthUpdate, Event};
-    use super::{agg_trade, depth_frame, depth_update, Cursor};
+    use super::super::{decode_frame, decode_frame_general, DepthUpdate, Event};
+    use super::{agg_trade, combined_book_ticker, depth_frame, depth_update, Cursor};
 
     fn level() -> impl Strategy<Value = String> {
         ("[0-9]{1,6}(\\.[0-9]{1,8})?", "[0-9]{1,9}(\\.[0-9]{1,8})?").prop_map(|(p, q)| format!("[\"{p}\",\"{q}\"]"))
@@ -545,6 +619,100 @@ mod tests {
             let (mut a, mut b) = (Cursor { s: text.as_bytes(), i: 0 }, Cursor { s: text.as_bytes(), i: 0 });
             prop_assert_eq!(a.uint(), b.uint_scalar());
         }
+    }
+
+    /// A combined bookTicker frame: spot, USD-M or COIN-M keys (with optional `e`, `E`, `T`, `ps`, `st`) in a shuffled
+    /// order.
+    fn book_ticker_frame() -> impl Strategy<Value = String> {
+        (
+            any::<u64>().prop_map(|u| u % 1_000_000_000_000),
+            "[A-Z0-9_]{2,14}",
+            prop::collection::vec("[0-9]{1,6}(\\.[0-9]{1,8})?", 4),
+            prop::collection::vec(any::<bool>(), 5),
+            any::<prop::sample::Index>(),
+            "[ \n]{0,1}",
+        )
+            .prop_flat_map(|(u, sym, d, opt, _, tail)| {
+                let mut kv = vec![
+                    format!(r#""u":{u}"#),
+                    format!(r#""s":"{sym}""#),
+                    format!(r#""b":"{}""#, d[0]),
+                    format!(r#""B":"{}""#, d[1]),
+                    format!(r#""a":"{}""#, d[2]),
+                    format!(r#""A":"{}""#, d[3]),
+                ];
+                let extra = [
+                    r#""e":"bookTicker""#,
+                    r#""E":1626916403871"#,
+                    r#""T":1626916403864"#,
+                    r#""ps":"BCHUSD""#,
+                    r#""st":1"#,
+                ];
+                kv.extend(
+                    extra
+                        .iter()
+                        .zip(&opt)
+                        .filter(|(_, &on)| on)
+                        .map(|(k, _)| (*k).to_owned()),
+                );
+                (Just(kv).prop_shuffle(), Just(sym), Just(tail))
+            })
+            .prop_map(|(kv, sym, tail)| {
+                format!(
+                    r#"{{"stream":"{}@bookTicker","data":{{{}}}}}{tail}"#,
+                    sym.to_lowercase(),
+                    kv.join(",")
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Book tickers in any key order take the fast path and decode exactly as the general decoder does; a corrupted
+        /// frame is taken only with the general decoder's result.
+        #[test]
+        fn book_ticker_fast_path_equals_general_decoder(f in book_ticker_frame(), edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs".to_vec())), 0..3)) {
+            let mut bytes = f.into_bytes();
+            let clean = edits.is_empty();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            let fast = combined_book_ticker(&bytes);
+            let mut out = Vec::new();
+            let general = decode_frame_general(&bytes, &mut out).ok().and_then(|()| match out.as_slice() {
+                [Event::BookTicker(t)] => Some(t.clone()),
+                _ => None,
+            });
+            if clean {
+                prop_assert!(fast.is_some(), "{}", String::from_utf8_lossy(&bytes));
+            }
+            if fast.is_some() {
+                prop_assert_eq!(fast, general);
+            }
+        }
+    }
+
+    #[test]
+    fn every_recorded_book_ticker_takes_the_fast_path() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/recordings");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).expect("recordings") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("recording");
+            for line in text.lines().filter(|l| l.contains("@bookTicker")) {
+                let record: serde_json::Value = serde_json::from_str(line).expect("line");
+                let raw = match record["raw"].as_str() {
+                    Some(raw) if raw.starts_with(r#"{"stream":""#) && raw.contains("@bookTicker\"") => raw.as_bytes(),
+                    _ => continue, // another stream, a snapshot or the opening of a connection
+                };
+                let mut out = Vec::new();
+                decode_frame_general(raw, &mut out).expect("valid frame");
+                assert_eq!(combined_book_ticker(raw).map(Event::BookTicker), out.pop());
+                n += 1;
+            }
+        }
+        assert!(n > 1000, "{n}");
     }
 
     #[test]

@@ -76,10 +76,15 @@ pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeErro
 }
 
 fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
-    // Trade frames are the most numerous after depth diffs: a combined aggTrade frame in Binance's layout is matched
-    // as a whole (see `fast.rs`).
+    // Trade frames and book tickers are the most numerous after depth diffs: in Binance's layout they are matched as
+    // a whole (see `fast.rs`).
     if let Some(t) = fast::combined_agg_trade(frame) {
         out.push(Event::AggTrade(t));
+        return Ok(());
+    }
+    // Book tickers are the most numerous stream of all-market watchers.
+    if let Some(t) = fast::combined_book_ticker(frame) {
+        out.push(Event::BookTicker(t));
         return Ok(());
     }
     decode_frame_general(frame, out)
