@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow._core import Action, BatchResult, BookView, Engine, LiqCluster, LiqTotal, Volume
 from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.clock import Clock, SystemClock
@@ -386,11 +387,7 @@ class Monitor:
         await self.snapshots.stop()
         if self.backfill is not None:
             await self.backfill.stop()
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(self._tasks)
         await self.worker.drain()
         self.worker.stop()
         await self.rest.close()

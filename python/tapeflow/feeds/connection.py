@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow.feeds.clock import Clock
 from tapeflow.feeds.streams import MarketSpec, kind_of, stream_url
 from tapeflow.feeds.transport import Link, LinkClosed, Transport
@@ -229,10 +230,7 @@ class FeedConnection:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait([self._task])
         self.state = "closed"
 
     def subscribe(self, names: list[str]) -> None:

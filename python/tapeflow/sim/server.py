@@ -17,7 +17,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http
 import logging
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow.sim.connection import Client, Hub
 from tapeflow.sim.faults import Faults
 from tapeflow.sim.market import STEP_MS
@@ -177,10 +177,7 @@ class SimExchange:
 
     async def stop(self) -> None:
         """Stops the driver, closes every connection and the server."""
-        if self._driver is not None:
-            self._driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._driver
+        await cancel_and_wait([self._driver])
         for c in list(self.clients):
             c.close(abrupt=True)
         if self._server is not None:

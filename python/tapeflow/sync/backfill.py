@@ -12,13 +12,13 @@ the gap; it gets a *tail check* (``fromId = last + 1``) and counts as incomplete
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow.errors import RestError
 from tapeflow.feeds.clock import Clock
 from tapeflow.sync.rest import RestClient
@@ -201,11 +201,7 @@ class TradeBackfill:
         return bool(self._queued) or self._in_flight > 0
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(self._tasks)
 
     def status(self) -> BackfillStatus:
         return BackfillStatus(

@@ -10,7 +10,6 @@ backoff while the others carry on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -18,6 +17,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow.errors import RestError
 from tapeflow.feeds.clock import Clock
 from tapeflow.sync.rest import RestClient
@@ -119,11 +119,7 @@ class SnapshotScheduler:
         return symbol in self._queued or symbol in self._in_flight
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(self._tasks)
 
     def status(self) -> SnapshotStatus:
         return SnapshotStatus(self.requested, self.fetched, self.failed, len(self._queued), len(self._in_flight))
