@@ -282,11 +282,17 @@ def _small_table() -> Table:
     return Table(expand=True, box=None, pad_edge=False, padding=(0, 1), collapse_padding=True)
 
 
-def _trades_panel(snap: Snapshot) -> Panel:
+def _event_table() -> Table:
+    """Columns of a list of trades or liquidations."""
     table = _small_table()
     for name, justify in (("time", "left"), ("symbol", "left"), ("side", "left"), ("price", "right")):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("quote", justify="right", no_wrap=True)
+    return table
+
+
+def _trades_panel(snap: Snapshot) -> Panel:
+    table = _event_table()
     for t in snap.big_trades:
         style = "green" if t.side == "buy" else "red"
         table.add_row(_clock(t.time_ms), t.symbol, Text(t.side, style), _fmt_price(t.price), _fmt_usd(t.notional))
@@ -297,10 +303,7 @@ def _trades_panel(snap: Snapshot) -> Panel:
 
 
 def _liq_panel(snap: Snapshot) -> Panel:
-    table = _small_table()
-    for name, justify in (("time", "left"), ("symbol", "left"), ("side", "left"), ("price", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column("quote", justify="right", no_wrap=True)
+    table = _event_table()
     for liq in snap.liquidations:
         style = "red" if liq.side == "long" else "green"
         table.add_row(_clock(liq.time_ms), liq.symbol, Text(liq.side, style), liq.price, _fmt_usd(liq.notional))
