@@ -20,14 +20,14 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    /// Matches a short literal byte by byte (a slice comparison would call `memcmp` for a few bytes).
-    #[inline]
+    /// Matches a short literal. Always inlined, so that the literal's length is a constant and the comparison
+    /// compiles to a few word compares instead of a call to `memcmp`.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn lit(&mut self, word: &[u8]) -> Option<()> {
         let rest = self.s.get(self.i..self.i + word.len())?;
-        for (a, b) in rest.iter().zip(word) {
-            if a != b {
-                return None;
-            }
+        if rest != word {
+            return None;
         }
         self.i += word.len();
         Some(())
