@@ -12,7 +12,7 @@
 use super::depth::{BookTicker, DepthUpdate};
 use super::json::{digits_value, fast_decimal, leading_digits, load8, LevelSink, Levels, POW10};
 use super::trade::AggTrade;
-use super::Symbol;
+use super::{Event, Symbol};
 
 struct Cursor<'a> {
     s: &'a [u8],
@@ -258,19 +258,16 @@ fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut 
     })
 }
 
-/// A combined-stream frame `{"stream":"<name>","data":{"e":"aggTrade",...}}` in Binance's layout, or `None`. The
-/// general path decodes such a frame to the same event: it also takes the payload up to the frame's last `}`.
-pub(super) fn combined_agg_trade(frame: &[u8]) -> Option<AggTrade> {
-    let (_, payload) = combined(frame, b"{\"e\":\"aggTrade\",")?;
-    agg_trade(payload)
-}
-
-/// A combined-stream `bookTicker` frame (spot, USD-M or COIN-M) whose payload holds only bookTicker keys, each once,
-/// with plain values, in any order; `None` for anything else. The general path decodes such a frame to the same
-/// event.
-pub(super) fn combined_book_ticker(frame: &[u8]) -> Option<BookTicker> {
+/// A combined-stream `aggTrade` or `bookTicker` frame in Binance's layout, decoded whole (the frame is unwrapped
+/// once for both), or `None`. The general path decodes such a frame to the same event: it also takes the payload up
+/// to the frame's last `}`. A bookTicker payload may hold its keys in any order, each once, with plain values.
+pub(super) fn combined_event(frame: &[u8]) -> Option<Event> {
     let (_, payload) = combined(frame, b"{\"")?;
-    book_ticker(payload)
+    if payload.starts_with(b"{\"e\":\"aggTrade\",") {
+        agg_trade(payload).map(Event::AggTrade)
+    } else {
+        book_ticker(payload).map(Event::BookTicker)
+    }
 }
 
 /// A `bookTicker` object: keys `u,s,b,B,a,A` required, `e` (= `"bookTicker"`), `E`, `T`, `ps` and `st` optional.
@@ -400,7 +397,7 @@ mod tests {
     use super::super::json::{fast_decimal, fast_decimal_scalar};
     use super::super::trade::decode_agg_trade_general;
     use super::super::{decode_frame, decode_frame_general, DepthUpdate, Event};
-    use super::{agg_trade, combined_book_ticker, depth_frame, depth_update, Cursor};
+    use super::{agg_trade, combined_event, depth_frame, depth_update, Cursor};
 
     fn level() -> impl Strategy<Value = String> {
         ("[0-9]{1,6}(\\.[0-9]{1,8})?", "[0-9]{1,9}(\\.[0-9]{1,8})?").prop_map(|(p, q)| format!("[\"{p}\",\"{q}\"]"))
@@ -502,12 +499,12 @@ mod tests {
                 let i = at.index(bytes.len());
                 bytes[i] = b;
             }
-            let fast = super::combined_agg_trade(&bytes);
+            let fast = super::combined_event(&bytes);
             let mut general = Vec::new();
             let ok = super::super::decode_frame_general(&bytes, &mut general).is_ok();
             if let Some(fast) = fast {
                 prop_assert!(ok);
-                prop_assert_eq!(general, vec![super::super::Event::AggTrade(fast)]);
+                prop_assert_eq!(general, vec![fast]);
             }
         }
 
@@ -679,10 +676,10 @@ mod tests {
                 let i = at.index(bytes.len());
                 bytes[i] = b;
             }
-            let fast = combined_book_ticker(&bytes);
+            let fast = combined_event(&bytes);
             let mut out = Vec::new();
             let general = decode_frame_general(&bytes, &mut out).ok().and_then(|()| match out.as_slice() {
-                [Event::BookTicker(t)] => Some(t.clone()),
+                [event] => Some(event.clone()),
                 _ => None,
             });
             if clean {
@@ -708,7 +705,7 @@ mod tests {
                 };
                 let mut out = Vec::new();
                 decode_frame_general(raw, &mut out).expect("valid frame");
-                assert_eq!(combined_book_ticker(raw).map(Event::BookTicker), out.pop());
+                assert_eq!(combined_event(raw), out.pop());
                 n += 1;
             }
         }

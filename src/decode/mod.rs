@@ -76,15 +76,10 @@ pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeErro
 }
 
 fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
-    // Trade frames and book tickers are the most numerous after depth diffs: in Binance's layout they are matched as
-    // a whole (see `fast.rs`).
-    if let Some(t) = fast::combined_agg_trade(frame) {
-        out.push(Event::AggTrade(t));
-        return Ok(());
-    }
-    // Book tickers are the most numerous stream of all-market watchers.
-    if let Some(t) = fast::combined_book_ticker(frame) {
-        out.push(Event::BookTicker(t));
+    // Trades and book tickers are the most numerous frames after depth diffs: in Binance's layout they are matched
+    // as a whole (see `fast.rs`).
+    if let Some(event) = fast::combined_event(frame) {
+        out.push(event);
         return Ok(());
     }
     decode_frame_general(frame, out)
@@ -208,11 +203,10 @@ fn full_shape(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
 
 /// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
 fn is_partial_depth_stream(stream: &[u8]) -> bool {
-    let s = stream;
-    let Some(at) = s.iter().position(|&b| b == b'@') else {
+    let Some(at) = stream.iter().position(|&b| b == b'@') else {
         return false;
     };
-    let rest = &s[at + 1..];
+    let rest = &stream[at + 1..];
     let part = &rest[..rest.iter().position(|&b| b == b'@').unwrap_or(rest.len())];
     part.len() > 5 && part.starts_with(b"depth")
 }
