@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from tapeflow import BookNotSyncedError, FunctionClock, Monitor
 from tapeflow.sim import SimExchange
-from tapeflow.sim.book import ASK, BID
+from tapeflow.sim.symbols import parse_e8
 
 _connected: weakref.WeakSet[Monitor] = weakref.WeakSet()
 
@@ -75,17 +74,11 @@ def book_matches_truth(ex: SimExchange, m: Monitor, symbol: str) -> bool:
 def view_matches_truth(ex: SimExchange, symbol: str, view: Any) -> bool:
     """A served top-of-book view equals the true book at the view's update id."""
     truth = ex.truth.book_at(symbol, view.last_update_id)
-    spec = ex.truth.spec(symbol)
-    del spec
     bids = sorted(truth.bids.items(), reverse=True)[: len(view.bids_exact())]
     asks = sorted(truth.asks.items())[: len(view.asks_exact())]
-
-    def e8(text: str) -> int:
-        return int(Decimal(text) * 100_000_000)
-
-    got_b = [(e8(p), e8(q)) for p, q in view.bids_exact()]
-    got_a = [(e8(p), e8(q)) for p, q in view.asks_exact()]
-    return got_b == bids and got_a == asks and BID == 0 and ASK == 1
+    got_b = [(parse_e8(p), parse_e8(q)) for p, q in view.bids_exact()]
+    got_a = [(parse_e8(p), parse_e8(q)) for p, q in view.asks_exact()]
+    return got_b == bids and got_a == asks
 
 
 def read_books(ex: SimExchange, m: Monitor, symbols: list[str], tally: dict[str, int]) -> None:

@@ -132,7 +132,9 @@ def test_kline_volume_changes_equal_aggtrade_sums(recording: Path) -> None:
                         _check(s.market, symbol, chain, k0, k1)
                         checked += 1
     # Spot has two aggTrades and two klines in all; the futures sessions have hundreds of checkable spans.
-    assert checked >= {"spot": 0, "usdm": 250, "coinm": 20}[s.market], checked
+    if s.market == "spot":
+        pytest.skip("the spot recording has no kline span covered by its aggTrades")
+    assert checked >= {"usdm": 250, "coinm": 20}[s.market], checked
 
 
 @pytest.mark.parametrize("recording", RECORDINGS, ids=IDS)
@@ -147,7 +149,9 @@ def test_candles_received_in_full_equal_kline_figures(recording: Path) -> None:
             if chain is not None:
                 _check(s.market, symbol, chain, None, k)
                 checked += 1
-    assert checked >= {"spot": 1, "usdm": 15, "coinm": 0}[s.market], checked
+    if s.market == "coinm":
+        pytest.skip("no COIN-M candle in the recording was received from its first aggTrade")
+    assert checked >= {"spot": 1, "usdm": 15}[s.market], checked
 
 
 @pytest.mark.parametrize("recording", RECORDINGS, ids=IDS)

@@ -90,8 +90,6 @@ async def test_start_up_fill_covers_the_longest_window() -> None:
 async def test_big_trades_are_reported_once_each() -> None:
     cfg = SimConfig(market="usdm", symbols=5, seed=23, speed=0.0, rate=8.0, liq_rate=0.0)
     async with SimExchange(cfg) as ex:
-        specs = {s: ex.truth.spec(s) for s in ex.truth.symbols()}
-        del specs
         threshold = 50_000.0
         async with monitor_on(ex, flow=("1m",), books=False, liquidations=False, big_trade=threshold) as m:
             events = m.events()
