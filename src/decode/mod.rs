@@ -203,12 +203,10 @@ fn full_shape(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
 
 /// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
 fn is_partial_depth_stream(stream: &[u8]) -> bool {
-    let Some(at) = stream.iter().position(|&b| b == b'@') else {
-        return false;
-    };
-    let rest = &stream[at + 1..];
-    let part = &rest[..rest.iter().position(|&b| b == b'@').unwrap_or(rest.len())];
-    part.len() > 5 && part.starts_with(b"depth")
+    stream
+        .split(|&b| b == b'@')
+        .nth(1)
+        .is_some_and(|p| p.len() > 5 && p.starts_with(b"depth"))
 }
 
 /// A diff frame in Binance's exact layout, decoded on the template fast path (see [`fast`]) with its levels appended

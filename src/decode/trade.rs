@@ -135,9 +135,6 @@ pub(super) fn decode_agg_trade_general(obj: &[u8]) -> Result<AggTrade, DecodeErr
 /// Reads one aggTrade object at the reader's position. `stream` objects need `s` and `E`; REST rows have neither.
 fn agg_fields(r: &mut Reader<'_>, stream: bool) -> Result<AggTrade, DecodeError> {
     const FIELDS: [&str; 9] = ["s", "E", "a", "p", "q", "f", "l", "T", "m"];
-    if r.peek()? != Peek::Object {
-        return Err(DecodeError::not_an_object(format!("{:?}", r.peek()?)));
-    }
     let mut key = r.open_object()?;
     let mut t = AggTrade::default();
     // Required fields, one bit each: s, E, a, p, q, f, l, T, m.
@@ -165,8 +162,7 @@ fn agg_fields(r: &mut Reader<'_>, stream: bool) -> Result<AggTrade, DecodeError>
         }
     }
     if !stream {
-        // REST rows carry no symbol or event time; a stray `s`/`E` is ignored.
-        t.symbol = Symbol::default();
+        // REST rows carry no symbol (the caller sets it) or event time; a stray `E` is ignored.
         t.event_time = None;
     }
     check_agg(&t, stream)?;
@@ -205,10 +201,11 @@ pub fn decode_agg_trades_body(body: &[u8], symbol: &str) -> Result<Vec<AggTrade>
         ));
     }
     let mut out = Vec::new();
+    let symbol = Symbol::new(symbol);
     if r.open_array()? {
         loop {
             let mut t = agg_fields(&mut r, false)?;
-            t.symbol = Symbol::new(symbol);
+            t.symbol.clone_from(&symbol);
             out.push(t);
             if !r.array_step()? {
                 break;

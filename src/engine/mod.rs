@@ -102,6 +102,13 @@ pub struct SymbolState {
     pub recv_ts_ns: i64,
 }
 
+/// A futures diff without `pu` breaks the contract of its market: the whole frame is rejected before any state
+/// changes.
+const MISSING_PU: DecodeError = DecodeError::MissingField {
+    event: "futures depthUpdate",
+    field: "pu",
+};
+
 /// Default number of diffs kept per symbol while waiting for a snapshot.
 pub const DEFAULT_BUFFER_LIMIT: usize = 10_000;
 
@@ -185,28 +192,23 @@ impl Engine {
         let (mut bids, mut asks) = std::mem::take(&mut self.levels);
         bids.clear();
         asks.clear();
-        let fast = decode::decode_depth_frame_fast(frame, &mut bids, &mut asks)
-            .filter(|h| h.prev_final_id.is_some() || !self.market.is_futures());
-        if let Some(h) = fast {
+        if let Some(h) = decode::decode_depth_frame_fast(frame, &mut bids, &mut asks) {
             self.stats.frames += 1;
-            self.stats.events += 1;
-            self.stats.depth_updates += 1;
-            self.stats.level_updates += (bids.len() + asks.len()) as u64;
-            let i = self.slot(h.symbol);
-            let state = &mut self.states[i];
-            state.recv_ts_ns = recv_ts_ns;
-            let outcome = state
-                .book
-                .apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, &bids, &asks);
-            let outcome = match outcome {
-                Some(outcome) => outcome,
-                None => state
-                    .book
-                    .apply(h.into_update(Levels::from_slice(&bids), Levels::from_slice(&asks))),
+            let result = if h.prev_final_id.is_none() && self.market.is_futures() {
+                self.stats.malformed += 1;
+                Err(MISSING_PU)
+            } else {
+                self.stats.events += 1;
+                let i = self.depth_slot(h.symbol, bids.len() + asks.len(), recv_ts_ns);
+                let book = &mut self.states[i].book;
+                let outcome = book.apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, &bids, &asks);
+                let outcome = outcome
+                    .unwrap_or_else(|| book.apply(h.into_update(Levels::from_slice(&bids), Levels::from_slice(&asks))));
+                self.depth_outcome(i, h.final_id, outcome, actions);
+                Ok(())
             };
             self.levels = (bids, asks);
-            self.depth_outcome(i, h.final_id, outcome, actions);
-            return Ok(());
+            return result;
         }
         self.levels = (bids, asks);
         let mut events = std::mem::take(&mut self.scratch);
@@ -226,10 +228,7 @@ impl Engine {
             {
                 self.stats.malformed += 1;
                 self.scratch = events;
-                return Err(DecodeError::MissingField {
-                    event: "futures depthUpdate",
-                    field: "pu",
-                });
+                return Err(MISSING_PU);
             }
         }
         for event in events.drain(..) {
@@ -255,14 +254,19 @@ impl Engine {
     }
 
     fn route_depth(&mut self, d: DepthUpdate, recv_ts_ns: i64, actions: &mut Vec<Action>) {
-        self.stats.depth_updates += 1;
-        self.stats.level_updates += (d.bids.len() + d.asks.len()) as u64;
-        let i = self.slot(&d.symbol);
+        let i = self.depth_slot(&d.symbol, d.bids.len() + d.asks.len(), recv_ts_ns);
         let u = d.final_id;
-        let state = &mut self.states[i];
-        state.recv_ts_ns = recv_ts_ns;
-        let outcome = state.book.apply(d);
+        let outcome = self.states[i].book.apply(d);
         self.depth_outcome(i, u, outcome, actions);
+    }
+
+    /// Counts a diff of `levels` level updates for `symbol` received at `recv_ts_ns`; returns the symbol's slot.
+    fn depth_slot(&mut self, symbol: &str, levels: usize, recv_ts_ns: i64) -> usize {
+        self.stats.depth_updates += 1;
+        self.stats.level_updates += levels as u64;
+        let i = self.slot(symbol);
+        self.states[i].recv_ts_ns = recv_ts_ns;
+        i
     }
 
     /// The actions of one diff's outcome for symbol slot `i` (`u`: the diff's final update id).

@@ -117,8 +117,9 @@ impl PyVolume {
             buy_count: t.buy_count,
             sell_count: t.sell_count,
             vwap: v.vwap(),
-            big_buy_count: if thresholds > 0 { t.big[0][0] } else { 0 },
-            big_sell_count: if thresholds > 0 { t.big[0][1] } else { 0 },
+            // Counts at the smallest threshold (zero without thresholds: nothing is counted then).
+            big_buy_count: t.big[0][0],
+            big_sell_count: t.big[0][1],
             big_buy_counts: t.big[..thresholds].iter().map(|b| b[0]).collect(),
             big_sell_counts: t.big[..thresholds].iter().map(|b| b[1]).collect(),
             complete: v.complete,
