@@ -190,6 +190,7 @@ class FeedConnection:
         self.canary = canary
         if canary is not None:
             self.streams.setdefault(canary, None)
+        self._fragile = self._carries_fragile()
         self.transport = transport
         self.clock = clock
         self.sink = sink
@@ -219,7 +220,11 @@ class FeedConnection:
     # ------------------------------------------------------------------ public
     @property
     def fragile(self) -> bool:
-        """Whether the connection carries streams the engine cannot deduplicate by id."""
+        """Whether the connection carries streams the engine cannot deduplicate by id (read for every batch, so
+        kept up to date when the streams change rather than computed)."""
+        return self._fragile
+
+    def _carries_fragile(self) -> bool:
         return any(kind_of(s) in FRAGILE_KINDS for s in self.streams)
 
     def data_streams(self) -> list[str]:
@@ -238,6 +243,7 @@ class FeedConnection:
         new = [n for n in names if n not in self.streams]
         for n in new:
             self.streams[n] = None
+        self._fragile = self._carries_fragile()
         if new:
             self._pending.append(("SUBSCRIBE", new))
             if self.session is not None:
@@ -250,6 +256,7 @@ class FeedConnection:
         gone = [n for n in names if n in self.streams and n != self.canary]
         for n in gone:
             del self.streams[n]
+        self._fragile = self._carries_fragile()
         if gone:
             self._pending.append(("UNSUBSCRIBE", gone))
             if self.session is not None:

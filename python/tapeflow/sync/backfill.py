@@ -197,9 +197,6 @@ class TradeBackfill:
             else:
                 self.unsure[job.symbol] = n
 
-    def busy(self) -> bool:
-        return bool(self._queued) or self._in_flight > 0
-
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
 

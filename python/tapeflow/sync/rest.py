@@ -137,7 +137,7 @@ class RestClient:
     def _note(self, status: int, headers: Mapping[str, str]) -> float | None:
         now = self.clock.now_ms()
         self._roll(now)
-        # X-MBX-USED-WEIGHT-<n><unit>: the budget is per minute; other intervals are kept for the status only.
+        # X-MBX-USED-WEIGHT-<n><unit>: the budget is per minute; every interval is kept in `used_weight`.
         for name, value in headers.items():
             low = name.lower()
             if low.startswith("x-mbx-used-weight-") and value.isdigit():

@@ -115,9 +115,6 @@ class SnapshotScheduler:
             heapq.heappush(self._heap, (HOT, next(self._seq), symbol))
             self._wake.set()
 
-    def pending(self, symbol: str) -> bool:
-        return symbol in self._queued or symbol in self._in_flight
-
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
 
