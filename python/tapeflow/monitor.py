@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -206,8 +207,8 @@ class EventStream:
 class Monitor:
     """Watches one Binance market: exact books, taker buy/sell flow windows and liquidations, kept up by itself.
 
-    Use as ``async with Monitor(...) as m:``. Everything runs on the current event loop (the engine on a thread of
-    its own); queries are plain method calls.
+    Use as ``async with Monitor(...) as m:``. Everything runs on the current event loop (the engine inline, or on a
+    thread of its own with ``engine_thread=True``); queries are plain method calls.
 
     Args:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``.
@@ -567,7 +568,7 @@ class Monitor:
         if self._books_arg is True:
             self.book_symbols.update(new)
         for s in new:
-            self.engine.track(s)
+            self.worker.call(functools.partial(self.engine.track, s))  # in order with the frames already queued
         speed = f"@{self.depth_speed}" if self.depth_speed else ""
         streams = [f"{s.lower()}@depth{speed}" for s in new if s in self.book_symbols]
         streams += [f"{s.lower()}@aggTrade" for s in new] if self.flow else []
@@ -650,13 +651,14 @@ class Monitor:
         except ValueError as e:  # DecodeError: a broken body; ask again
             log.warning("snapshot of %s is malformed: %s", symbol, e)
             self._malformed += 1
-            engine.snapshot_failed(symbol)
+            self._snapshot_failed(symbol)
             self.snapshots.request(symbol)
             return
         self._handle(actions, None)
 
     def _snapshot_failed(self, symbol: str) -> None:
-        self.engine.snapshot_failed(symbol)
+        # Through the worker, like every other engine change, so it lands in order with the queued frames.
+        self.worker.call(functools.partial(self.engine.snapshot_failed, symbol))
 
     async def _apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
         engine = self.engine

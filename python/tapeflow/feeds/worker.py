@@ -1,4 +1,4 @@
-"""Feeds the engine in arrival order, on a thread of its own, so decoding never holds up the event loop.
+"""Feeds the engine in arrival order, inline or on a thread of its own (so decoding never holds up the event loop).
 
 Every change to the engine goes through one FIFO — frame batches from every connection, REST depth snapshots, aggTrade
 pages, resets — so the order the engine sees is the order things arrived (a recording made from the same stream of
