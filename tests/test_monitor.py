@@ -162,6 +162,33 @@ async def test_live_subscribe_and_unsubscribe() -> None:
 
 
 @pytest.mark.asyncio
+async def test_symbols_subscribed_during_a_rotation_reach_the_new_connection() -> None:
+    cfg = SimConfig(market="usdm", symbols=8, seed=19, speed=0.0, rate=5.0)
+    async with SimExchange(cfg) as ex:
+        first, later = ex.truth.symbols()[:4], ex.truth.symbols()[4:]
+        async with monitor_on(ex, symbols=first, flow=(), liquidations=False) as m:
+            await drive(ex, m, 10_000)
+            (conn,) = m._connections.values()
+            conn.rotate()
+            for _ in range(400):  # the new connection is open; the overlap waits for the driven clock
+                if conn.state == "rotating" and len(ex.clients) == 2:
+                    break
+                await asyncio.sleep(0.005)
+            assert conn.state == "rotating" and len(ex.clients) == 2
+            m.subscribe(later)
+            await asyncio.sleep(0.3)  # the SUBSCRIBE goes out (paced in real time) while both connections are up
+            await drive(ex, m, 20_000)
+            await settle(ex, m)
+            assert conn.rotations == 1 and len(ex.clients) == 1  # the old connection is gone
+            # The exchange serves every symbol's diffs on the one connection left (a book left behind would still
+            # equal the truth at its own, old update id).
+            served = {name.split("@")[0] for name in ex.hub.subs if name.endswith("@depth@100ms")}
+            assert served == {s.lower() for s in first + later}
+            for s in first + later:
+                assert book_matches_truth(ex, m, s), s
+
+
+@pytest.mark.asyncio
 async def test_mass_resync_stays_within_the_weight_budget() -> None:
     # 150 books at weight 20 each is 3000 weight: more than a minute of USD-M budget (2400).
     cfg = SimConfig(market="usdm", symbols=150, seed=12, speed=0.0, rate=1.0)

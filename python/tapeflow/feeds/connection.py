@@ -496,6 +496,7 @@ class FeedConnection:
     # ------------------------------------------------------------------ rotation
     async def _rotate(self, old: _Session, old_receiver: asyncio.Task[None]) -> None:
         self.state = "rotating"
+        before = set(self.streams)
         try:
             new, rest = await self._open()
         except Exception as e:  # the old session carries on; the next check tries again
@@ -545,6 +546,15 @@ class FeedConnection:
                 self.sink(self, batch, t)
         self.session = new
         self._receiver = receiver
+        # Streams added or removed while the new session was being set up went to the old one only.
+        added = [n for n in self.streams if n not in before]
+        removed = [n for n in before if n not in self.streams]
+        if added:
+            self._pending.append(("SUBSCRIBE", added))
+        if removed:
+            self._pending.append(("UNSUBSCRIBE", removed))
+        if added or removed:
+            self._send_wake.set()
         self.rotations += 1
         self.state = "open"
         await old.link.close()
