@@ -1,4 +1,5 @@
-//! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]`.
+//! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]`;
+//! `time` prints the fastest of 200 passes of the `depth` mode per diff (a quick A/B on a shared machine).
 //! `decode` decodes every depth frame; `engine` replays the whole recording (snapshots included) through an
 //! engine; with no mode only the input is loaded (subtract it). `depth` syncs an engine on the recording up to its
 //! last snapshot and then applies the remaining diffs in `hot`: profile it with `--toggle-collect=prof::hot`.
@@ -41,14 +42,16 @@ fn main() {
         .iter()
         .filter(|(s, r)| s.is_none() && r.windows(13).any(|w| w == b"\"depthUpdate\""))
         .count();
-    if mode == "depth" {
+    if mode == "depth" || mode == "time" {
         let last_snapshot = records.iter().rposition(|(s, _)| s.is_some()).unwrap_or(0);
         let rest: Vec<&[u8]> = records[last_snapshot + 1..]
             .iter()
             .filter(|(_, r)| r.windows(13).any(|w| w == b"\"depthUpdate\""))
             .map(|(_, r)| r.as_slice())
             .collect();
-        for _ in 0..10 {
+        let passes = if mode == "time" { 200 } else { 10 };
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..passes {
             let mut engine = Engine::new(market, DEFAULT_BUFFER_LIMIT);
             let mut actions = Vec::new();
             for (symbol, raw) in &records[..=last_snapshot] {
@@ -57,9 +60,20 @@ fn main() {
                     None => drop(engine.apply_frame(raw, 0, &mut actions)),
                 }
             }
+            let t = std::time::Instant::now();
             hot(&mut engine, &rest);
+            best = best.min(t.elapsed());
         }
-        eprintln!("{} diffs after the last snapshot, 10 passes", rest.len());
+        if mode == "time" {
+            let per = best.as_nanos() as f64 / rest.len() as f64;
+            eprintln!(
+                "{} diffs: fastest of {passes} passes {per:.0} ns/diff ({:.2}M/s)",
+                rest.len(),
+                1e3 / per
+            );
+        } else {
+            eprintln!("{} diffs after the last snapshot, {passes} passes", rest.len());
+        }
         return;
     }
     let mut out = Vec::new();

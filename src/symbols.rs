@@ -9,7 +9,8 @@ use crate::decode::Symbol;
 /// Symbols in order of first appearance, each with a dense slot (its index) for the owner's per-symbol state.
 #[derive(Debug, Clone, Default)]
 pub struct SymbolIndex {
-    slots: FxHashMap<Symbol, usize>,
+    /// Keyed by the name's bytes, so that a name borrowed from a frame is looked up without validating it again.
+    slots: FxHashMap<Box<[u8]>, usize>,
     names: Vec<Symbol>,
 }
 
@@ -17,19 +18,29 @@ impl SymbolIndex {
     /// The slot of a known symbol.
     #[inline]
     pub fn get(&self, symbol: &str) -> Option<usize> {
-        self.slots.get(symbol).copied()
+        self.slots.get(symbol.as_bytes()).copied()
     }
 
     /// The slot of `symbol` and whether it was just added (the owner then pushes its state for that slot).
     #[inline]
     pub fn slot(&mut self, symbol: &str) -> (usize, bool) {
-        if let Some(&i) = self.slots.get(symbol) {
+        self.slot_with(symbol.as_bytes(), || Symbol::new(symbol))
+    }
+
+    /// As [`SymbolIndex::slot`] for a name given as ASCII bytes (a non-ASCII byte would read as U+FFFD).
+    #[inline]
+    pub fn slot_ascii(&mut self, symbol: &[u8]) -> (usize, bool) {
+        self.slot_with(symbol, || Symbol::from_utf8_lossy(symbol))
+    }
+
+    #[inline]
+    fn slot_with(&mut self, key: &[u8], name: impl FnOnce() -> Symbol) -> (usize, bool) {
+        if let Some(&i) = self.slots.get(key) {
             return (i, false);
         }
         let i = self.names.len();
-        let symbol = Symbol::new(symbol);
-        self.slots.insert(symbol.clone(), i);
-        self.names.push(symbol);
+        self.slots.insert(key.into(), i);
+        self.names.push(name());
         (i, true)
     }
 
@@ -70,6 +81,7 @@ mod tests {
         assert_eq!(s.slot("BTCUSDT"), (0, true));
         assert_eq!(s.slot("ETHUSDT"), (1, true));
         assert_eq!(s.slot("BTCUSDT"), (0, false));
+        assert_eq!(s.slot_ascii(b"BTCUSDT"), (0, false));
         assert_eq!((s.get("ETHUSDT"), s.get("XRPUSDT")), (Some(1), None));
         assert_eq!(s.names(), ["BTCUSDT", "ETHUSDT"]);
         assert_eq!((s[1].as_str(), s.len()), ("ETHUSDT", 2));

@@ -2,10 +2,12 @@
 //!
 //! Nearly every diff touches levels near the top of the book, so a ladder keeps its best levels in a small sorted
 //! array (`top`, best at the end) and every other level in a `BTreeMap` (`rest`). Every price in `rest` is worse
-//! than every price in `top`. Costs: best level O(1); an update in `top` is a binary search plus a bounded shift
-//! (at most `top_cap` entries, a constant); an update in `rest` is O(log n); when `top` runs empty it is refilled
-//! with the next `top_cap / 2` levels from `rest` in `O(top_cap · log n)`, amortised over at least that many
-//! removals. Top-k reads are O(k).
+//! than every price in `top`; while `rest` is empty, a new worst level joins `top` if it has room, so a snapshot fills
+//! `top` with its best levels. Costs: best level O(1); an update in `top` is a binary search plus a bounded shift (at most `top_cap`
+//! entries, a constant); an update in `rest` is O(log n). `top` keeps between a quarter and all of `top_cap`
+//! levels while `rest` has any: below a quarter it is refilled to half from `rest`, above `top_cap` its worst
+//! quarter moves to `rest`, each in `O(top_cap · log n)` amortised over at least `top_cap / 4` updates. Top-k
+//! reads are O(k).
 
 use std::collections::BTreeMap;
 
@@ -85,6 +87,12 @@ impl Ladder {
         let r = self.rank(price);
         match self.top.first() {
             Some(&(worst, _)) if r >= self.rank(worst) => self.set_top(price, r, qty),
+            // Worse than every level and nothing deeper: the new worst level of a `top` with room.
+            Some(_) if self.rest.is_empty() && self.top.len() < self.top_cap => {
+                if qty != 0 {
+                    self.top.insert(0, (price, qty));
+                }
+            }
             Some(_) => {
                 if qty == 0 {
                     self.rest.remove(&price);
@@ -103,13 +111,12 @@ impl Ladder {
 
     #[inline]
     fn set_top(&mut self, price: i64, r: i64, qty: i64) {
-        // Search from the best end: most updates are at or near the best level.
         let side = self.side;
         let rank = |p: i64| if side == Side::Bid { p } else { -p };
         match self.top.binary_search_by(|&(p, _)| rank(p).cmp(&r)) {
             Ok(i) if qty == 0 => {
                 self.top.remove(i);
-                if self.top.is_empty() {
+                if self.top.len() < self.low_mark() && !self.rest.is_empty() {
                     self.refill();
                 }
             }
@@ -118,27 +125,43 @@ impl Ladder {
             Err(i) => {
                 self.top.insert(i, (price, qty));
                 if self.top.len() > self.top_cap {
-                    let (p, q) = self.top.remove(0);
-                    self.rest.insert(p, q);
+                    self.spill();
                 }
             }
         }
     }
 
-    /// Moves the next best levels from `rest` into the empty `top`.
+    /// Below this many levels `top` is refilled from `rest` (to twice as many).
+    #[inline]
+    fn low_mark(&self) -> usize {
+        (self.top_cap / 4).max(1)
+    }
+
+    /// Moves the next best levels from `rest` to the worst end of `top`, filling it to half its capacity.
     fn refill(&mut self) {
-        let n = (self.top_cap / 2).max(1).min(self.rest.len());
-        for _ in 0..n {
+        let n = (self.top_cap / 2)
+            .max(1)
+            .saturating_sub(self.top.len())
+            .min(self.rest.len());
+        let old = self.top.len();
+        self.top.resize(old + n, (0, 0));
+        self.top.copy_within(0..old, n);
+        // Popped best first; `top` is ordered worst → best.
+        for j in (0..n).rev() {
             let next = match self.side {
                 Side::Bid => self.rest.pop_last(),
                 Side::Ask => self.rest.pop_first(),
             };
-            if let Some(level) = next {
-                self.top.push(level);
-            }
+            self.top[j] = next.expect("counted above");
         }
-        // Popped best first; `top` is ordered worst → best.
-        self.top.reverse();
+    }
+
+    /// Moves the worst levels of a full `top` to `rest`, leaving it three quarters full.
+    fn spill(&mut self) {
+        let k = self.top.len() - (self.top_cap * 3 / 4).max(1);
+        for (p, q) in self.top.drain(..k) {
+            self.rest.insert(p, q);
+        }
     }
 
     /// The best level, O(1).

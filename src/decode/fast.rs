@@ -10,7 +10,7 @@
 //! COIN-M put `a` before `s`).
 
 use super::depth::{BookTicker, DepthUpdate};
-use super::json::{digits_value, fast_decimal, leading_digits, load8, LevelSink, Levels, POW10};
+use super::json::{digits_value, fast_decimal, leading_digits, load8, plain_end, LevelSink, Levels, POW10};
 use super::trade::AggTrade;
 use super::{Event, Symbol};
 
@@ -39,7 +39,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// A non-negative JSON integer of at most 18 digits (no leading zero).
-    #[inline]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn uint(&mut self) -> Option<u64> {
         let s = &self.s[self.i..];
         let (v, n) = if s.len() >= 16 {
@@ -89,9 +90,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn plain_str(&mut self) -> Option<&'a [u8]> {
         let s = &self.s[self.i..];
-        let end = s
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))?;
+        let end = plain_end(s)?;
         (s[end] == b'"').then(|| {
             self.i += end + 1;
             &s[..end]
@@ -99,7 +98,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// A decimal string body and its closing quote: up to 10 integer digits and 8 decimals.
-    #[inline]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn decimal(&mut self) -> Option<i64> {
         let (v, len) = fast_decimal(&self.s[self.i..])?;
         self.i += len + 1;
@@ -147,7 +147,8 @@ impl<'a> Cursor<'a> {
 /// The fields of a diff other than its levels, the symbol borrowed from the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DiffHead<'a> {
-    pub symbol: &'a str,
+    /// Plain ASCII (checked).
+    pub symbol: &'a [u8],
     pub event_time: i64,
     pub transact_time: Option<i64>,
     pub first_id: u64,
@@ -159,7 +160,7 @@ impl DiffHead<'_> {
     /// The owned diff with these levels.
     pub fn into_update(self, bids: Levels, asks: Levels) -> DepthUpdate {
         DepthUpdate {
-            symbol: Symbol::new(self.symbol),
+            symbol: Symbol::from_utf8_lossy(self.symbol),
             event_time: self.event_time,
             transact_time: self.transact_time,
             first_id: self.first_id,
@@ -230,7 +231,7 @@ fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut 
         None
     };
     c.lit(b",\"s\":\"")?;
-    let symbol = std::str::from_utf8(c.plain_str()?).ok()?;
+    let symbol = c.plain_str()?;
     if c.opt(b",\"ps\":\"") {
         c.plain_str()?;
     }
@@ -394,7 +395,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::depth::decode_depth_update_general;
-    use super::super::json::{fast_decimal, fast_decimal_scalar};
+    use super::super::json::{fast_decimal, fast_decimal_scalar, plain_end, plain_end_scalar};
     use super::super::trade::decode_agg_trade_general;
     use super::super::{decode_frame, decode_frame_general, DepthUpdate, Event};
     use super::{agg_trade, combined_event, depth_frame, depth_update, Cursor};
@@ -615,6 +616,15 @@ mod tests {
             prop_assert_eq!(fast_decimal(text.as_bytes()), fast_decimal_scalar(text.as_bytes()));
             let (mut a, mut b) = (Cursor { s: text.as_bytes(), i: 0 }, Cursor { s: text.as_bytes(), i: 0 });
             prop_assert_eq!(a.uint(), b.uint_scalar());
+        }
+
+        /// The eight-bytes-at-a-time scan for the end of a plain string equals its byte-by-byte definition, for any
+        /// bytes (every special class — quote, backslash, control, non-ASCII — at any position, borrows included).
+        #[test]
+        fn swar_plain_end_equals_scalar(
+            s in prop::collection::vec(prop_oneof![4 => 0x20u8..0x7f, 1 => Just(b'"'), 1 => Just(b'\\'), 1 => 0u8..0x20, 1 => 0x7fu8..=0xff], 0..40),
+        ) {
+            prop_assert_eq!(plain_end(&s), plain_end_scalar(&s));
         }
     }
 

@@ -606,14 +606,27 @@ impl<'j> Reader<'j> {
 /// checked path then parses or rejects). Accepts exactly what [`parse_e8`] accepts in that range.
 ///
 /// Reads eight bytes at a time (SWAR) when the input is long enough; [`fast_decimal_scalar`] is the byte-by-byte
-/// definition it is tested against.
-#[inline]
+/// definition it is tested against. Always inlined: each call site (price, quantity) then has branches of its own,
+/// which the branch predictor learns separately.
+#[allow(clippy::inline_always)]
+#[inline(always)]
 pub(super) fn fast_decimal(s: &[u8]) -> Option<(i64, usize)> {
-    // 10 integer digits, the point, 8 decimals and the quote.
-    if s.len() < 20 {
+    if s.len() < 8 {
         return fast_decimal_scalar(s);
     }
     let head = load8(s, 0);
+    match short_decimal(s, head) {
+        Some(short) => short,
+        // 10 integer digits, the point, 8 decimals and the quote.
+        None if s.len() >= 20 => long_decimal(s, head),
+        None => fast_decimal_scalar(s),
+    }
+}
+
+/// [`fast_decimal`] of a number longer than eight bytes (`head`: its first eight), on at least 20 bytes of input.
+/// Kept out of line: the short path is inlined at each call site.
+#[inline(never)]
+fn long_decimal(s: &[u8], head: u64) -> Option<(i64, usize)> {
     let n_int = leading_digits(head);
     let (int, mut i) = if n_int < 8 {
         (digits_value(head, n_int), n_int)
@@ -645,8 +658,41 @@ pub(super) fn fast_decimal(s: &[u8]) -> Option<(i64, usize)> {
     Some(((int * POW10[0] + frac * POW10[frac_digits]) as i64, i))
 }
 
-/// The byte-by-byte definition of [`fast_decimal`].
+/// [`fast_decimal`] of a number that ends within its first eight bytes (`head`), such as `"427.27"` or `"260"`: the
+/// point is squeezed out and all digits are converted at once. `None` if the number runs on (the caller reads it in
+/// two parts); `Some(None)` if it is malformed.
 #[inline]
+#[allow(clippy::option_option)]
+fn short_decimal(s: &[u8], head: u64) -> Option<Option<(i64, usize)>> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Nonzero high nibble = not a digit (exact up to the first such byte, see `leading_digits`).
+    let not_digit = ((head & HIGH) ^ ZEROS) | ((head.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ ZEROS);
+    let dots = head ^ (u64::from(b'.') * ONES);
+    // High bit set where a byte is the point (exact up to the first one).
+    let dot_bits = dots.wrapping_sub(ONES) & !dots & 0x8080_8080_8080_8080;
+    let dot = (dot_bits.trailing_zeros() / 8) as usize; // 8: no point
+    let first_dot_byte = if dot < 8 { 0xFF << (8 * dot) } else { 0 };
+    let len = ((not_digit & !first_dot_byte).trailing_zeros() / 8) as usize;
+    if len == 8 {
+        return None;
+    }
+    let (digits, n_frac, merged) = if dot < len {
+        let low = (1u64 << (8 * dot)) - 1;
+        (len - 1, len - 1 - dot, (head & low) | ((head >> 8) & !low))
+    } else {
+        (len, 0, head)
+    };
+    if digits == 0 || s[len] != b'"' {
+        return Some(None);
+    }
+    // At most seven digits: fits an i64 at any scale.
+    Some(Some(((digits_value(merged, digits) * POW10[n_frac]) as i64, len)))
+}
+
+/// The byte-by-byte definition of [`fast_decimal`] (also its path for input near the end of a frame).
+#[inline(never)]
 pub(super) fn fast_decimal_scalar(s: &[u8]) -> Option<(i64, usize)> {
     let mut v: u64 = 0;
     let mut i = 0;
@@ -672,6 +718,38 @@ pub(super) fn fast_decimal_scalar(s: &[u8]) -> Option<(i64, usize)> {
     }
     // < 10^10 · 10^8: fits an i64.
     Some(((v * POW10[frac_digits]) as i64, i))
+}
+
+/// The index of the first byte of `s` that cannot be part of a plain ASCII string body: a quote, a backslash, a
+/// control character or a non-ASCII byte. Eight bytes at a time; [`plain_end_scalar`] is its definition.
+#[inline]
+pub(super) fn plain_end(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while at + 8 <= s.len() {
+        let x = load8(s, at);
+        // A byte's high bit is set in `zero(v)` when that byte of `v` is 0; a borrow can only set bits above a
+        // byte that really is 0, so the lowest set bit is exact.
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+        let special = (zero(x ^ (u64::from(b'"') * ONES))
+            | zero(x ^ (u64::from(b'\\') * ONES))
+            | (x.wrapping_sub(0x20 * ONES) & !x)
+            | x)
+            & HIGH;
+        if special != 0 {
+            return Some(at + (special.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    plain_end_scalar(&s[at..]).map(|i| at + i)
+}
+
+/// The byte-by-byte definition of [`plain_end`].
+#[inline]
+pub(super) fn plain_end_scalar(s: &[u8]) -> Option<usize> {
+    s.iter()
+        .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))
 }
 
 /// Eight bytes from `at`, the first in the lowest byte.

@@ -166,6 +166,18 @@ impl Engine {
 
     fn slot(&mut self, symbol: &str) -> usize {
         let (i, new) = self.symbols.slot(symbol);
+        self.push_state(i, new)
+    }
+
+    /// [`Engine::slot`] of a name given as ASCII bytes.
+    fn slot_ascii(&mut self, symbol: &[u8]) -> usize {
+        let (i, new) = self.symbols.slot_ascii(symbol);
+        self.push_state(i, new)
+    }
+
+    /// Adds the state of slot `i` if it is `new`; returns `i`.
+    #[inline]
+    fn push_state(&mut self, i: usize, new: bool) -> usize {
         if !new {
             return i;
         }
@@ -254,17 +266,17 @@ impl Engine {
     }
 
     fn route_depth(&mut self, d: DepthUpdate, recv_ts_ns: i64, actions: &mut Vec<Action>) {
-        let i = self.depth_slot(&d.symbol, d.bids.len() + d.asks.len(), recv_ts_ns);
+        let i = self.depth_slot(d.symbol.as_bytes(), d.bids.len() + d.asks.len(), recv_ts_ns);
         let u = d.final_id;
         let outcome = self.states[i].book.apply(d);
         self.depth_outcome(i, u, outcome, actions);
     }
 
     /// Counts a diff of `levels` level updates for `symbol` received at `recv_ts_ns`; returns the symbol's slot.
-    fn depth_slot(&mut self, symbol: &str, levels: usize, recv_ts_ns: i64) -> usize {
+    fn depth_slot(&mut self, symbol: &[u8], levels: usize, recv_ts_ns: i64) -> usize {
         self.stats.depth_updates += 1;
         self.stats.level_updates += levels as u64;
-        let i = self.slot(symbol);
+        let i = self.slot_ascii(symbol);
         self.states[i].recv_ts_ns = recv_ts_ns;
         i
     }
