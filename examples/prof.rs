@@ -1,5 +1,5 @@
 //! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]`;
-//! `time` prints the fastest of 200 passes of the `depth` mode per diff (a quick A/B on a shared machine).
+//! `kind=TEXT` applies the frames containing TEXT (repeated to 20,000) in `hot`. `time` prints the fastest of 200 passes of the `depth` mode per diff (a quick A/B on a shared machine).
 //! `decode` decodes every depth frame; `engine` replays the whole recording (snapshots included) through an
 //! engine; with no mode only the input is loaded (subtract it). `depth` syncs an engine on the recording up to its
 //! last snapshot and then applies the remaining diffs in `hot`: profile it with `--toggle-collect=prof::hot`.
@@ -74,6 +74,20 @@ fn main() {
         } else {
             eprintln!("{} diffs after the last snapshot, {passes} passes", rest.len());
         }
+        return;
+    }
+    if let Some(kind) = mode.strip_prefix("kind=") {
+        // Frames whose text contains `kind` (e.g. `@bookTicker`), repeated to 20,000, through a fresh engine.
+        let frames: Vec<&[u8]> = records
+            .iter()
+            .filter(|(s, r)| s.is_none() && r.windows(kind.len()).any(|w| w == kind.as_bytes()))
+            .map(|(_, r)| r.as_slice())
+            .cycle()
+            .take(20_000)
+            .collect();
+        let mut engine = Engine::new(market, DEFAULT_BUFFER_LIMIT);
+        hot(&mut engine, &frames);
+        eprintln!("{} frames with {kind}", frames.len());
         return;
     }
     let mut out = Vec::new();

@@ -178,21 +178,46 @@ impl DiffHead<'_> {
 #[cfg(test)]
 pub(crate) fn depth_frame(frame: &[u8]) -> Option<DepthUpdate> {
     let (mut bids, mut asks) = (Levels::new(), Levels::new());
-    let head = depth_frame_parts(frame, &mut bids, &mut asks)?;
-    Some(head.into_update(bids, asks))
+    match frame_parts(frame, &mut bids, &mut asks) {
+        Fast::Diff(head) => Some(head.into_update(bids, asks)),
+        Fast::Event(_) | Fast::Declined => None,
+    }
 }
 
-/// As [`depth_frame`], appending the levels to `bids` and `asks` (reusable buffers) and borrowing the symbol. On
-/// `None` the buffers may hold part of the levels.
-pub(crate) fn depth_frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
+/// What the template paths make of a frame.
+pub enum Fast<'a> {
+    /// A diff; its levels are in the caller's buffers.
+    Diff(DiffHead<'a>),
+    /// A combined `aggTrade` or `bookTicker` frame.
+    Event(Event),
+    /// Anything else: the general decoder's turn (level buffers may hold part of a diff's levels).
+    Declined,
+}
+
+const DEPTH_PAYLOAD: &[u8] = b"{\"e\":\"depthUpdate\",";
+const AGG_TRADE_PAYLOAD: &[u8] = b"{\"e\":\"aggTrade\",";
+
+/// Every template path for one frame, the combined-stream wrapper read once: a diff (raw or combined) with its
+/// levels appended to `bids` and `asks`, or a combined aggTrade or bookTicker event. Whatever it returns, the
+/// general decoder would return too (property tests compare them).
+pub(crate) fn frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Fast<'a> {
     if !frame.starts_with(COMBINED) {
-        return depth_update_parts(frame, bids, asks);
+        return depth_update_parts(frame, bids, asks).map_or(Fast::Declined, Fast::Diff);
     }
-    let (stream, payload) = combined(frame, b"{\"e\":\"depthUpdate\",")?;
-    if super::is_partial_depth_stream(stream) {
-        return None;
-    }
-    depth_update_parts(payload, bids, asks)
+    let Some((stream, payload)) = combined(frame, b"{\"") else {
+        return Fast::Declined;
+    };
+    let event = if payload.starts_with(DEPTH_PAYLOAD) {
+        if super::is_partial_depth_stream(stream) {
+            return Fast::Declined;
+        }
+        return depth_update_parts(payload, bids, asks).map_or(Fast::Declined, Fast::Diff);
+    } else if payload.starts_with(AGG_TRADE_PAYLOAD) {
+        agg_trade(payload).map(Event::AggTrade)
+    } else {
+        book_ticker(payload).map(Event::BookTicker)
+    };
+    event.map_or(Fast::Declined, Fast::Event)
 }
 
 const COMBINED: &[u8] = b"{\"stream\":\"";
@@ -223,7 +248,8 @@ pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
 
 fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
     let mut c = Cursor { s: obj, i: 0 };
-    c.lit(b"{\"e\":\"depthUpdate\",\"E\":")?;
+    c.lit(DEPTH_PAYLOAD)?;
+    c.lit(b"\"E\":")?;
     let event_time = i64::try_from(c.uint()?).ok()?;
     let transact_time = if c.opt(b",\"T\":") {
         Some(i64::try_from(c.uint()?).ok()?)
@@ -264,7 +290,7 @@ fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut 
 /// to the frame's last `}`. A bookTicker payload may hold its keys in any order, each once, with plain values.
 pub(super) fn combined_event(frame: &[u8]) -> Option<Event> {
     let (_, payload) = combined(frame, b"{\"")?;
-    if payload.starts_with(b"{\"e\":\"aggTrade\",") {
+    if payload.starts_with(AGG_TRADE_PAYLOAD) {
         agg_trade(payload).map(Event::AggTrade)
     } else {
         book_ticker(payload).map(Event::BookTicker)
@@ -273,6 +299,9 @@ pub(super) fn combined_event(frame: &[u8]) -> Option<Event> {
 
 /// A `bookTicker` object: keys `u,s,b,B,a,A` required, `e` (= `"bookTicker"`), `E`, `T`, `ps` and `st` optional.
 fn book_ticker(obj: &[u8]) -> Option<BookTicker> {
+    if let Some(t) = book_ticker_layout(obj) {
+        return Some(t);
+    }
     let mut c = Cursor { s: obj, i: 0 };
     c.lit(b"{\"")?;
     let mut t = BookTicker::default();
@@ -287,7 +316,7 @@ fn book_ticker(obj: &[u8]) -> Option<BookTicker> {
             }
             b"s" => {
                 c.lit(b"\"")?;
-                t.symbol = Symbol::from_utf8(c.plain_str()?).ok()?;
+                t.symbol = Symbol::new(std::str::from_utf8(c.plain_str()?).ok()?);
                 2
             }
             b"b" | b"B" | b"a" | b"A" => {
@@ -337,10 +366,58 @@ fn book_ticker(obj: &[u8]) -> Option<BookTicker> {
     (seen & 63 == 63 && c.at_end()).then_some(t)
 }
 
+/// A `bookTicker` in one of Binance's key orders — spot `u,s,b,B,a,A`, USD-M `e,u,s,b,B,a,A,T,E`, COIN-M
+/// `u,e,s,ps,b,B,a,A,T,E` — read in one pass without looking keys up; `None` for any other order (the key loop of
+/// [`book_ticker`] then reads it, to the same result).
+fn book_ticker_layout(obj: &[u8]) -> Option<BookTicker> {
+    const E: &[u8] = b"\"e\":\"bookTicker\",";
+    let mut c = Cursor { s: obj, i: 0 };
+    c.lit(b"{")?;
+    let e_first = c.opt(E);
+    c.lit(b"\"u\":")?;
+    let update_id = c.uint()?;
+    c.lit(b",")?;
+    if !e_first {
+        c.opt(E);
+    }
+    c.lit(b"\"s\":\"")?;
+    let symbol = Symbol::new(std::str::from_utf8(c.plain_str()?).ok()?);
+    if c.opt(b",\"ps\":\"") {
+        c.plain_str()?;
+    }
+    c.lit(b",\"b\":\"")?;
+    let bid_price = c.decimal()?;
+    c.lit(b",\"B\":\"")?;
+    let bid_qty = c.decimal()?;
+    c.lit(b",\"a\":\"")?;
+    let ask_price = c.decimal()?;
+    c.lit(b",\"A\":\"")?;
+    let ask_qty = c.decimal()?;
+    if c.opt(b",\"T\":") {
+        c.uint()?;
+    }
+    let event_time = if c.opt(b",\"E\":") {
+        Some(i64::try_from(c.uint()?).ok()?)
+    } else {
+        None
+    };
+    c.lit(b"}")?;
+    c.at_end().then_some(BookTicker {
+        symbol,
+        update_id,
+        event_time,
+        bid_price,
+        bid_qty,
+        ask_price,
+        ask_qty,
+    })
+}
+
 /// Decodes an `aggTrade` laid out exactly as Binance sends it, or returns `None`.
 pub(super) fn agg_trade(obj: &[u8]) -> Option<AggTrade> {
     let mut c = Cursor { s: obj, i: 0 };
-    c.lit(b"{\"e\":\"aggTrade\",\"E\":")?;
+    c.lit(AGG_TRADE_PAYLOAD)?;
+    c.lit(b"\"E\":")?;
     let event_time = i64::try_from(c.uint()?).ok()?;
     let (symbol, id);
     if c.opt(b",\"s\":\"") {
@@ -377,7 +454,7 @@ pub(super) fn agg_trade(obj: &[u8]) -> Option<AggTrade> {
         return None;
     }
     Some(AggTrade {
-        symbol: Symbol::from_utf8(symbol).ok()?,
+        symbol: Symbol::new(std::str::from_utf8(symbol).ok()?),
         event_time: Some(event_time),
         id,
         price,
@@ -553,7 +630,7 @@ mod tests {
         let mut out = Vec::new();
         decode_frame(frame, &mut out).ok()?;
         match out.as_slice() {
-            [Event::Depth(d)] => Some(d.clone()),
+            [Event::Depth(d)] => Some((**d).clone()),
             _ => None,
         }
     }
@@ -673,13 +750,33 @@ mod tests {
             })
     }
 
+    /// A combined bookTicker frame in one of Binance's three key orders (spot, USD-M, COIN-M).
+    fn book_ticker_layout_frame() -> impl Strategy<Value = String> {
+        (
+            0usize..3,
+            any::<u64>().prop_map(|u| u % 1_000_000_000_000),
+            "[A-Z0-9_]{2,14}",
+            prop::collection::vec("[0-9]{1,10}(\\.[0-9]{1,8})?", 4),
+        )
+            .prop_map(|(layout, u, sym, d)| {
+                let prices = format!(r#""b":"{}","B":"{}","a":"{}","A":"{}""#, d[0], d[1], d[2], d[3]);
+                let times = r#""T":1626916403864,"E":1626916403871"#;
+                let data = match layout {
+                    0 => format!(r#"{{"u":{u},"s":"{sym}",{prices}}}"#),
+                    1 => format!(r#"{{"e":"bookTicker","u":{u},"s":"{sym}",{prices},{times}}}"#),
+                    _ => format!(r#"{{"u":{u},"e":"bookTicker","s":"{sym}","ps":"X",{prices},{times}}}"#),
+                };
+                format!(r#"{{"stream":"{}@bookTicker","data":{data}}}"#, sym.to_lowercase())
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
-        /// Book tickers in any key order take the fast path and decode exactly as the general decoder does; a corrupted
+        /// Book tickers in Binance's layouts and in any other key order take the fast path and decode exactly as the general decoder does; a corrupted
         /// frame is taken only with the general decoder's result.
         #[test]
-        fn book_ticker_fast_path_equals_general_decoder(f in book_ticker_frame(), edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs".to_vec())), 0..3)) {
+        fn book_ticker_fast_path_equals_general_decoder(f in prop_oneof![book_ticker_frame(), book_ticker_layout_frame()], edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs".to_vec())), 0..3)) {
             let mut bytes = f.into_bytes();
             let clean = edits.is_empty();
             for (at, b) in edits {
@@ -701,6 +798,82 @@ mod tests {
         }
     }
 
+    /// What the engine's entry [`super::frame_parts`] makes of a frame, as events (`None` when it declines).
+    fn frame_parts_events(bytes: &[u8]) -> Option<Vec<Event>> {
+        let (mut bids, mut asks) = (super::Levels::new(), super::Levels::new());
+        match super::frame_parts(bytes, &mut bids, &mut asks) {
+            super::Fast::Diff(head) => Some(vec![Event::Depth(Box::new(head.into_update(bids, asks)))]),
+            super::Fast::Event(event) => Some(vec![event]),
+            super::Fast::Declined => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// The engine's single entry to the template paths — diffs raw or combined, combined aggTrades and book
+        /// tickers, possibly corrupted — answers only with what the general decoder returns.
+        #[test]
+        fn frame_parts_equal_general_decoder(
+            f in prop_oneof![
+                frame(),
+                frame().prop_map(|f| format!(r#"{{"stream":"x@depth@100ms","data":{f}}}"#)),
+                frame().prop_map(|f| format!(r#"{{"stream":"x@depth5@100ms","data":{f}}}"#)),
+                agg_frame().prop_map(|f| format!(r#"{{"stream":"x@aggTrade","data":{f}}}"#)),
+                book_ticker_frame(),
+                book_ticker_layout_frame(),
+            ],
+            edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs@".to_vec())), 0..3),
+        ) {
+            let partial = f.contains("@depth5");
+            let clean = edits.is_empty();
+            let mut bytes = f.into_bytes();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            let fast = frame_parts_events(&bytes);
+            // Partial-depth frames are never diffs; clean frames in Binance's layout are always taken.
+            prop_assert!(!(partial && clean && fast.is_some()));
+            prop_assert!(!(clean && !partial && fast.is_none()), "{}", String::from_utf8_lossy(&bytes));
+            if let Some(fast) = fast {
+                let mut general = Vec::new();
+                prop_assert!(decode_frame_general(&bytes, &mut general).is_ok(), "{}", String::from_utf8_lossy(&bytes));
+                prop_assert_eq!(fast, general);
+            }
+        }
+    }
+
+    /// Every diff, aggTrade and book ticker frame of the recordings is taken by the engine's template entry, with
+    /// the general decoder's result.
+    #[test]
+    fn every_recorded_hot_frame_takes_the_template_entry() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/recordings");
+        let (mut n, mut declined) = (0, 0);
+        for entry in std::fs::read_dir(dir).expect("recordings") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("recording");
+            for line in text.lines() {
+                let record: serde_json::Value = serde_json::from_str(line).expect("line");
+                let (Some("ws"), Some(raw)) = (record["kind"].as_str(), record["raw"].as_str()) else {
+                    continue;
+                };
+                let hot = ["depthUpdate", "@aggTrade\"", "@bookTicker\""]
+                    .iter()
+                    .any(|k| raw.contains(k));
+                let mut general = Vec::new();
+                let ok = decode_frame_general(raw.as_bytes(), &mut general).is_ok();
+                if let Some(fast) = frame_parts_events(raw.as_bytes()) {
+                    assert!(ok && fast == general, "{raw}");
+                    n += 1;
+                } else {
+                    assert!(!hot, "declined: {raw}");
+                    declined += 1;
+                }
+            }
+        }
+        assert!(n > 5000 && declined > 0, "{n} taken, {declined} declined");
+    }
+
     #[test]
     fn every_recorded_book_ticker_takes_the_fast_path() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/recordings");
@@ -716,6 +889,13 @@ mod tests {
                 let mut out = Vec::new();
                 decode_frame_general(raw, &mut out).expect("valid frame");
                 assert_eq!(combined_event(raw), out.pop());
+                // Read in one pass, without the key loop.
+                let (_, payload) = super::combined(raw, b"{").expect("combined");
+                assert!(
+                    super::book_ticker_layout(payload).is_some(),
+                    "{}",
+                    String::from_utf8_lossy(raw)
+                );
                 n += 1;
             }
         }

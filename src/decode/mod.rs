@@ -15,7 +15,7 @@ mod trade;
 
 pub use depth::{decode_snapshot, BookTicker, DepthSnapshot, DepthUpdate, PartialDepth};
 pub use error::DecodeError;
-pub use fast::DiffHead;
+pub use fast::{DiffHead, Fast};
 pub use json::{Level, Levels};
 pub use liq::{contract_kind, ContractKind, ForceOrder, MarkPrice, OrderSide, OrderStatus};
 pub use trade::{decode_agg_trades_body, AggTrade, Kline, Trade, TradeType};
@@ -31,9 +31,9 @@ pub type Symbol = compact_str::CompactString;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// `depthUpdate` diff (spot, USD-M, COIN-M).
-    Depth(DepthUpdate),
+    Depth(Box<DepthUpdate>),
     /// Partial book depth `<s>@depth<N>` (full top-N levels, not a diff).
-    PartialDepth(PartialDepth),
+    PartialDepth(Box<PartialDepth>),
     /// Best bid/ask with the book update id `u`.
     BookTicker(BookTicker),
     /// Reply to a `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` request, or a control error.
@@ -67,22 +67,13 @@ pub struct ControlReply {
 
 /// Decodes one WebSocket frame, appending its events to `out`. On error nothing is appended.
 pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
-    let before = out.len();
-    let result = decode_frame_inner(frame, out);
-    if result.is_err() {
-        out.truncate(before);
-    }
-    result
-}
-
-fn decode_frame_inner(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
     // Trades and book tickers are the most numerous frames after depth diffs: in Binance's layout they are matched
     // as a whole (see `fast.rs`).
     if let Some(event) = fast::combined_event(frame) {
         out.push(event);
         return Ok(());
     }
-    decode_frame_general(frame, out)
+    decode_frame_slow(frame, out)
 }
 
 /// Decodes a frame key by key (the path every frame the fast paths decline takes).
@@ -209,15 +200,21 @@ fn is_partial_depth_stream(stream: &[u8]) -> bool {
         .is_some_and(|p| p.len() > 5 && p.starts_with(b"depth"))
 }
 
-/// A diff frame in Binance's exact layout, decoded on the template fast path (see [`fast`]) with its levels appended
-/// to `bids` and `asks`; `None` for anything else, which [`decode_frame`] then handles (the buffers may then hold
-/// part of the levels).
-pub fn decode_depth_frame_fast<'a>(
-    frame: &'a [u8],
-    bids: &mut Vec<Level>,
-    asks: &mut Vec<Level>,
-) -> Option<DiffHead<'a>> {
-    fast::depth_frame_parts(frame, bids, asks)
+/// A frame in Binance's exact layout decoded on the template fast paths (see [`fast`]): a diff with its levels
+/// appended to `bids` and `asks`, or a combined aggTrade or bookTicker event. [`Fast::Declined`] for anything else,
+/// which [`decode_frame_slow`] then handles (the buffers may then hold part of the levels).
+pub fn decode_frame_fast<'a>(frame: &'a [u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) -> Fast<'a> {
+    fast::frame_parts(frame, bids, asks)
+}
+
+/// [`decode_frame`] without the template paths, for a frame [`decode_frame_fast`] declined.
+pub fn decode_frame_slow(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
+    let before = out.len();
+    let result = decode_frame_general(frame, out);
+    if result.is_err() {
+        out.truncate(before);
+    }
+    result
 }
 
 fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {
@@ -241,9 +238,9 @@ fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Ve
     match shape {
         Shape::Typed(kind) => match kind {
             b"depthUpdate" if stream.is_some_and(|s| is_partial_depth_stream(s.as_bytes())) => {
-                out.push(Event::PartialDepth(depth::decode_futures_partial(obj)?));
+                out.push(Event::PartialDepth(Box::new(depth::decode_futures_partial(obj)?)));
             }
-            b"depthUpdate" => out.push(Event::Depth(depth::decode_depth_update(obj)?)),
+            b"depthUpdate" => out.push(Event::Depth(Box::new(depth::decode_depth_update(obj)?))),
             b"bookTicker" => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
             b"forceOrder" => out.push(Event::ForceOrder(liq::decode_force_order(obj)?)),
@@ -259,7 +256,7 @@ fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Ve
             }
         },
         Shape::SpotBookTicker => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
-        Shape::SpotPartialDepth => out.push(Event::PartialDepth(depth::decode_spot_partial(obj, stream)?)),
+        Shape::SpotPartialDepth => out.push(Event::PartialDepth(Box::new(depth::decode_spot_partial(obj, stream)?))),
         Shape::Control => out.push(Event::Control(decode_control(obj)?)),
         Shape::Other => {
             validate(obj)?;

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap;
 
 use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
 use crate::decode::{
-    self, BookTicker, ControlReply, DecodeError, DepthUpdate, Event, Level, Levels, Symbol, TradeType,
+    self, BookTicker, ControlReply, DecodeError, DepthUpdate, Event, Fast, Level, Levels, Symbol, TradeType,
 };
 use crate::symbols::SymbolIndex;
 
@@ -199,34 +199,44 @@ impl Engine {
 
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
     pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
-        // Diffs are most of the traffic: in Binance's exact layout they skip the generic dispatch, and a diff for a
-        // synced book is applied straight from reusable level buffers.
+        // Diffs, trades and book tickers are most of the traffic: in Binance's exact layout they skip the generic
+        // dispatch, and a diff for a synced book is applied straight from reusable level buffers.
         let (mut bids, mut asks) = std::mem::take(&mut self.levels);
         bids.clear();
         asks.clear();
-        if let Some(h) = decode::decode_depth_frame_fast(frame, &mut bids, &mut asks) {
-            self.stats.frames += 1;
-            let result = if h.prev_final_id.is_none() && self.market.is_futures() {
-                self.stats.malformed += 1;
-                Err(MISSING_PU)
-            } else {
+        match decode::decode_frame_fast(frame, &mut bids, &mut asks) {
+            Fast::Diff(h) => {
+                self.stats.frames += 1;
+                let result = if h.prev_final_id.is_none() && self.market.is_futures() {
+                    self.stats.malformed += 1;
+                    Err(MISSING_PU)
+                } else {
+                    self.stats.events += 1;
+                    let i = self.depth_slot(h.symbol, bids.len() + asks.len(), recv_ts_ns);
+                    let book = &mut self.states[i].book;
+                    let outcome = book.apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, &bids, &asks);
+                    let outcome = outcome.unwrap_or_else(|| {
+                        book.apply(h.into_update(Levels::from_slice(&bids), Levels::from_slice(&asks)))
+                    });
+                    self.depth_outcome(i, h.final_id, outcome, actions);
+                    Ok(())
+                };
+                self.levels = (bids, asks);
+                return result;
+            }
+            Fast::Event(event) => {
+                self.levels = (bids, asks);
+                self.stats.frames += 1;
                 self.stats.events += 1;
-                let i = self.depth_slot(h.symbol, bids.len() + asks.len(), recv_ts_ns);
-                let book = &mut self.states[i].book;
-                let outcome = book.apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, &bids, &asks);
-                let outcome = outcome
-                    .unwrap_or_else(|| book.apply(h.into_update(Levels::from_slice(&bids), Levels::from_slice(&asks))));
-                self.depth_outcome(i, h.final_id, outcome, actions);
-                Ok(())
-            };
-            self.levels = (bids, asks);
-            return result;
+                self.route(event, recv_ts_ns, actions);
+                return Ok(());
+            }
+            Fast::Declined => self.levels = (bids, asks),
         }
-        self.levels = (bids, asks);
         let mut events = std::mem::take(&mut self.scratch);
         events.clear();
         self.stats.frames += 1;
-        let decoded = decode::decode_frame(frame, &mut events);
+        let decoded = decode::decode_frame_slow(frame, &mut events);
         if let Err(e) = decoded {
             self.stats.malformed += 1;
             self.scratch = events;
@@ -317,7 +327,7 @@ impl Engine {
 
     fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
         match event {
-            Event::Depth(d) => self.route_depth(d, recv_ts_ns, actions),
+            Event::Depth(d) => self.route_depth(*d, recv_ts_ns, actions),
             Event::BookTicker(t) => {
                 self.stats.book_tickers += 1;
                 let i = self.slot(&t.symbol);
