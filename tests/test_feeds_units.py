@@ -38,6 +38,23 @@ def test_usdm_routes_follow_the_2026_split(stream: str, kind: str, route: str) -
     assert route_of("spot", stream) == "" and route_of("coinm", stream) == ""
 
 
+@pytest.mark.parametrize("window", ["0m", "15", "m", "-1m", "1w", "1.5h", ""])
+def test_monitor_rejects_bad_windows_up_front(window: str) -> None:
+    from tapeflow import Monitor
+
+    with pytest.raises(ValueError, match="duration"):
+        Monitor(market="usdm", symbols=["BTCUSDT"], flow=["1m", window])
+
+
+@pytest.mark.parametrize(
+    ("status", "permanent"),
+    [(0, False), (400, True), (404, True), (418, False), (429, False), (500, False), (503, False)],
+)
+def test_only_bad_requests_are_permanent_rest_errors(status: int, permanent: bool) -> None:
+    # 418/429 are bans and rate limits (wait and retry), 5xx and no reply are the exchange's trouble (retry).
+    assert RestError("x", status=status).permanent is permanent
+
+
 def test_route_overrides_and_urls() -> None:
     assert route_of("usdm", "btcusdt@aggTrade", {"aggTrade": "public"}) == "public"
     assert stream_url("wss://fstream.binance.com", "market", ["a@aggTrade", "b@aggTrade"]) == (

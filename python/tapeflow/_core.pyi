@@ -12,6 +12,14 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+
+def parse_duration(text: str) -> int:
+    """Milliseconds in a duration name such as ``"15m"`` (units ``s``, ``m``, ``h``, ``d``; more than zero).
+
+    Raises:
+        ValueError: if ``text`` is not such a name.
+    """
+
 __all__ = [
     "Action",
     "Band",
@@ -24,6 +32,7 @@ __all__ = [
     "SyncState",
     "Volume",
     "__version__",
+    "parse_duration",
 ]
 
 @final

@@ -106,6 +106,11 @@ class RestError(TapeflowError):
         self.url = url
         self.retry_after = retry_after
 
+    @property
+    def permanent(self) -> bool:
+        """A 4xx other than 429/418: the request itself is wrong (an unknown symbol...), asking again fails alike."""
+        return 0 < self.status < 500 and self.status not in (418, 429)
+
 
 class BackfillError(TapeflowError):
     """Trades of a gap could not be fetched back (the exchange no longer has them, or the budget ran out).

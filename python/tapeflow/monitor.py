@@ -25,6 +25,7 @@ import orjson
 
 from tapeflow._aio import cancel_and_wait
 from tapeflow._core import Action, BatchResult, BookView, Engine, LiqCluster, LiqTotal, Volume
+from tapeflow._core import parse_duration as _window_ms
 from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.clock import Clock, SystemClock
 from tapeflow.feeds.connection import ConnectionOptions, ConnectionStatus, FeedConnection
@@ -42,15 +43,6 @@ log = logging.getLogger("tapeflow.monitor")
 #: ``tap(kind, url, raw, t)``: ``kind`` is ``"ws_open"`` (``raw`` empty), ``"ws"`` (one frame) or ``"http"`` (a REST
 #: reply body); ``t`` is the receive time in seconds since the epoch on the monitor's clock.
 Tap = Callable[[str, str, bytes, float], None]
-
-_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-
-
-def _window_ms(window: str) -> int:
-    try:
-        return int(window[:-1]) * _MS[window[-1]]
-    except (KeyError, ValueError):
-        raise ValueError(f"bad window {window!r}: expected e.g. '1m', '15m', '1h'") from None
 
 
 @dataclass(frozen=True)

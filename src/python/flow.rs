@@ -18,6 +18,13 @@ fn flow_error(py: Python<'_>, e: &FlowError) -> PyErr {
     }
 }
 
+/// Milliseconds in a duration name such as `"15m"` (units `s`, `m`, `h`, `d`; more than zero); `ValueError` if it
+/// is not one.
+#[pyfunction(name = "parse_duration")]
+pub fn py_parse_duration(text: &str) -> PyResult<i64> {
+    parse_duration(text).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// Builds the flow settings from the `Engine(...)` keyword arguments.
 pub fn flow_config(
     horizons: Vec<String>,
@@ -28,7 +35,7 @@ pub fn flow_config(
     let parse = |names: Vec<String>| -> PyResult<Vec<i64>> {
         let mut out = Vec::new();
         for n in names {
-            let ms = parse_duration(&n).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let ms = py_parse_duration(&n)?;
             if out.contains(&ms) {
                 return Err(PyValueError::new_err(format!("duplicate window {n:?}")));
             }

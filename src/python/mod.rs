@@ -22,5 +22,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<liq::PyLiqTotal>()?;
     m.add_class::<liq::PyLiqCluster>()?;
     m.add_class::<liq::PyLiquidation>()?;
+    m.add_function(wrap_pyfunction!(flow::py_parse_duration, m)?)?;
     Ok(())
 }

@@ -41,6 +41,7 @@ SPARSE_KINDS = frozenset({"forceOrder"})
 #: Kinds whose frames the engine cannot deduplicate by id.
 FRAGILE_KINDS = frozenset({"forceOrder", "markPrice", "miniTicker", "ticker", "kline"})
 _URL_BUDGET = 3000  # characters of stream names put in the URL; the rest is subscribed
+_PER_REQUEST = 200  # stream names per SUBSCRIBE / UNSUBSCRIBE message
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class FeedConnection:
             self.streams[n] = None
         self._fragile = self._carries_fragile()
         if new:
-            self._pending.append(("SUBSCRIBE", new))
+            self._pending += _requests("SUBSCRIBE", new)
             if self.session is not None:
                 for n in new:
                     self.session.unverified.setdefault(kind_of(n), _marker(n))
@@ -258,7 +259,7 @@ class FeedConnection:
             del self.streams[n]
         self._fragile = self._carries_fragile()
         if gone:
-            self._pending.append(("UNSUBSCRIBE", gone))
+            self._pending += _requests("UNSUBSCRIBE", gone)
             if self.session is not None:
                 kinds = {kind_of(s) for s in self.streams}
                 for k in list(self.session.unverified):
@@ -361,7 +362,7 @@ class FeedConnection:
         ``self._receiver`` for the new connection's and carries on."""
         self.session = session
         self.state = "open"
-        self._pending = [("SUBSCRIBE", rest[i : i + 200]) for i in range(0, len(rest), 200)] if rest else []
+        self._pending = _requests("SUBSCRIBE", rest)
         self._send_wake.set()
         self._receiver = asyncio.create_task(self._receive(session))
         sender = asyncio.create_task(self._send_loop())
@@ -486,12 +487,16 @@ class FeedConnection:
                     if method == "PING":
                         s.pong = await s.link.ping()
                     else:
-                        self._req += 1
-                        rid = self.id * 1_000_000 + self._req
-                        await s.link.send_text(orjson.dumps({"method": method, "params": names, "id": rid}).decode())
+                        await self._send_request(s.link, method, names)
                 except LinkClosed:
                     return
                 await asyncio.sleep(interval)
+
+    async def _send_request(self, link: Link, method: str, names: list[str]) -> None:
+        """Sends one SUBSCRIBE / UNSUBSCRIBE message with a fresh request id."""
+        self._req += 1
+        rid = self.id * 1_000_000 + self._req
+        await link.send_text(orjson.dumps({"method": method, "params": names, "id": rid}).decode())
 
     # ------------------------------------------------------------------ rotation
     async def _rotate(self, old: _Session, old_receiver: asyncio.Task[None]) -> None:
@@ -507,13 +512,9 @@ class FeedConnection:
         if self.fragile:
             old.seen = set()
         receiver = asyncio.create_task(self._receive(new))
-        for i in range(0, len(rest), 200):
-            self._req += 1
-            rid = self.id * 1_000_000 + self._req
+        for method, names in _requests("SUBSCRIBE", rest):
             with contextlib.suppress(LinkClosed):
-                await new.link.send_text(
-                    orjson.dumps({"method": "SUBSCRIBE", "params": rest[i : i + 200], "id": rid}).decode()
-                )
+                await self._send_request(new.link, method, names)
             await asyncio.sleep(2.0 / self.spec.msg_rate)
         start = self.clock.now_ms()
         deadline = start + max(self.options.overlap_s * 1000, 1) + self.options.silence_s * 1000
@@ -549,15 +550,17 @@ class FeedConnection:
         # Streams added or removed while the new session was being set up went to the old one only.
         added = [n for n in self.streams if n not in before]
         removed = [n for n in before if n not in self.streams]
-        if added:
-            self._pending.append(("SUBSCRIBE", added))
-        if removed:
-            self._pending.append(("UNSUBSCRIBE", removed))
+        self._pending += _requests("SUBSCRIBE", added) + _requests("UNSUBSCRIBE", removed)
         if added or removed:
             self._send_wake.set()
         self.rotations += 1
         self.state = "open"
         await old.link.close()
+
+
+def _requests(method: str, names: list[str]) -> list[tuple[str, list[str]]]:
+    """``(method, names)`` messages for ``names``, at most ``_PER_REQUEST`` names each (none for no names)."""
+    return [(method, names[i : i + _PER_REQUEST]) for i in range(0, len(names), _PER_REQUEST)]
 
 
 def _marker(stream: str) -> bytes:

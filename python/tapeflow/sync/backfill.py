@@ -222,7 +222,7 @@ class TradeBackfill:
                 await self._run(job)
             except RestError as e:
                 log.info("backfill %s of %s failed (%s); retrying", job.kind, job.symbol, e)
-                if not (e.status and e.status < 500 and e.status not in (418, 429)):
+                if not e.permanent:
                     await self.clock.sleep(random.uniform(1.0, 3.0))
                     self._in_flight -= 1
                     self._queued.add(job)

@@ -195,7 +195,7 @@ class RestClient:
                 url=url,
                 retry_after=retry_after,
             )
-            if status and status < 500 and status not in (418, 429):
+            if last.permanent:
                 raise last
             if status not in (418, 429):
                 self.failures += 1

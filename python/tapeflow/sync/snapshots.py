@@ -155,7 +155,7 @@ class SnapshotScheduler:
             n = self._failures[symbol] = self._failures.get(symbol, 0) + 1
             log.info("snapshot of %s failed (%s); retrying", symbol, e)
             self.failed_cb(symbol)
-            if e.status and e.status < 500 and e.status not in (418, 429):
+            if e.permanent:
                 return  # a bad request (unknown symbol): asking again would fail the same way
             asyncio.get_running_loop().call_later(0, self._retry_later, symbol, min(60.0, 2.0**n))
             return
