@@ -529,16 +529,21 @@ impl Flow {
                 (Totals::of(&sums), start, start + interval)
             }
         };
+        Ok(self.volume_of(s, totals, start, end, now))
+    }
+
+    /// A window's answer: its totals and span, and whether every trade in the span is known.
+    fn volume_of(&self, s: &SymbolFlow, totals: Totals, start: i64, end: i64, as_of: i64) -> Volume {
         let (complete, abandoned) = status(s, start, end);
-        Ok(Volume {
+        Volume {
             totals,
             contract_size: self.coin_m.then_some(s.contract_size),
             start_ms: start,
             end_ms: end,
-            as_of: now,
+            as_of,
             complete,
             abandoned,
-        })
+        }
     }
 
     /// One symbol's window at `now` (default: the engine clock).
@@ -572,16 +577,7 @@ impl Flow {
         Ok(rows
             .map(|(j, sums)| {
                 let start = cur - (kept - j) as i64 * interval;
-                let (complete, abandoned) = status(state, start, start + interval);
-                Volume {
-                    totals: Totals::of(sums),
-                    contract_size: self.coin_m.then_some(state.contract_size),
-                    start_ms: start,
-                    end_ms: start + interval,
-                    as_of: start + interval,
-                    complete,
-                    abandoned,
-                }
+                self.volume_of(state, Totals::of(sums), start, start + interval, start + interval)
             })
             .collect())
     }

@@ -237,34 +237,40 @@ impl Model {
     }
 }
 
+/// The sliding window of horizon `k` (`h` ms) at `now` equals the brute-force sums and completeness.
+fn check_sliding(f: &Flow, m: &Model, k: usize, horizon: i64, now: i64) -> Result<(), TestCaseError> {
+    let volume = f.volume("X", Window::Sliding(k), Some(now)).unwrap();
+    let end = (now.div_euclid(1000) + 1) * 1000;
+    let expected = m.sums(end - horizon, end);
+    let t = volume.totals;
+    prop_assert_eq!(
+        (
+            t.buy_base,
+            t.sell_base,
+            t.buy_notional,
+            t.sell_notional,
+            t.buy_count,
+            t.sell_count
+        ),
+        expected,
+        "horizon {} at {}",
+        horizon,
+        now
+    );
+    prop_assert_eq!(
+        volume.complete,
+        m.complete(end - horizon, end),
+        "complete, horizon {} at {}",
+        horizon,
+        now
+    );
+    Ok(())
+}
+
 fn check(f: &Flow, model: &Model, now: i64) -> Result<(), TestCaseError> {
     let m = model;
     for (k, &h) in f.config().horizons_ms.iter().enumerate() {
-        let v = f.volume("X", Window::Sliding(k), Some(now)).unwrap();
-        let end = (now.div_euclid(1000) + 1) * 1000;
-        let expected = m.sums(end - h, end);
-        let t = v.totals;
-        prop_assert_eq!(
-            (
-                t.buy_base,
-                t.sell_base,
-                t.buy_notional,
-                t.sell_notional,
-                t.buy_count,
-                t.sell_count
-            ),
-            expected,
-            "horizon {} at {}",
-            h,
-            now
-        );
-        prop_assert_eq!(
-            v.complete,
-            m.complete(end - h, end),
-            "complete, horizon {} at {}",
-            h,
-            now
-        );
+        check_sliding(f, m, k, h, now)?;
     }
     let first = m.trades.values().map(|v| v.0).min().unwrap_or(0);
     let last = m.trades.values().map(|v| v.0).max().unwrap_or(0);
@@ -346,6 +352,19 @@ proptest! {
         let clock = f.clock().unwrap();
         for later in [1, 999, 1_000, 4_321, 59_999, 60_000, 100_000] {
             check(&f, &m, clock + later)?;
+        }
+        // Windows ending before the clock: answered from the kept seconds, refused once they reach further back.
+        let max_h = f.config().horizons_ms.iter().copied().max().unwrap();
+        for earlier in [1, 999, 1_000, 2_345, 4_000, 30_000, 59_000, 61_000] {
+            let now = clock - earlier;
+            for (k, &h) in f.config().horizons_ms.iter().enumerate() {
+                let start_sec = now.div_euclid(1000) - h / 1000 + 1;
+                if start_sec > clock.div_euclid(1000) - max_h / 1000 {
+                    check_sliding(&f, &m, k, h, now)?;
+                } else {
+                    prop_assert!(f.volume("X", Window::Sliding(k), Some(now)).is_err(), "horizon {} at {}", h, now);
+                }
+            }
         }
         prop_assert!(f.gaps(None).unwrap().is_empty());
         prop_assert_eq!(f.stats.aggtrades, trades.len() as u64);

@@ -189,15 +189,10 @@ impl Windows {
 
     /// Moves the clock from second `old` to `new`: every horizon drops the buckets that leave it.
     fn advance(&mut self, new: i64, shape: &Shape) {
-        let len = self.buckets.len();
-        for ((t, first), &h) in self.totals.iter_mut().zip(&mut self.first).zip(&shape.horizons_s) {
-            let new_start = new - h + 1;
-            let mut p = *first;
-            while p < len && self.buckets[p].sec < new_start {
-                t.sub(&self.buckets[p].sums);
-                p += 1;
-            }
-            *first = p;
+        for (k, &h) in shape.horizons_s.iter().enumerate() {
+            let mut t = self.totals[k];
+            self.first[k] = self.subtract_before(&mut t, self.first[k], new - h + 1);
+            self.totals[k] = t;
         }
         let keep_from = new - shape.max_horizon_s + 1;
         let mut dropped = 0;
@@ -208,6 +203,16 @@ impl Windows {
         for first in &mut self.first {
             *first -= dropped;
         }
+    }
+
+    /// Subtracts from `t` the buckets from index `p` on that lie before second `start`; returns the first index
+    /// left.
+    fn subtract_before(&self, t: &mut Totals, mut p: usize, start: i64) -> usize {
+        while p < self.buckets.len() && self.buckets[p].sec < start {
+            t.sub(&self.buckets[p].sums);
+            p += 1;
+        }
+        p
     }
 
     /// Totals of horizon `k` for the window ending in second `now_sec`: the seconds `(now_sec − h, now_sec]`.
@@ -227,11 +232,7 @@ impl Windows {
             }
             // The running totals minus the buckets that left the window since the clock's second.
             let mut t = self.totals[k];
-            let mut p = self.first[k];
-            while p < self.buckets.len() && self.buckets[p].sec < start {
-                t.sub(&self.buckets[p].sums);
-                p += 1;
-            }
+            self.subtract_before(&mut t, self.first[k], start);
             return Some(t);
         }
         if start <= clock_sec - shape.max_horizon_s {
