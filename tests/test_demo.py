@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 
-from monitor_helpers import drive, monitor_on, settle
+from monitor_helpers import drive, monitor_on, settle, tape
 from tapeflow.cli import main
 from tapeflow.dashboard import fmt_quote, render
 from tapeflow.demo import DemoOptions, Sampler, run, schedule_faults
@@ -26,16 +26,8 @@ WINDOW_MS = 15 * 60_000
 def truth_flow(ex: SimExchange, symbol: str, now_ms: int) -> tuple[Decimal, Decimal, int]:
     """Taker buy and sell quote and trade count of the 15m sliding window, from the simulator's aggTrade tape."""
     end = (now_ms // 1000 + 1) * 1000
-    buy = sell = Decimal(0)
-    n = 0
-    for t in ex.truth.agg_trades(symbol):
-        if end - WINDOW_MS <= t.T < end:
-            n += 1
-            if t.m:  # buyer is maker: the taker sold
-                sell += Decimal(t.p * t.q) / E16
-            else:
-                buy += Decimal(t.p * t.q) / E16
-    return buy, sell, n
+    t = tape(ex, symbol, end - WINDOW_MS, end)
+    return t.buy_quote, t.sell_quote, t.buy_count + t.sell_count
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from monitor_helpers import drive, monitor_on, settle
+from monitor_helpers import drive, monitor_on, settle, tape
 from tapeflow.sim import SimConfig, SimExchange
 
 MIN = 60_000
@@ -22,17 +22,6 @@ def window_bounds(now: int, window_ms: int, aligned: bool) -> tuple[int, int]:
     return end - window_ms, end
 
 
-def tape(ex: SimExchange, symbol: str, start: int, end: int) -> dict[str, Any]:
-    """Taker buy/sell base volume and counts of the true aggTrade tape with ``start <= T < end``."""
-    out: dict[str, Any] = {"buy_base": Decimal(0), "sell_base": Decimal(0), "buy_count": 0, "sell_count": 0}
-    for a in ex.truth.agg_trades(symbol):
-        if start <= a.T < end:
-            side = "sell" if a.m else "buy"  # buyer is maker: the taker sold
-            out[f"{side}_base"] += Decimal(a.q) / 10**8
-            out[f"{side}_count"] += 1
-    return out
-
-
 def check_windows(ex: SimExchange, m: Any, windows: tuple[str, ...], now: int) -> int:
     """Every symbol's sliding and aligned windows equal the tape and are complete; returns trades compared."""
     seen = 0
@@ -41,13 +30,12 @@ def check_windows(ex: SimExchange, m: Any, windows: tuple[str, ...], now: int) -
             wms = int(w[:-1]) * (MIN if w.endswith("m") else 1000)
             for aligned in (False, True):
                 v = m.volume(s, w, aligned=aligned, now_ms=now)
-                want = tape(ex, s, *window_bounds(now, wms, aligned))
+                t = tape(ex, s, *window_bounds(now, wms, aligned))
                 exact = v.exact()
-                got = {"buy_base": exact["buy_base"], "sell_base": exact["sell_base"]}
-                got |= {"buy_count": v.buy_count, "sell_count": v.sell_count}
-                assert got == want, (s, w, aligned)
+                got = (exact["buy_base"], exact["sell_base"], v.buy_count, v.sell_count)
+                assert got == (t.buy_base, t.sell_base, t.buy_count, t.sell_count), (s, w, aligned)
                 assert v.complete, (s, w, aligned)
-                seen += want["buy_count"] + want["sell_count"]
+                seen += t.buy_count + t.sell_count
     return seen
 
 
@@ -83,7 +71,7 @@ async def test_start_up_fill_covers_the_longest_window() -> None:
             assert check_windows(ex, m, ("5m", "15m"), now) > 50
             # The 5m window reaches back before the first streamed trade: only the fill can have counted it.
             first_streamed = min(a.T for a in ex.truth.agg_trades(m.symbols[0]) if a.T >= now - 5_000)
-            assert tape(ex, m.symbols[0], now - 5 * MIN, first_streamed)["buy_count"] > 0
+            assert tape(ex, m.symbols[0], now - 5 * MIN, first_streamed).buy_count > 0
 
 
 @pytest.mark.asyncio

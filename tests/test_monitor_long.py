@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from monitor_helpers import book_matches_truth, drive, monitor_on, read_books, settle
+from monitor_helpers import book_matches_truth, drive, monitor_on, read_books, settle, tape
 from tapeflow.sim import SimConfig, SimExchange
 
 MIN = 60_000
@@ -14,16 +14,8 @@ MIN = 60_000
 
 def expected_window(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> tuple[Decimal, ...]:
     """Taker buy/sell base and quote volume and counts of the true aggTrade tape with ``start <= T < end``."""
-    buy = sell = buy_q = sell_q = Decimal(0)
-    nb = ns = 0
-    for a in ex.truth.agg_trades(symbol):
-        if start_ms <= a.T < end_ms:
-            base, quote = Decimal(a.q) / 10**8, Decimal(a.p) * Decimal(a.q) / 10**16
-            if a.m:  # buyer is maker: the taker sold
-                sell, sell_q, ns = sell + base, sell_q + quote, ns + 1
-            else:
-                buy, buy_q, nb = buy + base, buy_q + quote, nb + 1
-    return buy, sell, buy_q, sell_q, Decimal(nb), Decimal(ns)
+    t = tape(ex, symbol, start_ms, end_ms)
+    return t.buy_base, t.sell_base, t.buy_quote, t.sell_quote, Decimal(t.buy_count), Decimal(t.sell_count)
 
 
 @pytest.mark.asyncio
