@@ -8,11 +8,13 @@ job of :mod:`tapeflow.demo`.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import itertools
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -360,10 +362,6 @@ def _health_panel(snap: Snapshot, pairs_per_line: int = 1) -> Panel:
 WIDE = 130
 
 
-#: From this height on nothing is trimmed.
-TALL = 34
-
-
 def render(snap: Snapshot, width: int = WIDE, height: int | None = None) -> RenderableType:
     """The whole view of ``snap``: flow, book, big trades, liquidations and connection health.
 
@@ -371,10 +369,39 @@ def render(snap: Snapshot, width: int = WIDE, height: int | None = None) -> Rend
         snap: what to show.
         width: the console width the layout is chosen for (two rows of panels from :data:`WIDE` columns on, three
             below).
-        height: the screen height, for a live screen: below :data:`TALL` lines the lists are shortened (the
-            strongest flows, the levels nearest the spread, the newest trades) and the health panel takes two
-            figures per line. ``None``: no limit (plain text).
+        height: the screen height, for a live screen: when the whole view is taller, the lists are shortened (the
+            strongest flows, the levels nearest the spread, the newest trades) to the most rows that fit, and the
+            health panel takes two figures per line. ``None``: no limit (plain text).
     """
+    if height is None:
+        return _layout(snap, width, 1)
+    # Measuring a view costs about as much as drawing it: start from what fitted this screen last time, and now and
+    # then try one more row.
+    key = (width, height)
+    rows = _FIT.get(key, 0)
+    if rows and next(_CALLS) % 8 == 0:
+        rows = 0 if rows >= _MAX_ROWS else rows + 1
+    while True:
+        view = _layout(snap, width, 1) if rows == 0 else _layout(_trimmed(snap, rows), width, 2)
+        if rows == 1 or _lines(view, width) <= height:
+            _FIT[key] = rows
+            return view
+        rows = _MAX_ROWS if rows == 0 else rows - 1
+
+
+#: Screen size → rows per list that fitted last time (0: the whole view).
+_FIT: dict[tuple[int, int], int] = {}
+_CALLS = itertools.count()
+_MAX_ROWS = 10
+
+
+def _lines(view: RenderableType, width: int) -> int:
+    """How many lines ``view`` takes at ``width`` columns."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
+    return len(console.render_lines(view, console.options, pad=False))
+
+
+def _layout(snap: Snapshot, width: int, pairs: int) -> RenderableType:
     when = dt.datetime.fromtimestamp(snap.now_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     header = Text.assemble(
         ("tapeflow ", "bold"),
@@ -382,9 +409,6 @@ def render(snap: Snapshot, width: int = WIDE, height: int | None = None) -> Rend
         f"running {_duration(snap.elapsed_s)}",
         (" · faults injected" if snap.faults else "", "yellow"),
     )
-    pairs = 1
-    if height is not None and height < TALL:
-        snap, pairs = _trimmed(snap, max(3, (height - 14) // 2)), 2
     flow, health, book = _flow_panel(snap), _health_panel(snap, pairs), _book_panel(snap)
     trades, liqs = _trades_panel(snap), _liq_panel(snap)
     if width >= WIDE:
