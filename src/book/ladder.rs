@@ -1,15 +1,13 @@
 //! One side of an order book: price (e8 units) → quantity (e8 units).
 //!
 //! Nearly every diff touches levels near the top of the book, so a ladder keeps its best levels in a small sorted
-//! array (`top`, best at the end) and every other level in a `BTreeMap` (`rest`). Every price in `rest` is worse
+//! array (`top`, best at the end) and every other level in `rest`, a two-level B-tree with wide sorted leaves. Every price in `rest` is worse
 //! than every price in `top`; while `rest` is empty, a new worst level joins `top` if it has room, so a snapshot fills
 //! `top` with its best levels. Costs: best level O(1); an update in `top` is a binary search plus a bounded shift (at most `top_cap`
 //! entries, a constant); an update in `rest` is O(log n). `top` keeps between a quarter and all of `top_cap`
 //! levels while `rest` has any: below a quarter it is refilled to half from `rest`, above `top_cap` its worst
 //! quarter moves to `rest`, each in `O(top_cap · log n)` amortised over at least `top_cap / 4` updates. Top-k
 //! reads are O(k).
-
-use std::collections::BTreeMap;
 
 use crate::decode::Level;
 
@@ -29,7 +27,7 @@ pub struct Ladder {
     /// Best levels, sorted worst → best (the best is `top.last()`), at most `top_cap` long.
     top: Vec<Level>,
     /// All other levels.
-    rest: BTreeMap<i64, i64>,
+    rest: Deep,
     top_cap: usize,
 }
 
@@ -44,7 +42,7 @@ impl Ladder {
         Self {
             side,
             top: Vec::with_capacity(cap + 1),
-            rest: BTreeMap::new(),
+            rest: Deep::default(),
             top_cap: cap,
         }
     }
@@ -66,7 +64,7 @@ impl Ladder {
         self.rest.clear();
     }
 
-    /// Higher rank = better price on this side.
+    /// Higher rank = better price on this side (its own inverse: the price of rank `r` is `rank(r)`).
     #[inline]
     fn rank(&self, price: i64) -> i64 {
         match self.side {
@@ -94,11 +92,7 @@ impl Ladder {
                 }
             }
             Some(_) => {
-                if qty == 0 {
-                    self.rest.remove(&price);
-                } else {
-                    self.rest.insert(price, qty);
-                }
+                self.rest.set(r, qty);
             }
             // An empty top means an empty ladder.
             None => {
@@ -148,20 +142,20 @@ impl Ladder {
         self.top.copy_within(0..old, n);
         // Popped best first; `top` is ordered worst → best.
         for j in (0..n).rev() {
-            let next = match self.side {
-                Side::Bid => self.rest.pop_last(),
-                Side::Ask => self.rest.pop_first(),
-            };
-            self.top[j] = next.expect("counted above");
+            let (r, q) = self.rest.pop_best().expect("counted above");
+            self.top[j] = (self.rank(r), q);
         }
     }
 
     /// Moves the worst levels of a full `top` to `rest`, leaving it three quarters full.
     fn spill(&mut self) {
         let k = self.top.len() - (self.top_cap * 3 / 4).max(1);
-        for (p, q) in self.top.drain(..k) {
-            self.rest.insert(p, q);
+        // Worst first: each is better than every level `rest` holds.
+        for j in 0..k {
+            let (p, q) = self.top[j];
+            self.rest.push_best(self.rank(p), q);
         }
+        self.top.drain(..k);
     }
 
     /// The best level, O(1).
@@ -172,10 +166,7 @@ impl Ladder {
 
     /// Levels from the best outwards.
     pub fn levels(&self) -> impl Iterator<Item = Level> + '_ {
-        let rest: Box<dyn Iterator<Item = Level> + '_> = match self.side {
-            Side::Bid => Box::new(self.rest.iter().rev().map(|(&p, &q)| (p, q))),
-            Side::Ask => Box::new(self.rest.iter().map(|(&p, &q)| (p, q))),
-        };
+        let rest = self.rest.best_first().map(|(r, q)| (self.rank(r), q));
         self.top.iter().rev().copied().chain(rest)
     }
 
@@ -188,5 +179,236 @@ impl Ladder {
     pub fn within(&self, bound: i64) -> impl Iterator<Item = Level> + '_ {
         let r = self.rank(bound);
         self.levels().take_while(move |&(p, _)| self.rank(p) >= r)
+    }
+}
+
+/// The levels of a side below its sorted top, by rank (higher = better), in sorted leaves of at most `2 · LEAF`
+/// levels: leaves and the levels in each are ordered worst → best, and `bests[j]` is the rank of leaf `j`'s best
+/// level. A B-tree of height two: finding a level is a binary search over `bests` and one in a leaf; a change moves
+/// at most one leaf's levels (a constant) and, when a leaf splits or empties, the leaf handles. Leaves that shrink
+/// below `LEAF / 4` merge with a neighbour, so there are at most about `4n / LEAF` of them.
+#[derive(Debug, Clone, Default)]
+struct Deep {
+    leaves: Vec<Vec<Level>>,
+    bests: Vec<i64>,
+    len: usize,
+}
+
+const LEAF: usize = 64;
+
+impl Deep {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.leaves.clear();
+        self.bests.clear();
+        self.len = 0;
+    }
+
+    /// Sets the level of rank `r` to `qty` (`0` removes it).
+    fn set(&mut self, r: i64, qty: i64) {
+        if self.leaves.is_empty() {
+            if qty != 0 {
+                self.leaves.push(vec![(r, qty)]);
+                self.bests.push(r);
+                self.len = 1;
+            }
+            return;
+        }
+        // The first leaf whose best reaches `r`, or the last (a rank above every level goes there).
+        let j = self.bests.partition_point(|&b| b < r).min(self.leaves.len() - 1);
+        let leaf = &mut self.leaves[j];
+        match leaf.binary_search_by(|&(x, _)| x.cmp(&r)) {
+            Ok(i) if qty == 0 => {
+                leaf.remove(i);
+                self.len -= 1;
+                if let Some(&(best, _)) = leaf.last() {
+                    self.bests[j] = best;
+                    if leaf.len() < LEAF / 4 {
+                        self.merge(j);
+                    }
+                } else {
+                    self.leaves.remove(j);
+                    self.bests.remove(j);
+                }
+            }
+            Ok(i) => leaf[i].1 = qty,
+            Err(_) if qty == 0 => {}
+            Err(i) => {
+                leaf.insert(i, (r, qty));
+                self.len += 1;
+                if i + 1 == leaf.len() {
+                    self.bests[j] = r;
+                }
+                if leaf.len() > 2 * LEAF {
+                    let upper = leaf.split_off(LEAF);
+                    self.bests[j] = leaf[LEAF - 1].0;
+                    self.bests.insert(j + 1, upper[upper.len() - 1].0);
+                    self.leaves.insert(j + 1, upper);
+                }
+            }
+        }
+    }
+
+    /// Joins the small leaf `j` with a neighbour when both fit in one leaf.
+    fn merge(&mut self, j: usize) {
+        let fits = |a: usize, b: usize| self.leaves[a].len() + self.leaves[b].len() <= 2 * LEAF;
+        let pair = if j + 1 < self.leaves.len() && fits(j, j + 1) {
+            j
+        } else if j > 0 && fits(j - 1, j) {
+            j - 1
+        } else {
+            return;
+        };
+        let better = self.leaves.remove(pair + 1);
+        self.bests.remove(pair);
+        self.leaves[pair].extend(better);
+    }
+
+    /// Removes and returns the best level.
+    fn pop_best(&mut self) -> Option<Level> {
+        let leaf = self.leaves.last_mut()?;
+        let level = leaf.pop()?;
+        self.len -= 1;
+        if let Some(&(best, _)) = leaf.last() {
+            *self.bests.last_mut().expect("a leaf") = best;
+        } else {
+            self.leaves.pop();
+            self.bests.pop();
+        }
+        Some(level)
+    }
+
+    /// Adds a level ranked above every level held.
+    fn push_best(&mut self, r: i64, qty: i64) {
+        match self.leaves.last_mut() {
+            Some(leaf) if leaf.len() < 2 * LEAF => {
+                leaf.push((r, qty));
+                *self.bests.last_mut().expect("a leaf") = r;
+            }
+            _ => {
+                self.leaves.push(vec![(r, qty)]);
+                self.bests.push(r);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// `(rank, qty)` from the best down.
+    fn best_first(&self) -> impl Iterator<Item = Level> + '_ {
+        self.leaves.iter().rev().flat_map(|leaf| leaf.iter().rev().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::{Deep, Ladder, Side, LEAF};
+
+    /// The leaves are non-empty, sorted, in order, within size, indexed by their best, and not too many.
+    fn check_shape(d: &Deep) -> Result<(), TestCaseError> {
+        prop_assert_eq!(d.leaves.len(), d.bests.len());
+        prop_assert_eq!(d.leaves.iter().map(Vec::len).sum::<usize>(), d.len);
+        for (j, leaf) in d.leaves.iter().enumerate() {
+            prop_assert!(!leaf.is_empty() && leaf.len() <= 2 * LEAF);
+            prop_assert!(leaf.windows(2).all(|w| w[0].0 < w[1].0));
+            prop_assert_eq!(d.bests[j], leaf[leaf.len() - 1].0);
+            if j > 0 {
+                prop_assert!(d.bests[j - 1] < leaf[0].0);
+            }
+        }
+        prop_assert!(
+            d.leaves.len() <= 4 * d.len / LEAF + 2,
+            "{} leaves for {}",
+            d.leaves.len(),
+            d.len
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Leaves split, merge and empty while the levels stay exactly those of a plain map.
+        #[test]
+        fn deep_levels_equal_a_map(
+            ops in prop::collection::vec(prop_oneof![8 => (0i64..1_500, 0i64..3).prop_map(Some), 1 => Just(None)], 0..4_000),
+        ) {
+            let mut d = Deep::default();
+            let mut reference = BTreeMap::new();
+            for (n, op) in ops.into_iter().enumerate() {
+                if let Some((r, q)) = op {
+                    d.set(r, q);
+                    if q == 0 {
+                        reference.remove(&r);
+                    } else {
+                        reference.insert(r, q);
+                    }
+                } else {
+                    prop_assert_eq!(d.pop_best(), reference.pop_last());
+                }
+                prop_assert_eq!(d.len(), reference.len());
+                if n % 97 == 0 {
+                    check_shape(&d)?;
+                    prop_assert!(d.best_first().eq(reference.iter().rev().map(|(&r, &q)| (r, q))));
+                }
+            }
+            check_shape(&d)?;
+            prop_assert!(d.best_first().eq(reference.iter().rev().map(|(&r, &q)| (r, q))));
+            // Spilled levels go in above everything held.
+            let top = reference.keys().next_back().copied().unwrap_or(0);
+            for k in 1..=300 {
+                d.push_best(top + k, k);
+                reference.insert(top + k, k);
+            }
+            check_shape(&d)?;
+            prop_assert!(d.best_first().eq(reference.iter().rev().map(|(&r, &q)| (r, q))));
+        }
+
+        /// A ladder with the default top over a deep book (thousands of prices, as after a 1,000-level snapshot)
+        /// equals a plain map.
+        #[test]
+        fn deep_ladder_matches_a_map(
+            bid: bool,
+            snapshot in prop::collection::btree_map(0i64..20_000, 1i64..5, 0..1_500),
+            ops in prop::collection::vec((0i64..20_000, 0i64..3), 0..2_000),
+        ) {
+            let side = if bid { Side::Bid } else { Side::Ask };
+            let mut ladder = Ladder::new(side);
+            let mut reference = snapshot.clone();
+            let mut levels: Vec<_> = snapshot.into_iter().collect();
+            if bid {
+                levels.reverse(); // best first, as a snapshot comes
+            }
+            for (p, q) in levels {
+                ladder.set(p, q);
+            }
+            for (p, q) in ops {
+                ladder.set(p, q);
+                if q == 0 {
+                    reference.remove(&p);
+                } else {
+                    reference.insert(p, q);
+                }
+                let best = if bid { reference.iter().next_back() } else { reference.iter().next() };
+                prop_assert_eq!(ladder.best(), best.map(|(&p, &q)| (p, q)));
+            }
+            let want: Vec<(i64, i64)> = if bid {
+                reference.iter().rev().map(|(&p, &q)| (p, q)).collect()
+            } else {
+                reference.iter().map(|(&p, &q)| (p, q)).collect()
+            };
+            prop_assert_eq!(ladder.levels().collect::<Vec<_>>(), want);
+            prop_assert_eq!(ladder.len(), reference.len());
+        }
     }
 }
