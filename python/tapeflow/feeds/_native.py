@@ -33,6 +33,11 @@ def _accept(key: bytes) -> bytes:
     return base64.b64encode(hashlib.sha1(key + _GUID).digest())
 
 
+def _retrieve(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
 def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
     """Status code, reason phrase and headers (names lower-cased; repeated ones joined with commas)."""
     lines = head.decode("latin-1").split("\r\n")
@@ -64,6 +69,7 @@ class _NativeProtocol(asyncio.Protocol):
         self.head = bytearray()
         self.upgraded = False
         self.handshake: asyncio.Future[None] = self.loop.create_future()
+        self.handshake.add_done_callback(_retrieve)  # a failure nobody waits for any more is not an error
         self.batch: list[bytes] = []
         self.waiter: asyncio.Future[None] | None = None
         self.reading_paused = False
