@@ -209,11 +209,17 @@ class NativeTransport:
     def __init__(self, ssl: ssl_module.SSLContext | None = None, *, max_message_size: int = 64 << 20) -> None:
         self.ssl = ssl
         self.max_message_size = max_message_size
+        self._default_ssl: ssl_module.SSLContext | None = None
 
     async def connect(self, url: str, *, open_timeout: float = 10.0) -> Link:
         from tapeflow.feeds._native import connect_native
 
-        return await connect_native(url, open_timeout, self.ssl, self.max_message_size)
+        ctx = self.ssl
+        if ctx is None and url[:4].lower() == "wss:":
+            if self._default_ssl is None:  # made once: loading the system's CAs takes a while
+                self._default_ssl = ssl_module.create_default_context()
+            ctx = self._default_ssl
+        return await connect_native(url, open_timeout, ctx, self.max_message_size)
 
 
 def default_transport(name: str | None = None) -> Transport:
