@@ -3,11 +3,52 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from monitor_helpers import MIN, check_windows, drive, monitor_on, settle, tape
+from monitor_helpers import drive, monitor_on, settle
 from tapeflow.sim import SimConfig, SimExchange
+
+MIN = 60_000
+
+
+def window_bounds(now: int, window_ms: int, aligned: bool) -> tuple[int, int]:
+    """The documented bounds: sliding = the whole seconds up to now's second; aligned = the UTC interval of now."""
+    if aligned:
+        start = now - now % window_ms
+        return start, start + window_ms
+    end = (now // 1000 + 1) * 1000
+    return end - window_ms, end
+
+
+def tape(ex: SimExchange, symbol: str, start: int, end: int) -> dict[str, Any]:
+    """Taker buy/sell base volume and counts of the true aggTrade tape with ``start <= T < end``."""
+    out: dict[str, Any] = {"buy_base": Decimal(0), "sell_base": Decimal(0), "buy_count": 0, "sell_count": 0}
+    for a in ex.truth.agg_trades(symbol):
+        if start <= a.T < end:
+            side = "sell" if a.m else "buy"  # buyer is maker: the taker sold
+            out[f"{side}_base"] += Decimal(a.q) / 10**8
+            out[f"{side}_count"] += 1
+    return out
+
+
+def check_windows(ex: SimExchange, m: Any, windows: tuple[str, ...], now: int) -> int:
+    """Every symbol's sliding and aligned windows equal the tape and are complete; returns trades compared."""
+    seen = 0
+    for s in m.symbols:
+        for w in windows:
+            wms = int(w[:-1]) * (MIN if w.endswith("m") else 1000)
+            for aligned in (False, True):
+                v = m.volume(s, w, aligned=aligned, now_ms=now)
+                want = tape(ex, s, *window_bounds(now, wms, aligned))
+                exact = v.exact()
+                got = {"buy_base": exact["buy_base"], "sell_base": exact["sell_base"]}
+                got |= {"buy_count": v.buy_count, "sell_count": v.sell_count}
+                assert got == want, (s, w, aligned)
+                assert v.complete, (s, w, aligned)
+                seen += want["buy_count"] + want["sell_count"]
+    return seen
 
 
 @pytest.mark.asyncio

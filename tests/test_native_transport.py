@@ -14,12 +14,13 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from monitor_helpers import book_matches_truth, check_windows, drive, monitor_on, settle
+from monitor_helpers import book_matches_truth, drive, monitor_on, settle
 from tapeflow import WebSocketProtocolError
 from tapeflow._core import WsReader, encode_client_frame
 from tapeflow.feeds import _native
 from tapeflow.feeds.transport import Link, LinkClosed, NativeTransport, default_transport
 from tapeflow.sim import SimConfig, SimExchange
+from test_monitor_flow import check_windows
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 pytestmark = pytest.mark.timeout(30)
