@@ -9,6 +9,7 @@ pub mod flow;
 pub mod liq;
 pub mod num;
 pub mod symbols;
+pub mod ws;
 
 #[cfg(feature = "python")]
 mod python;

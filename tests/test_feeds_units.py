@@ -1,8 +1,12 @@
-"""Stream names, routes and sharding; the REST client's budget and pauses; the lag probe."""
+"""Stream names, routes and sharding; the REST client's budget and pauses; the lag probe; the engine worker."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -11,6 +15,7 @@ from tapeflow import FunctionClock
 from tapeflow.errors import RestError
 from tapeflow.feeds.connection import event_time
 from tapeflow.feeds.streams import MARKETS, kind_of, plan_shards, route_of, stream_url
+from tapeflow.feeds.worker import EngineWorker
 from tapeflow.sim import SimConfig, SimExchange
 from tapeflow.sync.backfill import first_agg_id, last_agg_id
 from tapeflow.sync.rest import RestClient
@@ -135,3 +140,38 @@ async def test_status_reports_lag_rates_and_weight() -> None:
             for c in st.connections:
                 assert c.state == "open" and c.frames > 0 and c.lag_ms == 0  # virtual clock: no transit time
                 assert c.frames_per_s > 0 and c.silent_kinds == ()
+
+
+@pytest.mark.asyncio
+async def test_threaded_worker_reports_results_while_work_keeps_coming() -> None:
+    # A feed faster than the engine keeps the worker's queue from ever emptying; its results must still come back
+    # as it goes, not once the queue runs dry (a benchmark sender re-serving on every reconnect never let it).
+    applied = 0
+    lock = threading.Lock()
+
+    class SlowEngine:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int) -> Any:
+            nonlocal applied
+            time.sleep(0.002)
+            with lock:
+                applied += 1
+            return SimpleNamespace(frames=len(frames))
+
+    first = asyncio.Event()
+    seen_at_first: list[int] = []
+
+    def on_batch(owner: object, result: object) -> None:
+        if not first.is_set():
+            seen_at_first.append(applied)
+            first.set()
+
+    worker = EngineWorker(SlowEngine(), on_batch, threaded=True)  # type: ignore[arg-type]
+    try:
+        for i in range(300):
+            worker.submit_frames(None, [b"x"], i)
+        await asyncio.wait_for(first.wait(), 5)
+        assert seen_at_first[0] < 300  # the first results came back before the last item was applied
+        await asyncio.wait_for(worker.drain(), 5)
+        assert worker.batches == 300
+    finally:
+        worker.stop()

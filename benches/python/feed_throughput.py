@@ -9,7 +9,10 @@ the other, in the same run:
 * ``bare websockets``: the library's own client, ``async for message in ws``, counting only;
 * ``tapeflow websockets``: a tapeflow feed connection (batched receive) feeding the engine on its worker thread;
 * ``tapeflow websockets inline``: the same with the engine called on the event loop;
-* ``bare picows`` and ``tapeflow picows`` when picows is installed.
+* ``bare picows`` and ``tapeflow picows`` when picows is installed;
+* ``bare native``: an ``asyncio.Protocol`` that only feeds each socket read to tapeflow's Rust ``WsReader`` and counts
+  the messages (the native transport's framing code, nothing else);
+* ``tapeflow native`` / ``tapeflow native inline``: a feed connection on the ``native`` transport.
 
 Then the CPU cost at a realistic rate: the sender paces ``--paced`` frames/s for a few seconds and the receiver's
 process CPU time (all threads) is reported per 10,000 frames/s.
@@ -155,6 +158,52 @@ async def _bare_picows(url: str, total: int) -> Timed:
     return timed
 
 
+async def _bare_native(url: str, total: int) -> Timed:
+    from tapeflow._core import WsReader
+
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    host, _, rest = url.removeprefix("ws://").partition("/")
+    hostname, _, port = host.partition(":")
+
+    class P(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.reader = WsReader()
+            self.head: bytes | None = b""
+            self.n = 0
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.Transport)
+            key = base64.b64encode(os.urandom(16)).decode()
+            transport.write(
+                f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+
+        def data_received(self, data: bytes) -> None:
+            if self.head is not None:  # before the upgrade: skip the response head
+                self.head += data
+                end = self.head.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                data, self.head = self.head[end + 4 :], None
+            messages, _ = self.reader.feed(data)
+            self.n += len(messages)
+            if self.n >= total and not done.done():
+                done.set_result(self.n)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if not done.done():
+                done.set_result(self.n)
+
+    t = _clock()
+    transport, _ = await loop.create_connection(P, hostname, int(port))
+    n = await done
+    timed = _since(n, t)
+    transport.close()
+    return timed
+
+
 async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -> Timed:
     from tapeflow import Engine
     from tapeflow.feeds.clock import SystemClock
@@ -224,6 +273,12 @@ def _receive(kind: str, url: str, total: int, out: mp.Queue) -> None:  # type: i
             return await _tapeflow(url, total, "picows", True)
         if kind == "tapeflow picows inline":
             return await _tapeflow(url, total, "picows", False)
+        if kind == "bare native":
+            return await _bare_native(url, total)
+        if kind == "tapeflow native":
+            return await _tapeflow(url, total, "native", True)
+        if kind == "tapeflow native inline":
+            return await _tapeflow(url, total, "native", False)
         raise ValueError(kind)
 
     n, wall, cpu = asyncio.run(main())
@@ -264,6 +319,7 @@ def main() -> None:
     kinds = ["bare websockets", "tapeflow websockets", "tapeflow websockets inline"]
     if have_picows:
         kinds += ["bare picows", "tapeflow picows", "tapeflow picows inline"]
+    kinds += ["bare native", "tapeflow native", "tapeflow native inline"]
     print(
         f"{args.frames} frames of real USD-M data (depth, aggTrade, bookTicker, kline), loopback, "
         f"{os.cpu_count()} cores"
@@ -291,8 +347,13 @@ def main() -> None:
     if have_picows:
         print(f"  tapeflow picows / bare picows: {med['tapeflow picows'] / med['bare picows']:.0%}")
         print(f"  tapeflow picows inline / bare picows: {med['tapeflow picows inline'] / med['bare picows']:.0%}")
+    for kind in ["tapeflow native", "tapeflow native inline"]:
+        line = f"  {kind} / bare native: {med[kind] / med['bare native']:.0%}"
+        if have_picows:
+            line += f"   / bare picows: {med[kind] / med['bare picows']:.0%}"
+        print(line)
     total = int(args.paced * args.paced_seconds)
-    for kind in ["tapeflow websockets"] + (["tapeflow picows"] if have_picows else []):
+    for kind in ["tapeflow websockets", *(["tapeflow picows"] if have_picows else []), "tapeflow native"]:
         n, wall, cpu, _ = run(kind, total, paced=args.paced)
         per = cpu / wall * 10_000 / (n / wall)
         print(f"  {kind:<28} at {n / wall:,.0f} frames/s: {per * 1000:.0f} ms CPU per second per 10,000 frames/s")

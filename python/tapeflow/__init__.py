@@ -28,6 +28,7 @@ from tapeflow.errors import (
     RestError,
     TapeflowError,
     UnknownSymbolError,
+    WebSocketProtocolError,
 )
 from tapeflow.feeds.clock import FunctionClock, SystemClock
 from tapeflow.feeds.connection import ConnectionOptions
@@ -58,5 +59,6 @@ __all__ = [
     "TapeflowError",
     "UnknownSymbolError",
     "Volume",
+    "WebSocketProtocolError",
     "__version__",
 ]

@@ -31,7 +31,9 @@ __all__ = [
     "Liquidation",
     "SyncState",
     "Volume",
+    "WsReader",
     "__version__",
+    "encode_client_frame",
     "parse_duration",
 ]
 
@@ -556,3 +558,37 @@ class Liquidation:
     def qty_exact(self) -> str: ...
     @property
     def notional_exact(self) -> str: ...
+
+@final
+class WsReader:
+    """Client-side WebSocket (RFC 6455) frame decoder, Sans I/O: feed it socket reads, get whole messages back.
+
+    Server frames must be unmasked, with RSV bits 0 (no extension) and a known opcode; control frames unfragmented
+    and at most 125 bytes (they may come between fragments); fragments are joined. Text is not UTF-8 validated
+    here (the engine validates JSON). Any violation raises :class:`tapeflow.WebSocketProtocolError` and every
+    later ``feed`` raises it again: the connection must be dropped. Input after a close frame is ignored.
+    """
+
+    def __new__(cls, max_message_size: int = 67108864) -> WsReader: ...
+    @property
+    def max_message_size(self) -> int: ...
+    @property
+    def closed(self) -> bool:
+        """True once a close frame was decoded."""
+    @property
+    def buffered(self) -> int:
+        """Bytes held over from earlier reads (the start of an unfinished frame)."""
+    def feed(self, data: bytes) -> tuple[list[bytes], list[tuple[int, bytes]] | None]:
+        """Parses every complete frame of ``data`` (plus what earlier reads left).
+
+        Returns:
+            ``(messages, controls)``: the complete data messages (text or binary) in order, and the control frames
+            as ``(opcode, payload)`` — ping ``9``, pong ``10``, close ``8`` (payload: 2-byte code and reason, or
+            empty) — in order, or ``None`` when there were none.
+        """
+
+def encode_client_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
+    """One unfragmented client frame, masked with the 4-byte ``mask`` (fresh random bytes for every frame).
+
+    Raises ``ValueError`` for an unknown opcode, a control payload over 125 bytes or a mask not 4 bytes long.
+    """

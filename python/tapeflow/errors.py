@@ -19,6 +19,7 @@ __all__ = [
     "RestError",
     "TapeflowError",
     "UnknownSymbolError",
+    "WebSocketProtocolError",
 ]
 
 
@@ -126,3 +127,25 @@ class BackfillError(TapeflowError):
         self.symbol = symbol
         self.from_id = from_id
         self.to_id = to_id
+
+
+class WebSocketProtocolError(FeedError):
+    """A WebSocket server broke the framing protocol (RFC 6455): a masked frame, an unknown opcode, a control frame
+    over 125 bytes, a message over the size limit... The connection must be dropped; the feed reconnects.
+
+    Attributes:
+        kind: a short name of the violation (``"masked_frame"``, ``"reserved_bits"``, ``"unknown_opcode"``,
+            ``"fragmented_control"``, ``"control_too_long"``, ``"unexpected_continuation"``,
+            ``"message_in_progress"``, ``"length_overflow"``, ``"message_too_big"``, ``"close_too_short"``,
+            ``"invalid_close_code"``).
+        close_code: the close code that answers it (1002, or 1009 for a message over the limit).
+        messages: the complete messages decoded from the same read before the violation (still valid data).
+    """
+
+    def __init__(
+        self, message: str, *, kind: str = "", close_code: int = 1002, messages: list[bytes] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.close_code = close_code
+        self.messages: list[bytes] = messages if messages is not None else []

@@ -213,7 +213,8 @@ class Monitor:
         big_trade: notional threshold (quote units) of a big trade (an event and a counter), or ``None``.
         liquidations: follow ``!forceOrder@arr`` and ``!markPrice@arr@1s`` (futures).
         ws_url / rest_url: base URLs (default: Binance's for the market; the simulator's in tests).
-        transport: ``"websockets"`` (default), ``"picows"``, or a :class:`tapeflow.feeds.transport.Transport`.
+        transport: ``"websockets"`` (default), ``"picows"``, ``"native"`` (WebSocket framing parsed in Rust, one
+            call per socket read), or a :class:`tapeflow.feeds.transport.Transport` (e.g. ``NativeTransport(ssl=ctx)``).
         clock: time source (default wall clock; ``FunctionClock(exchange.now_ms)`` for the simulator).
         tap: called with every raw frame and REST body (see :data:`Tap`), e.g. to record the session.
         depth_speed: diff-depth cadence (``"100ms"``, or ``""`` for the market's default).

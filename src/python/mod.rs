@@ -5,6 +5,7 @@ mod engine;
 mod errors;
 mod flow;
 mod liq;
+mod ws;
 
 use pyo3::prelude::*;
 
@@ -23,5 +24,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<liq::PyLiqCluster>()?;
     m.add_class::<liq::PyLiquidation>()?;
     m.add_function(wrap_pyfunction!(flow::py_parse_duration, m)?)?;
+    m.add_class::<ws::PyWsReader>()?;
+    m.add_function(wrap_pyfunction!(ws::encode_client_frame, m)?)?;
     Ok(())
 }

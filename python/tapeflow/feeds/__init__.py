@@ -3,7 +3,7 @@
 from tapeflow.feeds.clock import Clock, FunctionClock, SystemClock
 from tapeflow.feeds.connection import ConnectionOptions, ConnectionStatus, FeedConnection
 from tapeflow.feeds.streams import MARKETS, MarketSpec, kind_of, plan_shards, route_of, stream_url
-from tapeflow.feeds.transport import Link, LinkClosed, PicowsTransport, Transport, WebsocketsTransport
+from tapeflow.feeds.transport import Link, LinkClosed, NativeTransport, PicowsTransport, Transport, WebsocketsTransport
 
 __all__ = [
     "MARKETS",
@@ -15,6 +15,7 @@ __all__ = [
     "Link",
     "LinkClosed",
     "MarketSpec",
+    "NativeTransport",
     "PicowsTransport",
     "SystemClock",
     "Transport",

@@ -5,13 +5,16 @@ batch of ``bytes`` (no decoding, no JSON), sends control messages and pings, and
 a server ping is answered from the protocol callback, so it never waits for the engine.
 
 ``WebsocketsTransport`` (the default) uses the ``websockets`` library; ``PicowsTransport`` uses ``picows`` (the
-``tapeflow[picows]`` extra), a faster client written in Cython.
+``tapeflow[picows]`` extra), a faster client written in Cython; ``NativeTransport`` parses the WebSocket framing in
+the engine's Rust code (``tapeflow._core.WsReader``), one call per socket read instead of one Python callback per
+frame, with no dependency beyond tapeflow itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl as ssl_module
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -20,7 +23,15 @@ from websockets.frames import Frame, Opcode
 
 from tapeflow.errors import FeedError
 
-__all__ = ["Link", "LinkClosed", "PicowsTransport", "Transport", "WebsocketsTransport", "default_transport"]
+__all__ = [
+    "Link",
+    "LinkClosed",
+    "NativeTransport",
+    "PicowsTransport",
+    "Transport",
+    "WebsocketsTransport",
+    "default_transport",
+]
 
 
 class LinkClosed(FeedError):
@@ -184,10 +195,39 @@ class PicowsTransport:
         return await connect_picows(url, open_timeout)
 
 
+# ---------------------------------------------------------------------------------------------------- native
+class NativeTransport:
+    """WebSocket framing parsed in Rust: a socket read of hundreds of frames is one Python call.
+
+    Args:
+        ssl: TLS context for ``wss://`` URLs (default: ``ssl.create_default_context()``, the system's CAs).
+        max_message_size: a larger message is a protocol error and drops the connection (default 64 MiB).
+    """
+
+    name = "native"
+
+    def __init__(self, ssl: ssl_module.SSLContext | None = None, *, max_message_size: int = 64 << 20) -> None:
+        self.ssl = ssl
+        self.max_message_size = max_message_size
+        self._default_ssl: ssl_module.SSLContext | None = None
+
+    async def connect(self, url: str, *, open_timeout: float = 10.0) -> Link:
+        from tapeflow.feeds._native import connect_native
+
+        ctx = self.ssl
+        if ctx is None and url[:4].lower() == "wss:":
+            if self._default_ssl is None:  # made once: loading the system's CAs takes a while
+                self._default_ssl = ssl_module.create_default_context()
+            ctx = self._default_ssl
+        return await connect_native(url, open_timeout, ctx, self.max_message_size)
+
+
 def default_transport(name: str | None = None) -> Transport:
-    """The transport called ``name`` (``"websockets"``, the default, or ``"picows"``)."""
+    """The transport called ``name``: ``"websockets"`` (the default), ``"picows"`` or ``"native"``."""
     if name in (None, "websockets"):
         return WebsocketsTransport()
     if name == "picows":
         return PicowsTransport()
-    raise ValueError(f"unknown transport {name!r}: expected 'websockets' or 'picows'")
+    if name == "native":
+        return NativeTransport()
+    raise ValueError(f"unknown transport {name!r}: expected 'websockets', 'picows' or 'native'")

@@ -3,7 +3,8 @@
 Every change to the engine goes through one FIFO — frame batches from every connection, REST depth snapshots, aggTrade
 pages, resets — so the order the engine sees is the order things arrived (a recording made from the same stream of
 calls replays to the same state). The engine releases the GIL while it decodes, so the event loop keeps reading
-sockets and answering pings meanwhile. Results come back to the loop with one wake-up per drained run of work.
+sockets and answering pings meanwhile. Results come back to the loop with one wake-up per drained run of work, or
+per ``_RUN`` items when work keeps arriving (so results never wait for a queue that does not empty).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from tapeflow._core import BatchResult, Engine
 __all__ = ["EngineWorker"]
 
 log = logging.getLogger("tapeflow.feeds")
+
+_RUN = 64  # work items applied before their results go back to the loop, at most
 
 #: ``on_batch(owner, result)``: called on the event loop with the result of each frame batch.
 OnBatch = Callable[[Any, BatchResult], None]
@@ -117,6 +120,8 @@ class EngineWorker:
                         done.append((None, e, a))
                 else:
                     done.append((a, engine.apply_frames(b, c * 1_000_000), None))
+                if len(done) >= _RUN:
+                    break
                 try:
                     item = q.get_nowait()
                 except queue.Empty:
