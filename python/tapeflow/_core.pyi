@@ -203,7 +203,8 @@ class Engine:
 
     Args:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``: picks the book sync procedure.
-        buffer_limit: diffs kept per symbol while waiting for a snapshot (the oldest go first).
+        buffer_limit: diffs kept per symbol while waiting for a snapshot (the oldest go first; 1,000 is 100 s of a
+            ``@100ms`` stream, far more than a snapshot request takes).
         trace_depth: when set, every applied diff adds an action of kind ``"book"`` with the top ``trace_depth``
             levels and the digest of the whole book (for replays and audits; costs a full-book hash per diff).
         flow_horizons: sliding windows of trade flow (``"30s"``, ``"15m"``, ``"4h"``: whole seconds, at most 7 days).
@@ -217,7 +218,7 @@ class Engine:
         cls,
         market: str,
         *,
-        buffer_limit: int = 10000,
+        buffer_limit: int = 1000,
         trace_depth: int | None = None,
         flow_horizons: Sequence[str] = ("1m", "5m", "15m", "1h", "4h"),
         flow_intervals: Sequence[str] = ("1m", "5m", "15m", "1h"),

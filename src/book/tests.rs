@@ -220,6 +220,18 @@ fn bounded_buffer_drops_oldest() {
         s.apply_snapshot(&snapshot(0, &[], &[])),
         SnapshotOutcome::TooOld { .. }
     ));
+    // A snapshot taken after the dropped diffs needs only what is kept: the book syncs and follows.
+    let mut s = BookSync::new(Market::Spot, 2);
+    for i in 1..=5 {
+        s.apply(diff(i, i, None, &[(i as i64, 1)], &[]));
+    }
+    assert!(matches!(
+        s.apply_snapshot(&snapshot(3, &[(1, 1)], &[(100, 1)])),
+        SnapshotOutcome::Synced { .. }
+    ));
+    assert_eq!(s.state(), SyncState::Synced);
+    assert_eq!(s.book().last_update_id, 5);
+    assert_eq!(s.book().bids.top(3), vec![(5, 1), (4, 1), (1, 1)]);
 }
 
 /// A generated market: the true book after every diff, keyed by the diff's final id.

@@ -109,8 +109,10 @@ const MISSING_PU: DecodeError = DecodeError::MissingField {
     field: "pu",
 };
 
-/// Default number of diffs kept per symbol while waiting for a snapshot.
-pub const DEFAULT_BUFFER_LIMIT: usize = 10_000;
+/// Default number of diffs kept per symbol while waiting for a snapshot: 100 s of a `@100ms` stream. A snapshot only
+/// needs the diffs from its own `lastUpdateId` on, which arrive while its request is on the wire (seconds), so older
+/// diffs go first; a larger buffer would only hold memory (about 300 bytes a diff, per symbol, through a long ban).
+pub const DEFAULT_BUFFER_LIMIT: usize = 1_000;
 
 pub struct Engine {
     market: Market,

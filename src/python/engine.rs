@@ -234,13 +234,13 @@ impl PyEngine {
     #[pyo3(signature = (
         market,
         *,
-        buffer_limit = 10000,
+        buffer_limit = 1000,
         trace_depth = None,
         flow_horizons = vec!["1m".to_owned(), "5m".to_owned(), "15m".to_owned(), "1h".to_owned(), "4h".to_owned()],
         flow_intervals = vec!["1m".to_owned(), "5m".to_owned(), "15m".to_owned(), "1h".to_owned()],
         flow_history = 60,
         big_trade = Vec::new(),
-    ), text_signature = "(market, *, buffer_limit=10000, trace_depth=None, flow_horizons=('1m', '5m', '15m', '1h', '4h'), \
+    ), text_signature = "(market, *, buffer_limit=1000, trace_depth=None, flow_horizons=('1m', '5m', '15m', '1h', '4h'), \
                           flow_intervals=('1m', '5m', '15m', '1h'), flow_history=60, big_trade=())")]
     fn new(
         market: &str,
