@@ -242,20 +242,3 @@ async def test_spot_server_shutdown_notice_moves_to_a_new_connection() -> None:
         assert sum(c.rotations + c.reconnects for c in st.connections) >= 1
         for s in m.symbols:
             assert book_matches_truth(ex, m, s), s
-
-
-@pytest.mark.asyncio
-async def test_picows_transport_keeps_the_same_books() -> None:
-    pytest.importorskip("picows")
-    cfg = SimConfig(market="usdm", symbols=6, seed=16, speed=0.0, rate=6.0, liq_rate=0.3)
-    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), transport="picows") as m:
-        await drive(ex, m, 15_000)
-        ex.faults.disconnect_all(abrupt=True)
-        await drive(ex, m, 15_000)
-        await settle(ex, m)
-        st = m.status()
-        assert all(c.reconnects >= 1 for c in st.connections)
-        for s in m.symbols:
-            assert book_matches_truth(ex, m, s), s
-        pushed = [liq for liq in ex.truth.liquidations() if liq.pushed]
-        assert 0 < m.liquidations.total(lookback="1h").count <= len(pushed)  # none counted twice

@@ -389,9 +389,12 @@ async def test_wss_messages_in_order_and_ping_answered() -> None:
 
 # ---------------------------------------------------------------------------------------------------- the simulator
 @pytest.mark.asyncio
-async def test_native_transport_keeps_the_same_books() -> None:
+@pytest.mark.parametrize("transport", ["native", "picows"])
+async def test_transport_keeps_the_same_books(transport: str) -> None:
+    if transport == "picows":
+        pytest.importorskip("picows")
     cfg = SimConfig(market="usdm", symbols=6, seed=16, speed=0.0, rate=6.0, liq_rate=0.3)
-    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), transport="native") as m:
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), transport=transport) as m:
         await drive(ex, m, 15_000)
         # Before any fault: every frame the exchange sent reached the engine, none twice, none malformed, and no
         # book needed a second snapshot (a lost or repeated frame would show in one of these).
