@@ -6,11 +6,12 @@ Run: ``make bench-python`` (or ``.venv/bin/pytest benches/python/test_book_bench
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import orjson
 import pytest
-from baseline_book import PyBook
+from baseline_book import ExactPyBook, PyBook
 
 from conftest import RECORDINGS, Session
 from tapeflow import Engine
@@ -29,11 +30,13 @@ def synced_engine(session: Session) -> Engine:
     return engine
 
 
-def synced_python_book(session: Session) -> PyBook:
-    book = PyBook(futures=session.market != "spot")
+def synced_python_book(session: Session, kind: type[PyBook] = PyBook) -> PyBook:
+    book = kind(futures=session.market != "spot")
     for record in session.prefix:
         if record.kind == "http" and (symbol := snapshot_symbol(record.url)):
             book.snapshot(symbol, record.raw)
+        elif record.kind == "ws" and b'"depthUpdate"' in record.raw:
+            book.apply(record.raw)  # diffs of books not snapshotted yet are skipped, stale ones dropped
     return book
 
 
@@ -98,11 +101,12 @@ def test_engine_per_frame(benchmark, sessions: list[Session]) -> None:  # type: 
 
 
 @pytest.mark.benchmark(group="book/decode_apply")
-def test_python_baseline(benchmark, sessions: list[Session]) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", [PyBook, ExactPyBook], ids=["float", "exact"])
+def test_python_baseline(benchmark, sessions: list[Session], kind: type[PyBook]) -> None:  # type: ignore[no-untyped-def]
     books: list[PyBook] = []
 
     def setup() -> tuple[tuple[object, ...], dict[str, object]]:
-        books[:] = [synced_python_book(s) for s in sessions]
+        books[:] = [synced_python_book(s, kind) for s in sessions]
         return (), {}
 
     def apply() -> None:
@@ -111,5 +115,23 @@ def test_python_baseline(benchmark, sessions: list[Session]) -> None:  # type: i
                 book.apply(frame)
 
     run_rounds(benchmark, setup, apply)
+    if kind is ExactPyBook:  # the exact baseline really keeps the books: its digests are the reference's
+        for book, session in zip(books, sessions, strict=True):
+            for symbol, digest in final_digests(session).items():
+                assert digest_of(book, symbol) == digest
     frames, levels = frames_and_levels(sessions)
     benchmark.extra_info.update(frames=frames, level_updates=levels)
+
+
+def digest_of(book: PyBook, symbol: str) -> str:
+    """The book checksum of the README (``b,<price>,<qty>`` lines from the best bid down, then the asks)."""
+
+    def dec(v: int) -> str:
+        whole, frac = divmod(int(v), 100_000_000)
+        frac_text = f"{frac:08d}".rstrip("0")
+        return f"{whole}.{frac_text}" if frac_text else str(whole)
+
+    bids, asks, _ = book.books[symbol]
+    lines = [f"b,{dec(p)},{dec(q)}\n" for p, q in sorted(bids.items(), reverse=True)]
+    lines += [f"a,{dec(p)},{dec(q)}\n" for p, q in sorted(asks.items())]
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
