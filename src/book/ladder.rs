@@ -1,12 +1,14 @@
 //! One side of an order book: price (e8 units) → quantity (e8 units).
 //!
 //! Nearly every diff touches levels near the top of the book, so a ladder keeps its best levels in a small sorted
-//! array (`top`, best at the end) and every other level in `rest`, a two-level B-tree with wide sorted leaves. Every price in `rest` is worse
-//! than every price in `top`; while `rest` is empty, a new worst level joins `top` if it has room, so a snapshot fills
-//! `top` with its best levels. Costs: best level O(1); an update in `top` is a binary search plus a bounded shift (at most `top_cap`
-//! entries, a constant); an update in `rest` is O(log n). `top` keeps between a quarter and all of `top_cap`
-//! levels while `rest` has any: below a quarter it is refilled to half from `rest`, above `top_cap` its worst
-//! quarter moves to `rest`, each in `O(top_cap · log n)` amortised over at least `top_cap / 4` updates. Top-k
+//! array (`top`, best at the end) and every other level in `rest`, a two-level B-tree with wide sorted leaves
+//! ([`Deep`]). Every price in `rest` is worse than every price in `top`; while `rest` is empty, a new worst level
+//! joins `top` if it has room, so a snapshot fills `top` with its best levels.
+//!
+//! Costs: best level O(1); an update in `top` is a binary search plus a bounded shift (at most `top_cap` entries, a
+//! constant); an update in `rest` is O(log n) plus a bounded shift. `top` keeps between a quarter and all of
+//! `top_cap` levels while `rest` has any: below a quarter it is refilled to half from `rest`, above `top_cap` its
+//! worst quarter moves to `rest`, each in `O(top_cap · log n)` amortised over at least `top_cap / 4` updates. Top-k
 //! reads are O(k).
 
 use crate::decode::Level;
