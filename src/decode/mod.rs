@@ -200,7 +200,7 @@ fn is_partial_depth_stream(stream: &[u8]) -> bool {
         .is_some_and(|p| p.len() > 5 && p.starts_with(b"depth"))
 }
 
-/// A frame in Binance's exact layout decoded on the template fast paths (see [`fast`]): a diff with its levels
+/// A frame in Binance's exact layout decoded on the template fast paths (see `fast.rs`): a diff with its levels
 /// appended to `bids` and `asks`, or a combined aggTrade or bookTicker event. [`Fast::Declined`] for anything else,
 /// which [`decode_frame_slow`] then handles (the buffers may then hold part of the levels).
 pub fn decode_frame_fast<'a>(frame: &'a [u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) -> Fast<'a> {
