@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -79,13 +80,18 @@ async def run_clock(state: dict[str, int], until: int, step: int = 100) -> None:
         await asyncio.sleep(0.001)
 
 
-@pytest.mark.asyncio
-async def test_backoff_grows_with_jitter_and_never_gives_up() -> None:
-    state = {"now": 0}
-    transport = FakeTransport(state, failures=8)
-    got: list[list[bytes]] = []
-    conn = FeedConnection(
-        1,
+def fake_connection(
+    cid: int,
+    state: dict[str, int],
+    transport: FakeTransport,
+    got: list[list[bytes]],
+    options: ConnectionOptions,
+    **hooks: Any,
+) -> FeedConnection:
+    """A USD-M ``/market`` connection of one aggTrade stream on ``transport``, its clock at ``state["now"]``, its
+    batches appended to ``got``."""
+    return FeedConnection(
+        cid,
         MARKETS["usdm"],
         "ws://x",
         "market",
@@ -94,8 +100,17 @@ async def test_backoff_grows_with_jitter_and_never_gives_up() -> None:
         transport=transport,
         clock=FunctionClock(lambda: state["now"], poll=0.0005),
         sink=lambda c, frames, t: got.append(frames),
-        options=ConnectionOptions(backoff_base_s=1.0, backoff_max_s=30.0),
+        options=options,
+        **hooks,
     )
+
+
+@pytest.mark.asyncio
+async def test_backoff_grows_with_jitter_and_never_gives_up() -> None:
+    state = {"now": 0}
+    transport = FakeTransport(state, failures=8)
+    got: list[list[bytes]] = []
+    conn = fake_connection(1, state, transport, got, ConnectionOptions(backoff_base_s=1.0, backoff_max_s=30.0))
     conn.start()
     try:
         clock = asyncio.create_task(run_clock(state, 400_000))
@@ -118,17 +133,12 @@ async def test_silent_connection_is_replaced_and_data_flows_to_the_sink() -> Non
     transport = FakeTransport(state, failures=0)
     got: list[list[bytes]] = []
     downs: list[str] = []
-    conn = FeedConnection(
+    conn = fake_connection(
         2,
-        MARKETS["usdm"],
-        "ws://x",
-        "market",
-        ["a@aggTrade"],
-        canary=None,
-        transport=transport,
-        clock=FunctionClock(lambda: state["now"], poll=0.0005),
-        sink=lambda c, frames, t: got.append(frames),
-        options=ConnectionOptions(silence_s=5.0, backoff_base_s=0.1),
+        state,
+        transport,
+        got,
+        ConnectionOptions(silence_s=5.0, backoff_base_s=0.1),
         on_down=lambda c, reason: downs.append(reason),
     )
     conn.start()
