@@ -196,6 +196,18 @@ fn extreme_values_stay_exact() {
 }
 
 type Row = (i128, i128, i128, i128, u64, u64);
+
+/// A window's totals in the model's row order.
+fn row(t: &Totals) -> Row {
+    (
+        t.buy_base,
+        t.sell_base,
+        t.buy_notional,
+        t.sell_notional,
+        t.buy_count,
+        t.sell_count,
+    )
+}
 type Scenario = (Vec<(u64, i64, i64, i64, bool)>, Vec<usize>, Vec<usize>);
 
 /// A brute-force reference: every distinct counted trade, summed directly.
@@ -242,21 +254,7 @@ fn check_sliding(f: &Flow, m: &Model, k: usize, horizon: i64, now: i64) -> Resul
     let volume = f.volume("X", Window::Sliding(k), Some(now)).unwrap();
     let end = (now.div_euclid(1000) + 1) * 1000;
     let expected = m.sums(end - horizon, end);
-    let t = volume.totals;
-    prop_assert_eq!(
-        (
-            t.buy_base,
-            t.sell_base,
-            t.buy_notional,
-            t.sell_notional,
-            t.buy_count,
-            t.sell_count
-        ),
-        expected,
-        "horizon {} at {}",
-        horizon,
-        now
-    );
+    prop_assert_eq!(row(&volume.totals), expected, "horizon {} at {}", horizon, now);
     prop_assert_eq!(
         volume.complete,
         m.complete(end - horizon, end),
@@ -282,18 +280,7 @@ fn check(f: &Flow, model: &Model, now: i64) -> Result<(), TestCaseError> {
         prop_assert_eq!(candles.last().map(|c| c.start_ms), Some(last - last % interval));
         for c in candles {
             let s = m.sums(c.start_ms, c.end_ms);
-            let t = c.totals;
-            prop_assert_eq!(
-                (
-                    t.buy_base,
-                    t.sell_base,
-                    t.buy_notional,
-                    t.sell_notional,
-                    t.buy_count,
-                    t.sell_count
-                ),
-                s
-            );
+            prop_assert_eq!(row(&c.totals), s);
             prop_assert_eq!(
                 c.complete,
                 m.complete(c.start_ms, c.end_ms),
