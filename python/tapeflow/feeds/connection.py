@@ -460,6 +460,8 @@ class FeedConnection:
                     s.dedupe = None
                 else:
                     batch = [f for f in batch if f not in s.dedupe]
+                    if not batch:
+                        continue
             if s.held is not None:
                 s.held.append((batch, now))
                 continue
@@ -489,7 +491,7 @@ class FeedConnection:
                     else:
                         await self._send_request(s.link, method, names)
                 except LinkClosed:
-                    return
+                    continue  # this link is going; the sender serves the session that follows (a rotation)
                 await asyncio.sleep(interval)
 
     async def _send_request(self, link: Link, method: str, names: list[str]) -> None:
@@ -512,6 +514,40 @@ class FeedConnection:
         if self.fragile:
             old.seen = set()
         receiver = asyncio.create_task(self._receive(new))
+        switched = False
+        try:
+            switched = await self._overlap_and_switch(old, new, rest, old_receiver, receiver)
+        finally:
+            if not switched:  # given up, or stopped meanwhile: the new link goes, the old one carries on
+                receiver.cancel()
+                new.link.abort()
+                old.seen = None
+                await asyncio.wait([receiver])
+                if not receiver.cancelled():
+                    receiver.exception()  # the new link's end is expected here: read, not logged as lost
+        if not switched:
+            self.state = "open"
+            return
+        self.rotations += 1
+        self.state = "open"
+        # Streams added or removed while the new session was being set up went to the old one only.
+        added = [n for n in self.streams if n not in before]
+        removed = [n for n in before if n not in self.streams]
+        self._pending += _requests("SUBSCRIBE", added) + _requests("UNSUBSCRIBE", removed)
+        if added or removed:
+            self._send_wake.set()
+        await old.link.close()
+
+    async def _overlap_and_switch(
+        self,
+        old: _Session,
+        new: _Session,
+        rest: list[str],
+        old_receiver: asyncio.Task[None],
+        receiver: asyncio.Task[None],
+    ) -> bool:
+        """Subscribes ``rest`` on the new session, waits out the overlap and switches to it; ``False`` if the new
+        session never delivered."""
         for method, names in _requests("SUBSCRIBE", rest):
             with contextlib.suppress(LinkClosed):
                 await self._send_request(new.link, method, names)
@@ -525,11 +561,7 @@ class FeedConnection:
                 break
             await self.clock.sleep(min(0.1, self.options.check_s))
         if receiver.done() or not new.frames:
-            receiver.cancel()
-            new.link.abort()
-            old.seen = None
-            self.state = "open"
-            return
+            return False
         # Switch: stop the old session, feed what the new one held (in order), then let it deliver directly.
         old_receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -539,23 +571,15 @@ class FeedConnection:
         if seen is not None:
             new.dedupe = seen
             new.dedupe_until_ms = self.clock.now_ms() + int(self.options.overlap_s * 1000) + 5000
+        self.session = new  # before the held frames go on, so that they are seen as the new link's
+        self._receiver = receiver
         for batch, t in held:
             if seen is not None:
                 batch = [f for f in batch if f not in seen]
             self.frames += len(batch)
             if batch:
                 self.sink(self, batch, t)
-        self.session = new
-        self._receiver = receiver
-        # Streams added or removed while the new session was being set up went to the old one only.
-        added = [n for n in self.streams if n not in before]
-        removed = [n for n in before if n not in self.streams]
-        self._pending += _requests("SUBSCRIBE", added) + _requests("UNSUBSCRIBE", removed)
-        if added or removed:
-            self._send_wake.set()
-        self.rotations += 1
-        self.state = "open"
-        await old.link.close()
+        return True
 
 
 def _requests(method: str, names: list[str]) -> list[tuple[str, list[str]]]:
