@@ -79,13 +79,6 @@ fn r_string_fallback(raw: &[u8]) -> String {
 
 const DEPTH: &str = "depthUpdate";
 
-pub(super) fn decode_depth_update(obj: &[u8]) -> Result<DepthUpdate, DecodeError> {
-    match super::fast::depth_update(obj) {
-        Some(d) => Ok(d),
-        None => decode_depth_update_general(obj),
-    }
-}
-
 /// The key-by-key decoder: any key order, white space and escapes; names the field of any error.
 pub(super) fn decode_depth_update_general(obj: &[u8]) -> Result<DepthUpdate, DecodeError> {
     let mut r = Reader::new(obj);
@@ -189,7 +182,7 @@ pub(super) fn decode_spot_partial(obj: &[u8], stream: Option<&str>) -> Result<Pa
 
 /// Futures partial depth has the diff's keys with full top-N levels.
 pub(super) fn decode_futures_partial(obj: &[u8]) -> Result<PartialDepth, DecodeError> {
-    let d = decode_depth_update(obj)?;
+    let d = decode_depth_update_general(obj)?;
     Ok(PartialDepth {
         symbol: Some(d.symbol),
         last_update_id: d.final_id,

@@ -197,18 +197,20 @@ pub enum Fast<'a> {
 const DEPTH_PAYLOAD: &[u8] = b"{\"e\":\"depthUpdate\",";
 const AGG_TRADE_PAYLOAD: &[u8] = b"{\"e\":\"aggTrade\",";
 
-/// Every template path for one frame, the combined-stream wrapper read once: a diff (raw or combined) with its
-/// levels appended to `bids` and `asks`, or a combined aggTrade or bookTicker event. Whatever it returns, the
-/// general decoder would return too (property tests compare them).
+/// Every template path for one frame, the combined-stream wrapper read once: a diff with its levels appended to
+/// `bids` and `asks`, or an aggTrade or bookTicker event, each raw or combined. Whatever it returns, the general
+/// decoder returns too (property tests compare them); anything else is [`Fast::Declined`].
 pub(crate) fn frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Fast<'a> {
-    if !frame.starts_with(COMBINED) {
-        return depth_update_parts(frame, bids, asks).map_or(Fast::Declined, Fast::Diff);
-    }
-    let Some((stream, payload)) = combined(frame, b"{\"") else {
-        return Fast::Declined;
+    let (stream, payload) = if frame.starts_with(COMBINED) {
+        match combined(frame) {
+            Some((stream, payload)) => (Some(stream), payload),
+            None => return Fast::Declined,
+        }
+    } else {
+        (None, frame)
     };
     let event = if payload.starts_with(DEPTH_PAYLOAD) {
-        if super::is_partial_depth_stream(stream) {
+        if stream.is_some_and(super::is_partial_depth_stream) {
             return Fast::Declined;
         }
         return depth_update_parts(payload, bids, asks).map_or(Fast::Declined, Fast::Diff);
@@ -222,17 +224,17 @@ pub(crate) fn frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks:
 
 const COMBINED: &[u8] = b"{\"stream\":\"";
 
-/// The stream name and payload of a combined-stream frame `{"stream":"<name>","data":<payload>}` laid out as Binance
-/// sends it, when the payload starts with `payload_start`: the payload runs to the frame's closing brace (only
-/// white space may follow it), as on the general path. `None` for anything else.
-fn combined<'a>(frame: &'a [u8], payload_start: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+/// The stream name and payload of a combined-stream frame `{"stream":"<name>","data":{..}}` laid out as Binance
+/// sends it, with an object payload: the payload runs to the frame's closing brace (only white space may follow
+/// it), as on the general path. `None` for anything else.
+fn combined(frame: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut c = Cursor { s: frame, i: 0 };
     c.lit(COMBINED)?;
     let stream = c.plain_str()?;
     c.lit(b",\"data\":")?;
     let start = c.i;
-    // Other payloads leave before the scan for the closing brace.
-    if !frame[start..].starts_with(payload_start) {
+    // Other payloads (arrays) leave before the scan for the closing brace.
+    if !frame[start..].starts_with(b"{\"") {
         return None;
     }
     let end = frame.iter().rposition(|&b| !super::json::is_ws(b))?;
@@ -240,6 +242,7 @@ fn combined<'a>(frame: &'a [u8], payload_start: &[u8]) -> Option<(&'a [u8], &'a 
 }
 
 /// Decodes a diff laid out exactly as Binance sends it, or returns `None`.
+#[cfg(test)]
 pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
     let (mut bids, mut asks) = (Levels::new(), Levels::new());
     let head = depth_update_parts(obj, &mut bids, &mut asks)?;
@@ -285,91 +288,10 @@ fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut 
     })
 }
 
-/// A combined-stream `aggTrade` or `bookTicker` frame in Binance's layout, decoded whole (the frame is unwrapped
-/// once for both), or `None`. The general path decodes such a frame to the same event: it also takes the payload up
-/// to the frame's last `}`. A bookTicker payload may hold its keys in any order, each once, with plain values.
-pub(super) fn combined_event(frame: &[u8]) -> Option<Event> {
-    let (_, payload) = combined(frame, b"{\"")?;
-    if payload.starts_with(AGG_TRADE_PAYLOAD) {
-        agg_trade(payload).map(Event::AggTrade)
-    } else {
-        book_ticker(payload).map(Event::BookTicker)
-    }
-}
-
-/// A `bookTicker` object: keys `u,s,b,B,a,A` required, `e` (= `"bookTicker"`), `E`, `T`, `ps` and `st` optional.
-fn book_ticker(obj: &[u8]) -> Option<BookTicker> {
-    if let Some(t) = book_ticker_layout(obj) {
-        return Some(t);
-    }
-    let mut c = Cursor { s: obj, i: 0 };
-    c.lit(b"{\"")?;
-    let mut t = BookTicker::default();
-    let mut seen = 0u16;
-    loop {
-        let key = c.plain_str()?;
-        c.lit(b":")?;
-        let bit = match key {
-            b"u" => {
-                t.update_id = c.uint()?;
-                1
-            }
-            b"s" => {
-                c.lit(b"\"")?;
-                t.symbol = Symbol::new(std::str::from_utf8(c.plain_str()?).ok()?);
-                2
-            }
-            b"b" | b"B" | b"a" | b"A" => {
-                c.lit(b"\"")?;
-                let v = c.decimal()?;
-                let (field, bit) = match key {
-                    b"b" => (&mut t.bid_price, 4),
-                    b"B" => (&mut t.bid_qty, 8),
-                    b"a" => (&mut t.ask_price, 16),
-                    _ => (&mut t.ask_qty, 32),
-                };
-                *field = v;
-                bit
-            }
-            b"e" => {
-                c.lit(b"\"bookTicker\"")?;
-                64
-            }
-            b"E" => {
-                t.event_time = Some(i64::try_from(c.uint()?).ok()?);
-                128
-            }
-            b"T" => {
-                c.uint()?;
-                256
-            }
-            b"st" => {
-                c.uint()?;
-                512
-            }
-            b"ps" => {
-                c.lit(b"\"")?;
-                c.plain_str()?;
-                1024
-            }
-            _ => return None,
-        };
-        if seen & bit != 0 {
-            return None;
-        }
-        seen |= bit;
-        if c.opt(b"}") {
-            break;
-        }
-        c.lit(b",\"")?;
-    }
-    (seen & 63 == 63 && c.at_end()).then_some(t)
-}
-
 /// A `bookTicker` in one of Binance's key orders — spot `u,s,b,B,a,A`, USD-M `e,u,s,b,B,a,A,T,E`, COIN-M
-/// `u,e,s,ps,b,B,a,A,T,E` — read in one pass without looking keys up; `None` for any other order (the key loop of
-/// [`book_ticker`] then reads it, to the same result).
-fn book_ticker_layout(obj: &[u8]) -> Option<BookTicker> {
+/// `u,e,s,ps,b,B,a,A,T,E` — read in one pass without looking keys up; `None` for any other order (the general
+/// decoder then reads it).
+fn book_ticker(obj: &[u8]) -> Option<BookTicker> {
     const E: &[u8] = b"\"e\":\"bookTicker\",";
     let mut c = Cursor { s: obj, i: 0 };
     c.lit(b"{")?;
@@ -475,7 +397,7 @@ mod tests {
     use super::super::json::{fast_decimal, fast_decimal_scalar, plain_end, plain_end_scalar};
     use super::super::trade::decode_agg_trade_general;
     use super::super::{decode_frame, decode_frame_general, DepthUpdate, Event};
-    use super::{agg_trade, combined_event, depth_frame, depth_update, Cursor};
+    use super::{agg_trade, depth_frame, depth_update, Cursor};
 
     fn level() -> impl Strategy<Value = String> {
         ("[0-9]{1,6}(\\.[0-9]{1,8})?", "[0-9]{1,9}(\\.[0-9]{1,8})?").prop_map(|(p, q)| format!("[\"{p}\",\"{q}\"]"))
@@ -577,7 +499,7 @@ mod tests {
                 let i = at.index(bytes.len());
                 bytes[i] = b;
             }
-            let fast = super::combined_event(&bytes);
+            let fast = fast_event(&bytes);
             let mut general = Vec::new();
             let ok = super::super::decode_frame_general(&bytes, &mut general).is_ok();
             if let Some(fast) = fast {
@@ -773,23 +695,23 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
-        /// Book tickers in Binance's layouts and in any other key order take the fast path and decode exactly as the general decoder does; a corrupted
-        /// frame is taken only with the general decoder's result.
+        /// Book tickers in Binance's layouts take the fast path and decode exactly as the general decoder does; in
+        /// other key orders, or corrupted, they are taken only with the general decoder's result.
         #[test]
-        fn book_ticker_fast_path_equals_general_decoder(f in prop_oneof![book_ticker_frame(), book_ticker_layout_frame()], edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs".to_vec())), 0..3)) {
+        fn book_ticker_fast_path_equals_general_decoder((f, layout) in prop_oneof![book_ticker_frame().prop_map(|f| (f, false)), book_ticker_layout_frame().prop_map(|f| (f, true))], edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs".to_vec())), 0..3)) {
             let mut bytes = f.into_bytes();
             let clean = edits.is_empty();
             for (at, b) in edits {
                 let i = at.index(bytes.len());
                 bytes[i] = b;
             }
-            let fast = combined_event(&bytes);
+            let fast = fast_event(&bytes);
             let mut out = Vec::new();
             let general = decode_frame_general(&bytes, &mut out).ok().and_then(|()| match out.as_slice() {
                 [event] => Some(event.clone()),
                 _ => None,
             });
-            if clean {
+            if clean && layout {
                 prop_assert!(fast.is_some(), "{}", String::from_utf8_lossy(&bytes));
             }
             if fast.is_some() {
@@ -808,6 +730,11 @@ mod tests {
         }
     }
 
+    /// The one event [`super::frame_parts`] makes of a frame, if it takes it.
+    fn fast_event(bytes: &[u8]) -> Option<Event> {
+        frame_parts_events(bytes).and_then(|events| events.into_iter().next())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
@@ -816,15 +743,17 @@ mod tests {
         #[test]
         fn frame_parts_equal_general_decoder(
             f in prop_oneof![
-                frame(),
-                frame().prop_map(|f| format!(r#"{{"stream":"x@depth@100ms","data":{f}}}"#)),
-                frame().prop_map(|f| format!(r#"{{"stream":"x@depth5@100ms","data":{f}}}"#)),
-                agg_frame().prop_map(|f| format!(r#"{{"stream":"x@aggTrade","data":{f}}}"#)),
-                book_ticker_frame(),
-                book_ticker_layout_frame(),
+                frame().prop_map(|f| (f, true)),
+                frame().prop_map(|f| (format!(r#"{{"stream":"x@depth@100ms","data":{f}}}"#), true)),
+                frame().prop_map(|f| (format!(r#"{{"stream":"x@depth5@100ms","data":{f}}}"#), false)),
+                agg_frame().prop_map(|f| (f, true)),
+                agg_frame().prop_map(|f| (format!(r#"{{"stream":"x@aggTrade","data":{f}}}"#), true)),
+                book_ticker_frame().prop_map(|f| (f, false)),
+                book_ticker_layout_frame().prop_map(|f| (f, true)),
             ],
             edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(b"\"\\,:[]{}0.9-e \x01xAuEs@".to_vec())), 0..3),
         ) {
+            let (f, layout) = f;
             let partial = f.contains("@depth5");
             let clean = edits.is_empty();
             let mut bytes = f.into_bytes();
@@ -835,7 +764,7 @@ mod tests {
             let fast = frame_parts_events(&bytes);
             // Partial-depth frames are never diffs; clean frames in Binance's layout are always taken.
             prop_assert!(!(partial && clean && fast.is_some()));
-            prop_assert!(!(clean && !partial && fast.is_none()), "{}", String::from_utf8_lossy(&bytes));
+            prop_assert!(!(clean && layout && fast.is_none()), "{}", String::from_utf8_lossy(&bytes));
             if let Some(fast) = fast {
                 let mut general = Vec::new();
                 prop_assert!(decode_frame_general(&bytes, &mut general).is_ok(), "{}", String::from_utf8_lossy(&bytes));
@@ -888,14 +817,9 @@ mod tests {
                 };
                 let mut out = Vec::new();
                 decode_frame_general(raw, &mut out).expect("valid frame");
-                assert_eq!(combined_event(raw), out.pop());
-                // Read in one pass, without the key loop.
-                let (_, payload) = super::combined(raw, b"{").expect("combined");
-                assert!(
-                    super::book_ticker_layout(payload).is_some(),
-                    "{}",
-                    String::from_utf8_lossy(raw)
-                );
+                let fast = fast_event(raw);
+                assert!(fast.is_some(), "{}", String::from_utf8_lossy(raw));
+                assert_eq!(fast, out.pop());
                 n += 1;
             }
         }

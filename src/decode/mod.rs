@@ -67,16 +67,17 @@ pub struct ControlReply {
 
 /// Decodes one WebSocket frame, appending its events to `out`. On error nothing is appended.
 pub fn decode_frame(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
-    // Trades and book tickers are the most numerous frames after depth diffs: in Binance's layout they are matched
-    // as a whole (see `fast.rs`).
-    if let Some(event) = fast::combined_event(frame) {
-        out.push(event);
-        return Ok(());
+    // Diffs, trades and book tickers in Binance's layout are matched as a whole (see `fast.rs`).
+    let (mut bids, mut asks) = (Levels::new(), Levels::new());
+    match fast::frame_parts(frame, &mut bids, &mut asks) {
+        Fast::Diff(head) => out.push(Event::Depth(Box::new(head.into_update(bids, asks)))),
+        Fast::Event(event) => out.push(event),
+        Fast::Declined => return decode_frame_slow(frame, out),
     }
-    decode_frame_slow(frame, out)
+    Ok(())
 }
 
-/// Decodes a frame key by key (the path every frame the fast paths decline takes).
+/// Decodes a frame key by key (the path every frame the template paths decline takes; no template is tried).
 pub(crate) fn decode_frame_general(frame: &[u8], out: &mut Vec<Event>) -> Result<(), DecodeError> {
     let mut r = Reader::new(frame);
     if r.peek()? == Peek::Array {
@@ -240,12 +241,12 @@ fn decode_shape(shape: Shape<'_>, obj: &[u8], stream: Option<&str>, out: &mut Ve
             b"depthUpdate" if stream.is_some_and(|s| is_partial_depth_stream(s.as_bytes())) => {
                 out.push(Event::PartialDepth(Box::new(depth::decode_futures_partial(obj)?)));
             }
-            b"depthUpdate" => out.push(Event::Depth(Box::new(depth::decode_depth_update(obj)?))),
+            b"depthUpdate" => out.push(Event::Depth(Box::new(depth::decode_depth_update_general(obj)?))),
             b"bookTicker" => out.push(Event::BookTicker(depth::decode_book_ticker(obj)?)),
             b"serverShutdown" => out.push(decode_server_shutdown(obj)?),
             b"forceOrder" => out.push(Event::ForceOrder(liq::decode_force_order(obj)?)),
             b"markPriceUpdate" => out.push(Event::MarkPrice(liq::decode_mark_price(obj)?)),
-            b"aggTrade" => out.push(Event::AggTrade(trade::decode_agg_trade(obj)?)),
+            b"aggTrade" => out.push(Event::AggTrade(trade::decode_agg_trade_general(obj)?)),
             b"trade" => out.push(Event::Trade(trade::decode_trade(obj)?)),
             b"kline" => out.push(Event::Kline(trade::decode_kline(obj)?)),
             other => {

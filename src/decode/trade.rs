@@ -116,14 +116,6 @@ pub struct Kline {
 
 const AGG: &str = "aggTrade";
 
-/// Decodes a WebSocket `aggTrade` object (fast path first).
-pub(super) fn decode_agg_trade(obj: &[u8]) -> Result<AggTrade, DecodeError> {
-    match super::fast::agg_trade(obj) {
-        Some(t) => Ok(t),
-        None => decode_agg_trade_general(obj),
-    }
-}
-
 /// The key-by-key decoder of a WebSocket `aggTrade`.
 pub(super) fn decode_agg_trade_general(obj: &[u8]) -> Result<AggTrade, DecodeError> {
     let mut r = Reader::new(obj);
