@@ -119,6 +119,17 @@ def test_start_time_backfill_sets_coverage_and_abandon_marks_windows() -> None:
         engine.abandon_gap("X", 5, 4)
 
 
+def test_huge_big_trade_thresholds_are_kept_exactly() -> None:
+    # 2e11 x 1e8 is past i64: a threshold that large must not be clamped to ~9.2e10 (a 1e11 trade is below it).
+    engine = tapeflow.Engine("usdm", big_trade=[2e11])
+    frame = (
+        b'{"stream":"x@aggTrade","data":{"e":"aggTrade","E":1,"s":"XUSDT","a":1,"p":"100000","q":"1000000",'
+        b'"f":1,"l":1,"T":1000,"m":false}}'
+    )
+    result = engine.apply_frames([frame], 0)
+    assert not result.errors and not [a for a in result.actions if a.kind == "big_trade"]
+
+
 def test_big_trades_are_reported_once_and_counted_per_threshold() -> None:
     engine = tapeflow.Engine("usdm", big_trade=[1_000_000.0, 100_000.0])
     trades = [

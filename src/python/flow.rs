@@ -54,7 +54,8 @@ pub fn flow_config(
             )));
         }
         // Thresholds are quote amounts with at most 8 decimals (e8), widened to notional units (e16).
-        big_e16.push(i128::from((b * 1e8).round() as i64) * i128::from(num::ONE));
+        // `b · 1e8` reaches 1e22 (beyond i64 from 9.2e10 on): converted to i128, which holds it exactly.
+        big_e16.push(((b * 1e8).round() as i128) * i128::from(num::ONE));
     }
     Ok(FlowConfig {
         horizons_ms: parse(horizons)?,
