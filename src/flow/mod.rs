@@ -133,6 +133,15 @@ impl FlowConfig {
                 return bad(format!("interval {i} ms must be whole seconds and divide a day"));
             }
         }
+        for list in [&self.horizons_ms, &self.intervals_ms] {
+            if let Some(w) = list
+                .iter()
+                .enumerate()
+                .find_map(|(k, w)| list[..k].contains(w).then_some(w))
+            {
+                return bad(format!("duplicate window of {w} ms"));
+            }
+        }
         if self.history == 0 || self.history > 100_000 {
             return bad(format!("history must be within 1..=100000, got {}", self.history));
         }

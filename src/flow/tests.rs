@@ -167,6 +167,16 @@ fn windows_parse_and_reject_unknown_names() {
     assert!(f.parse_window("m").is_err());
     assert_eq!(duration_name(14_400_000), "4h");
     assert_eq!(parse_duration("90s").unwrap(), 90_000);
+    // The same window twice would keep a second set of totals nobody reads.
+    for (horizons, intervals) in [(vec![60_000, 60_000], vec![]), (vec![60_000], vec![60_000, 60_000])] {
+        let mut g = Flow::new(Market::Spot);
+        let config = FlowConfig {
+            horizons_ms: horizons,
+            intervals_ms: intervals,
+            ..FlowConfig::default()
+        };
+        assert!(g.configure(config).is_err());
+    }
 }
 
 #[test]

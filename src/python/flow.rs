@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::engine::PyEngine;
 use super::errors;
-use crate::flow::{duration_name, parse_duration, FlowConfig, FlowError, Volume, Window, MAX_BIG};
+use crate::flow::{duration_name, parse_duration, FlowConfig, FlowError, Volume, Window};
 use crate::num::{self, e16_to_f64, e8_wide_to_f64, format_e16, format_e8_wide};
 
 fn flow_error(py: Python<'_>, e: &FlowError) -> PyErr {
@@ -32,20 +32,13 @@ pub fn flow_config(
     history: usize,
     big: Vec<f64>,
 ) -> PyResult<FlowConfig> {
-    let parse = |names: Vec<String>| -> PyResult<Vec<i64>> {
-        let mut out = Vec::new();
-        for n in names {
-            let ms = py_parse_duration(&n)?;
-            if out.contains(&ms) {
-                return Err(PyValueError::new_err(format!("duplicate window {n:?}")));
-            }
-            out.push(ms);
-        }
-        Ok(out)
+    // Duplicates, ranges and the number of thresholds are checked by `FlowConfig` itself.
+    let parse = |names: Vec<String>| {
+        names
+            .iter()
+            .map(|n| py_parse_duration(n))
+            .collect::<PyResult<Vec<i64>>>()
     };
-    if big.len() > MAX_BIG {
-        return Err(PyValueError::new_err(format!("at most {MAX_BIG} big_trade thresholds")));
-    }
     let mut big_e16 = Vec::new();
     for b in big {
         if !(b.is_finite() && b > 0.0 && b < 1e14) {
