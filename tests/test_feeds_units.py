@@ -175,3 +175,25 @@ async def test_threaded_worker_reports_results_while_work_keeps_coming() -> None
         assert worker.batches == 300
     finally:
         worker.stop()
+
+
+@pytest.mark.asyncio
+async def test_threaded_worker_survives_an_engine_failure() -> None:
+    class FailingOnce:
+        calls = 0
+
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int) -> Any:
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("engine failure")
+            return SimpleNamespace(frames=len(frames))
+
+    got: list[int] = []
+    worker = EngineWorker(FailingOnce(), lambda owner, r: got.append(r.frames), threaded=True)  # type: ignore[arg-type]
+    try:
+        for n in (1, 2, 3):
+            worker.submit_frames(None, [b"x"] * n, 0)
+        await asyncio.wait_for(worker.drain(), 5)  # the failed batch counts as done: nothing waits forever
+        assert got == [1, 3]
+    finally:
+        worker.stop()

@@ -17,3 +17,10 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
     for t in live:
         with contextlib.suppress(asyncio.CancelledError):
             await t
+
+
+def retrieved(fut: asyncio.Future[Any]) -> None:
+    """A done-callback that reads a future's exception, for a future whose failure is expected and may never be
+    awaited (asyncio would log it as lost)."""
+    if not fut.cancelled():
+        fut.exception()

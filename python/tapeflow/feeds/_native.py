@@ -19,6 +19,7 @@ import struct
 import urllib.parse
 from collections.abc import Awaitable
 
+from tapeflow._aio import retrieved
 from tapeflow._core import WsReader, encode_client_frame
 from tapeflow.errors import WebSocketProtocolError
 from tapeflow.feeds.transport import Link, LinkClosed
@@ -31,11 +32,6 @@ _urandom = os.urandom
 
 def _accept(key: bytes) -> bytes:
     return base64.b64encode(hashlib.sha1(key + _GUID).digest())
-
-
-def _retrieve(fut: asyncio.Future[None]) -> None:
-    if not fut.cancelled():
-        fut.exception()
 
 
 def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
@@ -69,7 +65,7 @@ class _NativeProtocol(asyncio.Protocol):
         self.head = bytearray()
         self.upgraded = False
         self.handshake: asyncio.Future[None] = self.loop.create_future()
-        self.handshake.add_done_callback(_retrieve)  # a failure nobody waits for any more is not an error
+        self.handshake.add_done_callback(retrieved)  # a failure nobody waits for any more is not an error
         self.batch: list[bytes] = []
         self.waiter: asyncio.Future[None] | None = None
         self.reading_paused = False

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from tapeflow._aio import cancel_and_wait
+from tapeflow._aio import cancel_and_wait, retrieved
 from tapeflow.feeds.clock import Clock
 from tapeflow.feeds.streams import MarketSpec, kind_of, stream_url
 from tapeflow.feeds.transport import Link, LinkClosed, Transport
@@ -487,7 +487,10 @@ class FeedConnection:
                     break
                 try:
                     if method == "PING":
-                        s.pong = await s.link.ping()
+                        pong = await s.link.ping()
+                        if isinstance(pong, asyncio.Future):  # a link that closes fails it; judged by done()
+                            pong.add_done_callback(retrieved)
+                        s.pong = pong
                     else:
                         await self._send_request(s.link, method, names)
                 except LinkClosed:

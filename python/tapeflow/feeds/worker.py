@@ -40,7 +40,6 @@ class EngineWorker:
     def __init__(self, engine: Engine, on_batch: OnBatch, *, threaded: bool = True) -> None:
         self.engine = engine
         self.on_batch = on_batch
-        self.threaded = threaded
         self._loop = asyncio.get_running_loop()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._submitted = 0
@@ -49,7 +48,6 @@ class EngineWorker:
         self._idle.set()
         self._thread: threading.Thread | None = None
         self.batches = 0
-        self.max_backlog = 0
         if threaded:
             self._thread = threading.Thread(target=self._run, name="tapeflow-engine", daemon=True)
             self._thread.start()
@@ -63,9 +61,6 @@ class EngineWorker:
         """Queues a batch of raw frames received at ``recv_ms``."""
         self._submitted += 1
         self._idle.clear()
-        backlog = self._submitted - self._completed
-        if backlog > self.max_backlog:
-            self.max_backlog = backlog
         if self._thread is None:
             result = self.engine.apply_frames(frames, recv_ms * 1_000_000)
             self._done([(owner, result, None)])
@@ -119,7 +114,11 @@ class EngineWorker:
                     except Exception as e:
                         done.append((None, e, a))
                 else:
-                    done.append((a, engine.apply_frames(b, c * 1_000_000), None))
+                    try:
+                        done.append((a, engine.apply_frames(b, c * 1_000_000), None))
+                    except BaseException:  # an engine failure must not end the thread: the batch is dropped
+                        log.exception("applying a batch of %d frames failed; it is dropped", len(b))
+                        done.append((a, None, None))
                 if len(done) >= _RUN:
                     break
                 try:
@@ -137,6 +136,8 @@ class EngineWorker:
     def _done(self, done: list[tuple[Any, Any, asyncio.Future[Any] | None]]) -> None:
         for owner, value, fut in done:
             self._completed += 1
+            if fut is None and value is None:
+                continue  # a batch the engine failed on (logged)
             if fut is None:
                 self.batches += 1
                 try:
