@@ -107,7 +107,12 @@ def test_windows_equal_brute_force_after_every_step(data: st.DataObject) -> None
     while step < len(plan):
         channel = plan[step][2]
         size = data.draw(st.integers(1, 4))
-        group = [p for p in plan[step : step + size] if p[2] == channel] or [plan[step]]
+        # The next arrivals on one channel, in plan order (a batch never skips an arrival of the other channel).
+        group = [plan[step]]
+        for arrival in plan[step + 1 : step + size]:
+            if arrival[2] != channel:
+                break
+            group.append(arrival)
         step += len(group)
         batch = [trades[i] for _, i, _ in group]
         if channel == "ws":
