@@ -32,8 +32,9 @@ def check_windows(ex: SimExchange, m: Any, windows: tuple[str, ...], now: int) -
                 v = m.volume(s, w, aligned=aligned, now_ms=now)
                 t = tape(ex, s, *window_bounds(now, wms, aligned))
                 exact = v.exact()
-                got = (exact["buy_base"], exact["sell_base"], v.buy_count, v.sell_count)
-                assert got == (t.buy_base, t.sell_base, t.buy_count, t.sell_count), (s, w, aligned)
+                got = (exact["buy_base"], exact["sell_base"], exact["buy_quote"], exact["sell_quote"])
+                assert got == (t.buy_base, t.sell_base, t.buy_quote, t.sell_quote), (s, w, aligned)
+                assert (v.buy_count, v.sell_count) == (t.buy_count, t.sell_count), (s, w, aligned)
                 assert v.complete, (s, w, aligned)
                 seen += t.buy_count + t.sell_count
     return seen

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from monitor_helpers import drive, monitor_on, settle
+from monitor_helpers import drive, monitor_on, settle, tape
 from tapeflow.cli import main
 from tapeflow.record import Recorder
 from tapeflow.replay import replay
@@ -73,6 +73,16 @@ async def test_recorded_flow_replays_to_the_same_windows(tmp_path: Path) -> None
             now = ex.now_ms()
             live = {s: m.volume(s, "5m", now_ms=now).exact() for s in m.symbols}
             assert all(m.volume(s, "5m", now_ms=now).complete for s in m.symbols)
+            # The live windows are the exchange's tape (the start-up fill included), so the replay is held to it.
+            end = (now // 1000 + 1) * 1000
+            for s, x in live.items():
+                t = tape(ex, s, end - 5 * 60_000, end)
+                assert (x["buy_base"], x["sell_base"], x["buy_quote"], x["sell_quote"]) == (
+                    t.buy_base,
+                    t.sell_base,
+                    t.buy_quote,
+                    t.sell_quote,
+                ), s
         recorder.close()
     engine, summary = replay(path)
     assert summary.trade_pages >= 3
