@@ -155,3 +155,19 @@ async def test_silent_connection_is_replaced_and_data_flows_to_the_sink() -> Non
         assert conn.lag_ms is not None and 0 <= conn.lag_ms <= 3_000  # event time 0, received in the first 3 s
     finally:
         await conn.stop()
+
+
+@pytest.mark.asyncio
+async def test_live_subscribe_of_a_sparse_stream_is_not_judged_silent() -> None:
+    # Liquidations can be quiet for minutes: like a new session, a live subscribe leaves them to the canary.
+    state = {"now": 0}
+    transport = FakeTransport(state, failures=0)
+    conn = fake_connection(3, state, transport, [], ConnectionOptions())
+    conn.start()
+    try:
+        await until(lambda: conn.session is not None)
+        conn.subscribe(["!forceOrder@arr", "b@aggTrade"])
+        assert conn.session is not None
+        assert "forceOrder" not in conn.session.unverified and "aggTrade" in conn.session.unverified
+    finally:
+        await conn.stop()

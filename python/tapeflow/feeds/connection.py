@@ -249,7 +249,8 @@ class FeedConnection:
             self._pending += _requests("SUBSCRIBE", new)
             if self.session is not None:
                 for n in new:
-                    self.session.unverified.setdefault(kind_of(n), _marker(n))
+                    if kind_of(n) not in SPARSE_KINDS:  # judged by the canary, as on a new session
+                        self.session.unverified.setdefault(kind_of(n), _marker(n))
             self._send_wake.set()
 
     def unsubscribe(self, names: list[str]) -> None:

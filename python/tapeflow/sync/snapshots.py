@@ -139,6 +139,8 @@ class SnapshotScheduler:
             self._in_flight.add(symbol)
             try:
                 await self._fetch(symbol)
+            except Exception:  # one symbol's failure must not stop the worker serving the others
+                log.exception("snapshot of %s failed", symbol)
             finally:
                 self._in_flight.discard(symbol)
             if symbol in self._again:
