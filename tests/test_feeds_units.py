@@ -197,3 +197,17 @@ async def test_threaded_worker_survives_an_engine_failure() -> None:
         assert got == [1, 3]
     finally:
         worker.stop()
+
+
+@pytest.mark.asyncio
+async def test_monitor_that_fails_to_start_leaves_nothing_running() -> None:
+    from tapeflow import Monitor
+    from tapeflow.errors import TapeflowError
+
+    cfg = SimConfig(market="usdm", symbols=2, seed=3, speed=0.0)
+    async with SimExchange(cfg) as ex:
+        m = Monitor(market="usdm", symbols=["NOPEUSDT"], ws_url=ex.ws_url, rest_url=ex.rest_url, engine_thread=True)
+        with pytest.raises(TapeflowError, match="unknown symbols"):
+            await m.start()
+        assert m.rest._session is None and m.worker._thread is None  # session closed, engine thread joined
+        await m.close()  # and closing it is harmless

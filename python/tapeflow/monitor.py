@@ -338,8 +338,14 @@ class Monitor:
             safety=self.weight_safety,
             tap=self.tap,
         )
-        await self.rest.start()
-        await self._load_symbols()
+        try:
+            await self.rest.start()
+            await self._load_symbols()  # an unknown symbol fails here: nothing may be left running
+        except BaseException:
+            self.worker.stop()
+            await self.rest.close()
+            self._started = False
+            raise
         prefix = self.spec.rest_prefix
         self.snapshots = SnapshotScheduler(
             self.rest,
