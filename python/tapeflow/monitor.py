@@ -273,8 +273,10 @@ class Monitor:
         self.want_liquidations = liquidations and market != "spot"
         self.ws_url = (ws_url or self.spec.ws_url).rstrip("/")
         self.rest_url = (rest_url or self.spec.rest_url).rstrip("/")
-        self.transport = transport if transport is not None and not isinstance(transport, str) else None
-        self._transport_name = transport if isinstance(transport, str) or transport is None else transport.name
+        # One transport for every connection (it may hold shared state, e.g. the native transport's TLS context).
+        self.transport: Transport = (
+            default_transport(transport) if transport is None or isinstance(transport, str) else transport
+        )
         self.clock: Clock = clock or SystemClock()
         self.tap = tap
         self.depth_speed = depth_speed
@@ -466,7 +468,6 @@ class Monitor:
     def _new_connection(self, route: str, streams: list[str]) -> FeedConnection:
         cid = self._next_cid
         self._next_cid += 1
-        transport = self.transport or default_transport(self._transport_name)
         conn = FeedConnection(
             cid,
             self.spec,
@@ -474,7 +475,7 @@ class Monitor:
             route,
             streams,
             canary=self._canary(route, streams),
-            transport=transport,
+            transport=self.transport,
             clock=self.clock,
             sink=self._sink,
             options=self.options,
