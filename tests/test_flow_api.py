@@ -167,8 +167,8 @@ def test_trades_and_klines_are_counted_not_added() -> None:
         b'{"e":"trade","E":1,"T":2,"s":"BTCUSDT","t":9,"p":"1.5","q":"2","X":"MARKET","m":true}',
         b'{"e":"trade","E":1,"T":2,"s":"BTCUSDT","t":10,"p":"1.5","q":"2","X":"INSURANCE_FUND","m":true}',
         b'{"e":"trade","E":1,"T":2,"s":"BTCUSDT","t":11,"p":"1.5","q":"2","X":"SOMETHING_NEW","m":true}',
-        b'{"e":"kline","E":1,"s":"X","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"v":"1","n":2,"x":false,'
-        b'"q":"1","V":"1","Q":"1"}}',
+        b'{"e":"kline","E":1,"s":"X","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"o":"1","c":"1","h":"1","l":"1",'
+        b'"v":"1","n":2,"x":false,"q":"1","V":"1","Q":"1"}}',
         b'{"e":"blockTrade","E":1,"s":"X"}',
     ]
     result = engine.apply_frames(frames, 0)

@@ -265,6 +265,10 @@ fn decodes_agg_trades_of_every_market() {
     r#"{"e":"kline","E":1,"s":"X","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"n":2,"x":false,"q":"1","V":"1","Q":"1"}}"#,
     "k.v"
 )]
+#[case::kline_without_close(
+    r#"{"e":"kline","E":1,"s":"X","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"o":"1","h":"1","l":"1","v":"1","n":2,"x":false,"q":"1","V":"1","Q":"1"}}"#,
+    "k.c"
+)]
 #[case::trade_without_id(r#"{"e":"trade","E":1,"s":"X","p":"1","q":"1","T":1,"m":true}"#, "t")]
 fn rejects_bad_trade_events(#[case] frame: &str, #[case] field: &str) {
     let err = decode(frame).unwrap_err();

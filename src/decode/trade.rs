@@ -291,15 +291,15 @@ pub(super) fn decode_kline(obj: &[u8]) -> Result<Kline, DecodeError> {
 }
 
 fn kline_body(r: &mut Reader<'_>) -> Result<Kline, DecodeError> {
-    const FIELDS: [&str; 11] = [
-        "k.t", "k.T", "k.i", "k.f", "k.L", "k.v", "k.n", "k.x", "k.q", "k.V", "k.Q",
+    const FIELDS: [&str; 15] = [
+        "k.t", "k.T", "k.i", "k.f", "k.L", "k.v", "k.n", "k.x", "k.q", "k.V", "k.Q", "k.o", "k.c", "k.h", "k.l",
     ];
     if r.peek()? != Peek::Object {
         return Err(DecodeError::wrong_type("k", "expected the kline object".into()));
     }
     let mut key = r.open_object()?;
     let mut k = Kline::default();
-    // t, T, i, f, L, v, n, x, q, V, Q
+    // t, T, i, f, L, v, n, x, q, V, Q, o, c, h, l
     let mut seen = 0u16;
     while let Some(name) = key {
         match name {
@@ -315,10 +315,10 @@ fn kline_body(r: &mut Reader<'_>) -> Result<Kline, DecodeError> {
             b"V" => (k.taker_buy_volume, seen) = (r.decimal("k.V")?, seen | 512),
             b"Q" => (k.taker_buy_quote_volume, seen) = (r.decimal("k.Q")?, seen | 1024),
             b"s" => k.symbol = symbol(r, "k.s")?,
-            b"o" => k.open = r.decimal("k.o")?,
-            b"c" => k.close = r.decimal("k.c")?,
-            b"h" => k.high = r.decimal("k.h")?,
-            b"l" => k.low = r.decimal("k.l")?,
+            b"o" => (k.open, seen) = (r.decimal("k.o")?, seen | 2048),
+            b"c" => (k.close, seen) = (r.decimal("k.c")?, seen | 4096),
+            b"h" => (k.high, seen) = (r.decimal("k.h")?, seen | 8192),
+            b"l" => (k.low, seen) = (r.decimal("k.l")?, seen | 16384),
             _ => r.skip()?,
         }
         key = r.next_key()?;

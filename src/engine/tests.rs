@@ -219,7 +219,7 @@ fn agg_trades_feed_the_flow_windows_and_report_gaps() {
         agg("AAA", 1, 1_000, "2", false),
         agg("AAA", 4, 2_000, "1", true),
         r#"{"e":"trade","E":1,"s":"AAA","t":9,"p":"1.5","q":"2","T":2,"m":true,"M":true}"#.to_owned(),
-        r#"{"e":"kline","E":1,"s":"AAA","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"v":"1","n":2,"x":false,"q":"1","V":"1","Q":"1"}}"#.to_owned(),
+        r#"{"e":"kline","E":1,"s":"AAA","k":{"t":0,"T":59999,"i":"1m","f":1,"L":2,"o":"1","c":"1","h":"1","l":"1","v":"1","n":2,"x":false,"q":"1","V":"1","Q":"1"}}"#.to_owned(),
     ];
     let report = e.apply_frames(frames.iter().map(String::as_bytes), 0);
     assert!(report.errors.is_empty());
