@@ -51,7 +51,8 @@ def idle(m: Monitor) -> bool:
 
 
 async def settle(ex: SimExchange, m: Monitor, max_ms: int = 300_000, chunk: int = 1000) -> int:
-    """Advances time until the monitor is idle (at most ``max_ms``); returns the virtual ms it took."""
+    """Advances time until the monitor is idle; returns the virtual ms it took. Fails if it is not idle within
+    ``max_ms``."""
     spent = 0
     while spent < max_ms:
         if idle(m):
@@ -63,7 +64,7 @@ async def settle(ex: SimExchange, m: Monitor, max_ms: int = 300_000, chunk: int 
             continue
         await drive(ex, m, chunk, chunk=chunk)
         spent += chunk
-    return spent
+    raise AssertionError(f"the monitor was still busy after {max_ms} virtual ms: {m.status()}")
 
 
 @dataclass(frozen=True)

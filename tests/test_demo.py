@@ -138,8 +138,8 @@ def test_interrupt_stops_cleanly() -> None:
 async def test_live_view_runs_for_its_duration() -> None:
     out = io.StringIO()
     snap = await run(DemoOptions(symbols=5, duration=2.5, plain=False, faults=True, speed=4.0), out)
-    assert snap is not None and snap.flow is not None and snap.faults
-    assert snap.health.connections >= 1
+    assert snap is not None and snap.flow  # rows of taker flow were shown
+    assert snap.health.connections_open >= 1 and snap.health.frames_per_s > 0
     assert "connection health" in out.getvalue() and "faults injected" in out.getvalue()
 
 
