@@ -6,7 +6,7 @@ A sender process serves pre-encoded WebSocket frames (real USD-M frames from tes
 prepared buffer over and over, so it is never the bottleneck. Each receiver runs in a process of its own, one after
 the other, in the same run:
 
-* ``bare websockets``: the library's own client, ``async for message in ws``, counting only;
+* ``bare websockets``: the library's own client, ``await ws.recv(decode=False)`` (bytes), counting only;
 * ``tapeflow websockets``: a tapeflow feed connection (batched receive) feeding the engine on its worker thread;
 * ``tapeflow websockets inline``: the same with the engine called on the event loop;
 * ``bare picows`` and ``tapeflow picows`` when picows is installed;
@@ -124,10 +124,9 @@ async def _bare_websockets(url: str, total: int) -> Timed:
     n = 0
     t = _clock()
     async with connect(url, max_size=None, max_queue=None, ping_interval=None, compression=None) as ws:
-        async for _ in ws:
+        while n < total:
+            await ws.recv(decode=False)  # bytes, as tapeflow takes them (no UTF-8 decoding to str)
             n += 1
-            if n >= total:
-                break
         return _since(n, t)
 
 
