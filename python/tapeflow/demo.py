@@ -205,7 +205,7 @@ class Sampler:
             books=sum(st.books.values()),
             gaps_open=st.gaps_open,
             incomplete=st.incomplete,
-            trades_backfilled=bf.trades_fetched if bf is not None else 0,
+            trades_backfilled=st.trades_backfilled,
             gaps_filled=bf.gaps_filled if bf is not None else 0,
             weight_used=st.rest.weight_used,
             weight_limit=st.rest.weight_limit,
