@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from sim_helpers import exchange_info
 from tapeflow.sim import SimConfig, SimExchange
+from tests.support import exchange_info
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tapeflow.recording import Record, market_of_url, read_recording, snapshot_symbol
+from tapeflow.recordings import Record, bundled, market_of_url, read_recording, snapshot_symbol
 
-RECORDINGS = sorted((Path(__file__).parents[2] / "tests" / "data" / "recordings").glob("*.jsonl"))
+RECORDINGS = bundled()
 
 
 @dataclass
@@ -36,7 +36,7 @@ def load_session(path: Path) -> Session:
         levels += len(data["b"]) + len(data["a"])
     market = market_of_url(records[0].url)
     assert market is not None
-    return Session(path.stem, market, records[: last + 1], depth, levels)
+    return Session(path.name.split(".jsonl", 1)[0], market, records[: last + 1], depth, levels)
 
 
 @pytest.fixture(scope="session")

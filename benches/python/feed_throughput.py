@@ -30,19 +30,18 @@ import statistics
 import struct
 import sys
 import time
-from pathlib import Path
 
-DATA = Path(__file__).parents[2] / "tests" / "data" / "recordings" / "usdm_sushiusdt_2021-07-22.jsonl"
+SESSION = "usdm_sushiusdt_2021-07-22"
 
 
 def _frames() -> list[bytes]:
-    import orjson
+    from tapeflow.recordings import bundled, read_recording
 
+    path = next(p for p in bundled() if p.name.startswith(SESSION))
     out = []
-    for line in DATA.read_bytes().splitlines():
-        rec = orjson.loads(line)
-        if rec["kind"] == "ws":
-            out.append(rec["raw"].encode())
+    for rec in read_recording(path):
+        if rec.kind == "ws":
+            out.append(rec.raw)
     return out
 
 
@@ -205,11 +204,10 @@ async def _bare_native(url: str, total: int) -> Timed:
 
 async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -> Timed:
     from tapeflow import Engine
-    from tapeflow.feeds.clock import SystemClock
-    from tapeflow.feeds.connection import ConnectionOptions, FeedConnection
-    from tapeflow.feeds.streams import MARKETS
-    from tapeflow.feeds.transport import default_transport
-    from tapeflow.feeds.worker import EngineWorker
+    from tapeflow.clock import SystemClock
+    from tapeflow.feeds import ConnectionOptions, FeedConnection, resolve_transport
+    from tapeflow.markets import MARKETS
+    from tapeflow.monitor.worker import EngineWorker
 
     engine = Engine("usdm")
     done = asyncio.get_running_loop().create_future()
@@ -231,7 +229,7 @@ async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -
         "",
         streams,
         canary=None,
-        transport=default_transport(transport_name),
+        transport=resolve_transport(transport_name),
         clock=SystemClock(),
         sink=lambda c, frames, ms: worker.submit_frames(c, frames, ms),
         options=ConnectionOptions(silence_s=60, verify_s=3600, ping_interval_s=3600),

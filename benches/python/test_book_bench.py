@@ -15,7 +15,7 @@ from baseline_book import ExactPyBook, PyBook
 
 from conftest import RECORDINGS, Session
 from tapeflow import Engine
-from tapeflow.recording import snapshot_symbol
+from tapeflow.recordings import snapshot_symbol
 
 ROUNDS = 30
 

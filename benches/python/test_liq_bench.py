@@ -6,17 +6,14 @@ Run: ``.venv/bin/pytest benches/python/test_liq_bench.py --benchmark-enable --be
 from __future__ import annotations
 
 import math
-import sys
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 import pytest
+from tests.engine.liq_reference import Liq, force_order_frame
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from liq_reference import Liq, force_order_frame
 from tapeflow import Engine
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "ADAUSDT", "LTCUSDT"]

@@ -19,6 +19,7 @@ from tapeflow._core import (
     Volume,
     __version__,
 )
+from tapeflow.clock import FunctionClock, SystemClock
 from tapeflow.errors import (
     BackfillError,
     BookError,
@@ -30,8 +31,7 @@ from tapeflow.errors import (
     UnknownSymbolError,
     WebSocketProtocolError,
 )
-from tapeflow.feeds.clock import FunctionClock, SystemClock
-from tapeflow.feeds.connection import ConnectionOptions
+from tapeflow.feeds.options import ConnectionOptions
 from tapeflow.monitor import Monitor, MonitorEvent, MonitorStatus
 
 __all__ = [

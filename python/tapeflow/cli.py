@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 from typing import TextIO
 
 import orjson
@@ -15,7 +13,7 @@ import orjson
 from tapeflow import __version__, demo
 from tapeflow._core import Action, Engine
 from tapeflow.errors import TapeflowError
-from tapeflow.replay import ReplaySummary, book_line, replay
+from tapeflow.recordings import ReplaySummary, book_line, bundled, replay
 from tapeflow.sim import cli as sim_cli
 
 __all__ = ["main"]
@@ -67,7 +65,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
-    from tapeflow.record import record
+    from tapeflow.recordings.record import record
 
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()] if args.symbols else "ALL"
     flow = [w for w in args.flow.split(",") if w] if args.flow else []
@@ -99,13 +97,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bundled_recordings() -> list[Path]:
-    root = resources.files("tapeflow") / "data" / "recordings"
-    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
-
-
 def _replay_bundled(depth: int) -> int:
-    for path in _bundled_recordings():
+    for path in bundled():
         sys.stdout.write(f"=== replay of {path.name} ===\n")
         engine, summary = replay(path)
         _print_books(engine, summary, depth, sys.stdout)

@@ -1,27 +1,31 @@
-"""Stream connections: names and routes, the transport seam, one self-healing connection, the engine worker."""
+"""Stream connections: one self-healing combined-stream connection and its parts.
 
-from tapeflow.feeds.clock import Clock, FunctionClock, SystemClock
-from tapeflow.feeds.connection import ConnectionOptions, ConnectionStatus, FeedConnection
-from tapeflow.feeds.streams import MARKETS, MarketSpec, kind_of, plan_shards, route_of, stream_url
-from tapeflow.feeds.transport import Link, LinkClosed, NativeTransport, PicowsTransport, Transport, WebsocketsTransport
+:mod:`~tapeflow.feeds.connection` runs a connection; the pure rules it follows are separate modules —
+:mod:`~tapeflow.feeds.backoff` (reconnect delays), :mod:`~tapeflow.feeds.liveness` (zombies, silent kinds, pings),
+:mod:`~tapeflow.feeds.subscribe` (URL and ``SUBSCRIBE`` packing, request ids) — and the bytes come through a
+transport (:mod:`tapeflow.feeds.transports`).
+"""
+
+from tapeflow.feeds.connection import FeedConnection
+from tapeflow.feeds.options import ConnectionOptions
+from tapeflow.feeds.status import ConnectionStatus
+from tapeflow.feeds.transports import (
+    Link,
+    LinkClosed,
+    NativeTransport,
+    Transport,
+    WebsocketsTransport,
+    resolve_transport,
+)
 
 __all__ = [
-    "MARKETS",
-    "Clock",
     "ConnectionOptions",
     "ConnectionStatus",
     "FeedConnection",
-    "FunctionClock",
     "Link",
     "LinkClosed",
-    "MarketSpec",
     "NativeTransport",
-    "PicowsTransport",
-    "SystemClock",
     "Transport",
     "WebsocketsTransport",
-    "kind_of",
-    "plan_shards",
-    "route_of",
-    "stream_url",
+    "resolve_transport",
 ]

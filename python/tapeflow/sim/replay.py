@@ -1,4 +1,5 @@
-"""Replay mode: serve a recorded session (``tests/data/recordings/*.jsonl``) instead of the model.
+"""Replay mode: serve a recorded session (a recording file, e.g. one of :func:`tapeflow.recordings.bundled`) instead
+of the model.
 
 Each recorded ``ws`` frame is published on its stream at its recorded offset from the first frame (scaled by the
 exchange's clock speed: virtual time is recording time); each recorded ``http`` depth snapshot is what
@@ -10,15 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-
-def market_of(url: str) -> str:
-    """The market of a recorded WebSocket URL, by host (binance-api.md §1.1)."""
-    host = urlsplit(url).hostname or ""
-    return "usdm" if host.startswith("fstream") else "coinm" if host.startswith("dstream") else "spot"
+from tapeflow.recordings.format import market_of_url, read_recording, snapshot_symbol
 
 
 class Replay:
@@ -35,22 +31,20 @@ class Replay:
         self.snapshots: dict[str, bytes] = {}
         self.market = "spot"
         t0: float | None = None
-        for line in Path(path).read_bytes().splitlines():
-            rec = orjson.loads(line)
-            if rec["kind"] == "ws_open":
-                self.market = market_of(rec["url"])
-            elif rec["kind"] == "ws":
-                t0 = rec["t"] if t0 is None else t0
-                raw: str = rec["raw"]
-                frame = orjson.loads(raw)
+        for rec in read_recording(path):
+            if rec.kind == "ws_open":
+                self.market = market_of_url(rec.url) or "spot"
+            elif rec.kind == "ws":
+                t0 = rec.t if t0 is None else t0
+                frame = orjson.loads(rec.raw)
                 stream = frame["stream"]
-                prefix = '{"stream":"' + stream + '","data":'
+                prefix = b'{"stream":"' + stream.encode() + b'","data":'
                 # Keep the recorded bytes of the payload when the wrapper has the usual spelling.
-                data = raw[len(prefix) : -1].encode() if raw.startswith(prefix) else orjson.dumps(frame["data"])
-                self.frames.append((int((rec["t"] - t0) * 1000), stream, data))
-            elif rec["kind"] == "http" and "/depth" in rec["url"]:
-                sym = parse_qs(urlsplit(rec["url"]).query)["symbol"][0].upper()
-                self.snapshots.setdefault(sym, rec["raw"].encode())
+                raw = rec.raw
+                data = raw[len(prefix) : -1] if raw.startswith(prefix) else orjson.dumps(frame["data"])
+                self.frames.append((int((rec.t - t0) * 1000), stream, data))
+            elif rec.kind == "http" and (sym := snapshot_symbol(rec.url)) is not None:
+                self.snapshots.setdefault(sym, rec.raw)
         self.symbols = sorted(self.snapshots)
         self.start_ms: int | None = None
         self.pos = 0

@@ -15,15 +15,16 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tapeflow._aio import cancel_and_wait
+from tapeflow.clock import Clock
 from tapeflow.errors import RestError
-from tapeflow.feeds.clock import Clock
+from tapeflow.markets import MarketSpec
 from tapeflow.sync.rest import RestClient
 
-__all__ = ["BackfillStatus", "TradeBackfill", "first_agg_id", "last_agg_id"]
+__all__ = ["BackfillStatus", "BackfillTarget", "TradeBackfill", "first_agg_id", "last_agg_id"]
 
 log = logging.getLogger("tapeflow.sync")
 
@@ -84,17 +85,33 @@ class _Job:
     from_time_ms: int = 0
 
 
+class BackfillTarget(Protocol):
+    """Where fetched trades go: the engine's flow state (through the Monitor's worker)."""
+
+    async def apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
+        """Feeds an aggTrades page (``from_time_ms``: it answers a ``startTime`` query)."""
+        ...
+
+    async def abandon(self, symbol: str, from_id: int, to_id: int) -> None:
+        """Tells the engine ids ``from_id..=to_id`` cannot be filled."""
+        ...
+
+    def open_gaps(self, symbol: str) -> list[tuple[int, int]]:
+        """The engine's open gaps of ``symbol``."""
+        ...
+
+    def last_trade_id(self, symbol: str) -> int | None:
+        """The highest aggTrade id the engine counted for ``symbol``."""
+        ...
+
+
 class TradeBackfill:
     """Fetches missing aggTrades and feeds them to the engine.
 
     Args:
         rest: the REST client.
-        path: the aggTrades path (``/fapi/v1/aggTrades``).
-        weight: REST weight of one page.
-        apply: ``apply(symbol, body, from_time_ms)`` feeds a page to the engine.
-        abandon: ``abandon(symbol, from_id, to_id)`` tells the engine a range cannot be filled.
-        open_gaps: ``open_gaps(symbol)`` lists the engine's open gaps of a symbol.
-        last_id: ``last_id(symbol)`` the highest aggTrade id the engine counted.
+        spec: the market (aggTrades path and weight).
+        target: where the trades go.
         clock: the feed's clock.
         workers: jobs at once.
     """
@@ -102,23 +119,16 @@ class TradeBackfill:
     def __init__(
         self,
         rest: RestClient,
-        path: str,
-        weight: int,
-        apply: Callable[[str, bytes, int | None], Awaitable[None]],
-        abandon: Callable[[str, int, int], Awaitable[None]],
-        open_gaps: Callable[[str], list[tuple[int, int]]],
-        last_id: Callable[[str], int | None],
+        spec: MarketSpec,
+        target: BackfillTarget,
         clock: Clock,
         *,
         workers: int = 4,
     ) -> None:
         self.rest = rest
-        self.path = path
-        self.weight = weight
-        self.apply = apply
-        self.abandon = abandon
-        self.open_gaps = open_gaps
-        self.last_id = last_id
+        self.path = spec.rest_prefix + "/aggTrades"
+        self.weight = spec.agg_trades_weight
+        self.target = target
         self.clock = clock
         self._queue: asyncio.PriorityQueue[tuple[int, int, _Job]] = asyncio.PriorityQueue()
         self._seq = itertools.count()
@@ -146,14 +156,14 @@ class TradeBackfill:
     def after_reconnect(self, symbols: list[str], wait_s: float) -> None:
         """Symbols whose stream was broken: unsure now; after ``wait_s``, a symbol that traded since (its next id
         revealed any gap to the engine) is sure again, the others get a tail check."""
-        before = {s: self.last_id(s) for s in symbols}
+        before = {s: self.target.last_trade_id(s) for s in symbols}
         for s in symbols:
             self.unsure[s] = self.unsure.get(s, 0) + 1
 
         async def later() -> None:
             await self.clock.sleep(wait_s)
             for s in symbols:
-                if self.last_id(s) == before[s]:
+                if self.target.last_trade_id(s) == before[s]:
                     self.tail(s)
                 self._release(_Job("tail", s))
 
@@ -176,7 +186,7 @@ class TradeBackfill:
         while True:
             now = self.clock.now_ms()
             for symbol, (from_time, deadline) in list(self._starting.items()):
-                if self.last_id(symbol) is not None or now >= deadline:
+                if self.target.last_trade_id(symbol) is not None or now >= deadline:
                     del self._starting[symbol]
                     self._put(2, _Job("start", symbol, from_time_ms=from_time))
             await self.clock.sleep(0.5)
@@ -246,21 +256,21 @@ class TradeBackfill:
         symbol = job.symbol
         if job.kind == "start":
             body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE})
-            await self.apply(symbol, body, job.from_time_ms)
+            await self.target.apply_trades(symbol, body, job.from_time_ms)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
-            if self.last_id(symbol) is None:  # no trade yet at all: again at the first one (still unsure)
+            if self.target.last_trade_id(symbol) is None:  # no trade yet at all: again at the first one (still unsure)
                 self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
                 self._starting[symbol] = (job.from_time_ms, 2**62)
             return
         if job.kind == "tail":
             self.tail_checks += 1
-            last = self.last_id(symbol)
+            last = self.target.last_trade_id(symbol)
             if last is None:
                 return
             await self._fill(symbol, last + 1, None)
             return
         # A gap: fill it unless it closed meanwhile (another page covered it).
-        if not any(a <= job.to_id and b >= job.from_id for a, b in self.open_gaps(symbol)):
+        if not any(a <= job.to_id and b >= job.from_id for a, b in self.target.open_gaps(symbol)):
             return
         if await self._fill(symbol, job.from_id, job.to_id):
             self.gaps_filled += 1
@@ -275,16 +285,16 @@ class TradeBackfill:
             first, last = first_agg_id(body), last_agg_id(body)
             if first is None or last is None:
                 if to_id is not None and fid <= to_id:  # nothing from fid on: the exchange has no such trades
-                    await self.abandon(symbol, fid, to_id)
+                    await self.target.abandon(symbol, fid, to_id)
                     self.gaps_abandoned += 1
                     whole = False
                 return whole
             if first > fid:  # the oldest ids are past the exchange's history window
                 stop = first - 1 if to_id is None else min(first - 1, to_id)
-                await self.abandon(symbol, fid, stop)
+                await self.target.abandon(symbol, fid, stop)
                 self.gaps_abandoned += 1
                 whole = False
-            await self.apply(symbol, body, None)
+            await self.target.apply_trades(symbol, body, None)
             if (to_id is not None and last >= to_id) or body.count(b'"a":') < PAGE:
                 return whole
             fid = last + 1

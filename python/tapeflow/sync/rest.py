@@ -1,11 +1,8 @@
-"""One REST client per exchange, spending the IP's request weight carefully.
+"""One REST client per exchange, spending the IP's request weight through a :class:`~tapeflow.sync.budget.WeightBudget`.
 
-Binance counts request weight per IP per minute and reports it in ``X-MBX-USED-WEIGHT-1M`` on every reply. Over the
-limit it answers 429 (with ``Retry-After``); an IP that keeps going gets 418 and a ban of 2 minutes up to 3 days.
-This client keeps its own estimate of the minute's weight (the larger of the header and what it sent), holds every
-request back while it would take the minute past ``safety`` x the limit, and after a 429 or 418 sends nothing at all
-until ``Retry-After`` has passed (or the next minute, when the header is absent). Time is the feed's clock, so the
-same rules run in the simulator's virtual time.
+Every request waits until the budget admits it; 429, 418, 5xx and network failures are retried after the pause they
+impose or a short backoff; a 4xx that is not a rate limit is a bad request and fails at once. Time is the feed's
+clock, so the same rules run in the simulator's virtual time.
 """
 
 from __future__ import annotations
@@ -19,8 +16,9 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 
+from tapeflow.clock import Clock
 from tapeflow.errors import RestError
-from tapeflow.feeds.clock import Clock
+from tapeflow.sync.budget import WeightBudget
 
 __all__ = ["RestClient", "RestStatus"]
 
@@ -80,19 +78,13 @@ class RestClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
-        self.weight_limit = weight_limit
-        self.safety = safety
+        self.budget = WeightBudget(weight_limit, safety)
         self.tap = tap
         self._timeout = timeout
         self._sem = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None
-        self._minute = -1
-        self._used = 0
-        self._paused_until_ms = 0
         self._waiting = 0
         self.requests = self.weight_spent = self.throttled = self.banned = self.failures = 0
-        #: The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...).
-        self.used_weight: dict[str, int] = {}
 
     async def start(self) -> None:
         if self._session is None:
@@ -106,60 +98,39 @@ class RestClient:
             self._session = None
 
     # ------------------------------------------------------------------ budget
-    def _roll(self, now_ms: int) -> None:
-        minute = now_ms // 60_000
-        if minute != self._minute:
-            self._minute, self._used = minute, 0
+    @property
+    def weight_limit(self) -> int:
+        """Request weight per minute."""
+        return self.budget.limit
+
+    @weight_limit.setter
+    def weight_limit(self, limit: int) -> None:
+        self.budget.limit = limit
+
+    @property
+    def used_weight(self) -> dict[str, int]:
+        """The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...)."""
+        return self.budget.used_weight
 
     def used(self) -> int:
         """Weight used in the current minute, as far as this client knows."""
-        self._roll(self.clock.now_ms())
-        return self._used
+        return self.budget.used(self.clock.now_ms())
 
     async def _admit(self, weight: int) -> None:
         self._waiting += 1
         try:
-            while True:
-                now = self.clock.now_ms()
-                self._roll(now)
-                if now < self._paused_until_ms:
-                    await self.clock.sleep((self._paused_until_ms - now) / 1000)
-                    continue
-                if self._used + weight <= self.weight_limit * self.safety or self._used == 0:
-                    self._used += weight
-                    return
-                # Wait for the next minute, spread a little so a queue of requests does not go out in one burst.
-                wait_ms = 60_000 - now % 60_000 + random.uniform(0, 500)
-                await self.clock.sleep(wait_ms / 1000)
+            while wait_ms := self.budget.admit(weight, self.clock.now_ms()):
+                # Spread a little, so a queue of requests does not go out in one burst when the minute turns.
+                await self.clock.sleep((wait_ms + random.uniform(0, 500)) / 1000)
         finally:
             self._waiting -= 1
 
     def _note(self, status: int, headers: Mapping[str, str]) -> float | None:
-        now = self.clock.now_ms()
-        self._roll(now)
-        # X-MBX-USED-WEIGHT-<n><unit>: the budget is per minute; every interval is kept in `used_weight`.
-        for name, value in headers.items():
-            low = name.lower()
-            if low.startswith("x-mbx-used-weight-") and value.isdigit():
-                interval = low[len("x-mbx-used-weight-") :]
-                self.used_weight[interval] = int(value)
-                if interval == "1m":
-                    self._used = max(self._used, int(value))
-        retry_after: float | None = None
-        raw = headers.get("Retry-After")
-        if raw is not None:
-            try:
-                retry_after = float(raw)
-            except ValueError:
-                retry_after = None
-        if status in (418, 429):
-            # Without Retry-After, wait for the next weight minute (futures do not document the header).
-            wait_ms = retry_after * 1000 if retry_after is not None else 60_000 - now % 60_000
-            self._paused_until_ms = max(self._paused_until_ms, now + int(wait_ms) + 50)
-            if status == 429:
-                self.throttled += 1
-            else:
-                self.banned += 1
+        retry_after = self.budget.note_reply(status, headers, self.clock.now_ms())
+        if status == 429:
+            self.throttled += 1
+        elif status == 418:
+            self.banned += 1
         return retry_after
 
     # ------------------------------------------------------------------ calls
@@ -227,7 +198,7 @@ class RestClient:
             throttled=self.throttled,
             banned=self.banned,
             failures=self.failures,
-            paused_for_s=max(0.0, (self._paused_until_ms - now) / 1000),
+            paused_for_s=self.budget.paused_for_s(now),
             waiting=self._waiting,
         )
 

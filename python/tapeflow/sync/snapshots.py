@@ -14,15 +14,16 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tapeflow._aio import cancel_and_wait
+from tapeflow.clock import Clock
 from tapeflow.errors import RestError
-from tapeflow.feeds.clock import Clock
+from tapeflow.markets import MarketSpec
 from tapeflow.sync.rest import RestClient
 
-__all__ = ["SnapshotScheduler", "SnapshotStatus"]
+__all__ = ["SnapshotScheduler", "SnapshotStatus", "SnapshotTarget"]
 
 log = logging.getLogger("tapeflow.sync")
 
@@ -49,16 +50,26 @@ class SnapshotStatus:
     in_flight: int
 
 
+class SnapshotTarget(Protocol):
+    """Where snapshots go: the engine (through the Monitor's worker)."""
+
+    async def apply_snapshot(self, symbol: str, body: bytes) -> bool:
+        """Feeds a snapshot; ``False`` if the body was malformed (it changed nothing)."""
+        ...
+
+    def snapshot_failed(self, symbol: str) -> None:
+        """A requested snapshot did not come: the next diff asks again."""
+        ...
+
+
 class SnapshotScheduler:
     """Fetches depth snapshots for the engine.
 
     Args:
         rest: the REST client.
-        path: the depth path (``/fapi/v1/depth``).
+        spec: the market (depth path and weights).
         limit: levels per snapshot.
-        weight: REST weight of one snapshot.
-        apply: feeds a body to the engine (``apply(symbol, body)``).
-        failed: tells the engine a fetch failed (``failed(symbol)``).
+        target: where the snapshots go.
         clock: the feed's clock.
         workers: fetches at once.
         stagger_s: each fetch starts after a random delay of up to this (clock seconds).
@@ -67,22 +78,19 @@ class SnapshotScheduler:
     def __init__(
         self,
         rest: RestClient,
-        path: str,
+        spec: MarketSpec,
         limit: int,
-        weight: int,
-        apply: Callable[[str, bytes], Awaitable[None]],
-        failed: Callable[[str], None],
+        target: SnapshotTarget,
         clock: Clock,
         *,
         workers: int = 4,
         stagger_s: float = 0.2,
     ) -> None:
         self.rest = rest
-        self.path = path
+        self.path = spec.rest_prefix + "/depth"
         self.limit = limit
-        self.weight = weight
-        self.apply = apply
-        self.failed_cb = failed
+        self.weight = spec.depth_weight(limit)
+        self.target = target
         self.clock = clock
         self.stagger_s = stagger_s
         self._heap: list[tuple[int, int, str]] = []
@@ -156,14 +164,16 @@ class SnapshotScheduler:
             self.failed += 1
             n = self._failures[symbol] = self._failures.get(symbol, 0) + 1
             log.info("snapshot of %s failed (%s); retrying", symbol, e)
-            self.failed_cb(symbol)
+            self.target.snapshot_failed(symbol)
             if e.permanent:
                 return  # a bad request (unknown symbol): asking again would fail the same way
             asyncio.get_running_loop().call_later(0, self._retry_later, symbol, min(60.0, 2.0**n))
             return
         self._failures.pop(symbol, None)
         self.fetched += 1
-        await self.apply(symbol, body)
+        if not await self.target.apply_snapshot(symbol, body):  # malformed: asked for again
+            self.target.snapshot_failed(symbol)
+            self.request(symbol)
 
     def _retry_later(self, symbol: str, delay_s: float) -> None:
         async def later() -> None:

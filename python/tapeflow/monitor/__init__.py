@@ -1,0 +1,19 @@
+"""The Monitor: one Binance market watched end to end (see :class:`Monitor`)."""
+
+from tapeflow.monitor.config import MonitorConfig
+from tapeflow.monitor.events import EventStream, MonitorEvent
+from tapeflow.monitor.facade import FlowWindow, Monitor
+from tapeflow.monitor.liquidations import Liquidations
+from tapeflow.monitor.runtime import Tap
+from tapeflow.monitor.status import MonitorStatus
+
+__all__ = [
+    "EventStream",
+    "FlowWindow",
+    "Liquidations",
+    "Monitor",
+    "MonitorConfig",
+    "MonitorEvent",
+    "MonitorStatus",
+    "Tap",
+]

@@ -1,0 +1,369 @@
+"""``Monitor``: one Binance market watched end to end — exact books, taker buy/sell flow windows and liquidations.
+
+Example::
+
+    async with Monitor(market="usdm", symbols="ALL", quote="USDT", flow=["1m", "15m"], big_trade=100_000) as m:
+        print(m.volume("BTCUSDT", "15m").buy_quote)
+        print(m.book("BTCUSDT", 5).best_bid)
+        async for event in m.events():
+            print(event)
+
+The Monitor only composes: the symbols come from :mod:`~tapeflow.monitor.universe`, the streams and their routes
+from :mod:`~tapeflow.monitor.plan`, the connections live in :mod:`~tapeflow.monitor.connections`, the engine is fed
+in order by :mod:`~tapeflow.monitor.worker`, REST bodies go through :mod:`~tapeflow.monitor.bodies`, the engine's
+actions are acted on by :mod:`~tapeflow.monitor.actions`, and events reach readers through
+:mod:`~tapeflow.monitor.events`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from tapeflow._core import BookView, Engine, LiqCluster, Volume
+from tapeflow.clock import Clock, SystemClock
+from tapeflow.errors import BookNotSyncedError, TapeflowError
+from tapeflow.feeds.options import ConnectionOptions
+from tapeflow.feeds.transports import Transport, resolve_transport
+from tapeflow.monitor.config import MonitorConfig
+from tapeflow.monitor.events import EventHub, EventStream
+from tapeflow.monitor.liquidations import Liquidations
+from tapeflow.monitor.plan import StreamPlan
+from tapeflow.monitor.runtime import Runtime, Tap
+from tapeflow.monitor.status import MonitorStatus
+from tapeflow.monitor.universe import Watchlist
+from tapeflow.monitor.worker import EngineWorker
+from tapeflow.sync.backfill import TradeBackfill
+from tapeflow.sync.rest import RestClient
+from tapeflow.sync.snapshots import SnapshotScheduler
+
+__all__ = ["FlowWindow", "Monitor"]
+
+
+class FlowWindow:
+    """A flow window of one symbol: the engine's ``Volume`` with ``complete`` also false while the monitor cannot
+    vouch for the symbol's trades (a tail check after a reconnect, or the start-up fill, is still running).
+
+    Every other attribute is the engine's (``buy_base``, ``sell_quote``, ``buy_count``, ``vwap``, ``exact()``...).
+    """
+
+    __slots__ = ("_raw", "complete")
+
+    def __init__(self, raw: Volume, complete: bool) -> None:
+        self._raw = raw
+        self.complete = complete
+
+    @property
+    def volume(self) -> Volume:
+        """The engine's window (its own ``complete`` flag knows only the engine's gaps)."""
+        return self._raw
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def __repr__(self) -> str:
+        return f"FlowWindow({self._raw!r}, complete={self.complete})"
+
+
+class Monitor:
+    """Watches one Binance market: exact books, taker buy/sell flow windows and liquidations, kept up by itself.
+
+    Use as ``async with Monitor(...) as m:``. Everything runs on the current event loop (the engine inline, or on a
+    thread of its own with ``engine_thread=True``); queries are plain method calls.
+
+    Args:
+        market: ``"spot"``, ``"usdm"`` or ``"coinm"``.
+        symbols: ``"ALL"`` (every trading symbol, filtered by ``quote``) or a list of symbols.
+        quote: quote asset filter for ``"ALL"`` (``None``: every quote asset; COIN-M contracts are all quoted in USD,
+            so it does not apply there).
+        books: keep local order books: ``True`` (every symbol), ``False``, or a list of symbols.
+        flow: flow windows, e.g. ``["1m", "15m"]``: each is both a sliding horizon and an aligned interval.
+            Empty: no trade streams.
+        big_trade: notional threshold (quote units) of a big trade (an event and a counter), or ``None``.
+        liquidations: follow ``!forceOrder@arr`` and ``!markPrice@arr@1s`` (futures).
+        ws_url / rest_url: base URLs (default: Binance's for the market; the simulator's in tests).
+        transport: ``"websockets"`` (default), ``"picows"``, ``"native"`` (WebSocket framing parsed in Rust, one
+            call per socket read), or a :class:`tapeflow.feeds.Transport` (e.g. ``NativeTransport(ssl=ctx)``).
+        clock: time source (default wall clock; ``FunctionClock(exchange.now_ms)`` for the simulator).
+        tap: called with every raw frame and REST body (see :data:`Tap`), e.g. to record the session.
+        depth_speed: diff-depth cadence (``"100ms"``, or ``""`` for the market's default).
+        snapshot_limit: levels per depth snapshot.
+        streams_per_connection: cap below the market's 1024.
+        routes: USD-M route overrides by stream kind (``{"aggTrade": "market"}``); kinds found silent on their route
+            are moved to the other one automatically.
+        options: connection timing (silence, pings, rotation...).
+        weight_safety: share of the REST weight limit this monitor uses.
+        engine_thread: run the engine on a worker thread instead of inline on the event loop (inline is the
+            default: measured faster with the websockets transport; each batch still decodes with the GIL released).
+        backfill_startup: fetch the longest flow window's trades at start-up.
+        extra_streams: more stream names to follow (``"!miniTicker@arr"``, ``"btcusdt@kline_1m"``); their events go
+            through the engine, which counts and skips the kinds it does not keep.
+        tail_wait_s: after a reconnect, how long a trade stream may stay quiet before its tail is checked by REST.
+
+    Raises:
+        ValueError / TypeError: an argument is wrong (the message names it).
+    """
+
+    def __init__(
+        self,
+        market: str = "usdm",
+        symbols: Literal["ALL"] | Sequence[str] = "ALL",
+        *,
+        quote: str | None = "USDT",
+        books: bool | Sequence[str] = True,
+        flow: Sequence[str] = ("1m", "15m"),
+        big_trade: float | None = None,
+        liquidations: bool = True,
+        ws_url: str | None = None,
+        rest_url: str | None = None,
+        transport: str | Transport | None = None,
+        clock: Clock | None = None,
+        tap: Tap | None = None,
+        depth_speed: str = "100ms",
+        snapshot_limit: int = 1000,
+        streams_per_connection: int | None = None,
+        routes: Mapping[str, str] | None = None,
+        options: ConnectionOptions | None = None,
+        weight_safety: float = 0.8,
+        engine_thread: bool = False,
+        backfill_startup: bool = True,
+        extra_streams: Sequence[str] = (),
+        tail_wait_s: float = 3.0,
+    ) -> None:
+        cfg = MonitorConfig.make(
+            market,
+            symbols,
+            quote=quote,
+            books=books,
+            flow=flow,
+            big_trade=big_trade,
+            liquidations=liquidations,
+            ws_url=ws_url,
+            rest_url=rest_url,
+            transport=transport,
+            depth_speed=depth_speed,
+            snapshot_limit=snapshot_limit,
+            streams_per_connection=streams_per_connection,
+            routes=routes,
+            options=options,
+            weight_safety=weight_safety,
+            engine_thread=engine_thread,
+            backfill_startup=backfill_startup,
+            extra_streams=extra_streams,
+            tail_wait_s=tail_wait_s,
+        )
+        self.config = cfg
+        self.market = cfg.market
+        self.spec = cfg.spec
+        self.flow = cfg.flow
+        self.has_flow = bool(cfg.flow)
+        # One transport for every connection (it may hold shared state, e.g. the native transport's TLS context).
+        self.transport: Transport = resolve_transport(cfg.transport)
+        self.clock: Clock = clock or SystemClock()
+        self.tap = tap
+        self.watch = Watchlist()
+        self.engine: Engine = _make_engine(cfg)
+        self.events_hub = EventHub(self.clock.now_ms)
+        self.liquidations = Liquidations(self.engine, self.clock)
+        self.plan = StreamPlan(
+            cfg.spec,
+            depth_speed=cfg.depth_speed,
+            flow=self.has_flow,
+            liquidations=cfg.liquidations,
+            extra=cfg.extra_streams,
+            cap=cfg.streams_per_connection,
+            routes=cfg.routes,
+        )
+        self._refused = 0
+        self._runtime: Runtime | None = None
+
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols watched (known once started)."""
+        return self.watch.symbols
+
+    @property
+    def book_symbols(self) -> set[str]:
+        """The symbols whose books are kept."""
+        return self.watch.books
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """USD-M route overrides by stream kind, as learned so far."""
+        return self.plan.routes
+
+    @property
+    def runtime(self) -> Runtime:
+        """The running parts (REST client, worker, connections, schedulers).
+
+        Raises:
+            TapeflowError: the Monitor is not started.
+        """
+        if self._runtime is None:
+            raise TapeflowError("the Monitor is not started: use 'async with Monitor(...)' or 'await m.start()'")
+        return self._runtime
+
+    @property
+    def worker(self) -> EngineWorker:
+        return self.runtime.worker
+
+    @property
+    def rest(self) -> RestClient:
+        return self.runtime.rest
+
+    @property
+    def snapshots(self) -> SnapshotScheduler:
+        return self.runtime.snapshots
+
+    @property
+    def backfill(self) -> TradeBackfill | None:
+        return self.runtime.backfill
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> Monitor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Loads the symbol list, opens the connections and starts the background work."""
+        if self._runtime is not None:
+            return
+        runtime = Runtime(
+            self.config,
+            engine=self.engine,
+            clock=self.clock,
+            transport=self.transport,
+            tap=self.tap,
+            plan=self.plan,
+            watch=self.watch,
+            events=self.events_hub,
+            liquidations=self.liquidations,
+        )
+        await runtime.start()
+        self._runtime = runtime
+
+    async def close(self) -> None:
+        """Closes every connection and stops the background work."""
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            await runtime.close()
+
+    async def wait_connected(self, limit_s: float = 30.0) -> None:
+        """Waits until every connection has an open session (real seconds at most ``limit_s``).
+
+        Raises:
+            TimeoutError: if some connection is still not open by then.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        while not self.runtime.pool.all_open():
+            if loop.time() > deadline:
+                raise TimeoutError("connections did not open in time")
+            await asyncio.sleep(0.005)
+
+    async def settle(self) -> None:
+        """Waits until every frame received so far has been applied and its consequences handled."""
+        await self.worker.drain()
+
+    # ------------------------------------------------------------------ live changes
+    def subscribe(self, symbols: Sequence[str]) -> None:
+        """Starts watching more symbols, live (``SUBSCRIBE`` on existing connections where they have room)."""
+        self.runtime.subscribe([s.upper() for s in symbols])
+
+    def unsubscribe(self, symbols: Sequence[str]) -> None:
+        """Stops watching symbols, live (``UNSUBSCRIBE``). Their state stays in the engine."""
+        self.runtime.unsubscribe({s.upper() for s in symbols})
+
+    def events(self, maxsize: int = 10_000) -> EventStream:
+        """Every event from now on: big trades, liquidations, sync and gap changes, connection changes.
+
+        Use as ``async for event in m.events():``. Each stream has its own queue of ``maxsize`` events, registered
+        when ``events()`` is called; a reader that falls behind loses the oldest ones (counted in
+        ``status().events_dropped``) and never blocks the feed. ``close()`` the stream to stop receiving.
+        """
+        return self.events_hub.stream(maxsize)
+
+    # ------------------------------------------------------------------ queries
+    def _need_flow(self) -> None:
+        if not self.has_flow:
+            raise TapeflowError("trade flow is not available (no flow windows, or an engine without flow)")
+
+    def volume(
+        self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None
+    ) -> FlowWindow:
+        """Taker buy/sell volume of ``symbol`` over a flow window.
+
+        Args:
+            window: one of the monitor's ``flow`` windows.
+            aligned: the current UTC-aligned interval (``"15m"``: the current 15-minute candle) instead of the
+                sliding window ending now.
+            now_ms: the end of the window (default: the monitor's clock).
+
+        Returns:
+            a :class:`FlowWindow` (``buy_base``, ``sell_base``, ``buy_quote``, ``sell_quote``, counts, ``vwap``,
+            ``complete``, ``exact()``...).
+        """
+        self._need_flow()
+        symbol = symbol.upper()
+        name = f"{window}@aligned" if aligned else window
+        raw = self.engine.volume(symbol, name, now_ms=now_ms or self.clock.now_ms())
+        return FlowWindow(raw, bool(raw.complete) and symbol not in self._unsure())
+
+    def volumes(self, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> dict[str, Any]:
+        """Every symbol's window at once, as NumPy columns (``symbol``, ``buy_quote``, ``sell_quote``, ``net_quote``,
+        ``buy_base``, ``sell_base``, counts, ``vwap``, ``complete``)."""
+        self._need_flow()
+        name = f"{window}@aligned" if aligned else window
+        cols: dict[str, Any] = self.engine.volumes(name, now_ms=now_ms or self.clock.now_ms())
+        unsure = self._unsure()
+        if unsure:
+            sure = np.array([s not in unsure for s in cols["symbol"]], dtype=bool)  # typed: the list may be empty
+            cols["complete"] = cols["complete"] & sure
+        return cols
+
+    def _unsure(self) -> dict[str, int]:
+        runtime = self._runtime
+        if runtime is None or runtime.backfill is None:
+            return {}
+        return runtime.backfill.unsure
+
+    def book(self, symbol: str, depth: int = 10) -> BookView:
+        """The top ``depth`` levels of a synced book, with its update id and times.
+
+        Raises:
+            BookNotSyncedError: the book is syncing or broke (never served stale); its snapshot is moved to the
+                front of the queue.
+        """
+        symbol = symbol.upper()
+        try:
+            return self.engine.book(symbol, depth)
+        except BookNotSyncedError:
+            self._refused += 1
+            if self._runtime is not None:
+                self._runtime.snapshots.prioritise(symbol)
+            raise
+
+    def clusters(self, symbol: str) -> list[LiqCluster]:
+        """Liquidation price clusters of ``symbol``, decayed to now, with distance from the current mark price."""
+        return self.engine.liq_clusters(symbol.upper(), now_ms=self.clock.now_ms())
+
+    def status(self) -> MonitorStatus:
+        """Per-connection health, REST budget, sync and backfill state."""
+        incomplete = int((~self.volumes(self.flow[0])["complete"]).sum()) if self.has_flow else 0
+        return self.runtime.status(incomplete=incomplete, refused=self._refused)
+
+
+def _make_engine(cfg: MonitorConfig) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if cfg.flow:
+        kwargs["flow_horizons"] = cfg.flow
+        kwargs["flow_intervals"] = cfg.flow
+        if cfg.big_trade is not None:
+            kwargs["big_trade"] = (float(cfg.big_trade),)
+    return Engine(cfg.market, **kwargs)

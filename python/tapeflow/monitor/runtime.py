@@ -1,0 +1,213 @@
+"""What runs while a Monitor is started: the REST client, the engine worker, the connections, the snapshot scheduler,
+the trade backfill, and the callbacks that tie them together.
+
+Start-up loads ``exchangeInfo`` (an unknown symbol fails here, before anything else runs), opens the planned
+connections, and queues the start-up fill of the longest flow window for every symbol. Every change to the engine —
+frame batches, REST bodies, book resets — goes through the worker in arrival order.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+from tapeflow._core import BatchResult, Engine
+from tapeflow.clock import Clock
+from tapeflow.feeds.connection import FeedConnection
+from tapeflow.feeds.transports.base import Transport
+from tapeflow.markets import kind_of
+from tapeflow.monitor.actions import ActionRouter
+from tapeflow.monitor.bodies import EngineBodies
+from tapeflow.monitor.config import MonitorConfig
+from tapeflow.monitor.connections import ConnectionPool
+from tapeflow.monitor.events import EventHub
+from tapeflow.monitor.liquidations import Liquidations
+from tapeflow.monitor.plan import StreamPlan, symbol_of
+from tapeflow.monitor.status import MonitorStatus
+from tapeflow.monitor.universe import Watchlist, parse_exchange_info
+from tapeflow.monitor.worker import EngineWorker
+from tapeflow.sync.backfill import TradeBackfill
+from tapeflow.sync.rest import RestClient
+from tapeflow.sync.snapshots import SnapshotScheduler
+
+__all__ = ["Runtime", "Tap"]
+
+#: ``tap(kind, url, raw, t)``: ``kind`` is ``"ws_open"`` (``raw`` empty), ``"ws"`` (one frame) or ``"http"`` (a REST
+#: reply body); ``t`` is the receive time in seconds since the epoch on the monitor's clock.
+Tap = Callable[[str, str, bytes, float], None]
+
+
+class Runtime:
+    """The running parts of one Monitor (made by :meth:`tapeflow.Monitor.start`, ended by ``close``)."""
+
+    def __init__(
+        self,
+        cfg: MonitorConfig,
+        *,
+        engine: Engine,
+        clock: Clock,
+        transport: Transport,
+        tap: Tap | None,
+        plan: StreamPlan,
+        watch: Watchlist,
+        events: EventHub,
+        liquidations: Liquidations,
+    ) -> None:
+        self.cfg = cfg
+        self.engine = engine
+        self.clock = clock
+        self.tap = tap
+        self.plan = plan
+        self.watch = watch
+        self.events = events
+        self.liquidations = liquidations
+        self.worker = EngineWorker(engine, self.on_batch, threaded=cfg.engine_thread)
+        self.rest = RestClient(
+            cfg.rest_url, clock=clock, weight_limit=cfg.spec.weight_limit, safety=cfg.weight_safety, tap=tap
+        )
+        self.pool = ConnectionPool(
+            plan,
+            ws_url=cfg.ws_url,
+            transport=transport,
+            clock=clock,
+            options=cfg.options,
+            sink=self.on_frames,
+            symbols=lambda: self.watch.symbols,
+            on_up=self.on_up,
+            on_down=self.on_down,
+            on_open=self.on_open,
+            events=events,
+        )
+        self.bodies = EngineBodies(engine, self.worker, lambda actions: self.router.handle(actions, None), events)
+        self.snapshots: SnapshotScheduler
+        self.backfill: TradeBackfill | None = None
+        self.router: ActionRouter
+
+    async def start(self) -> None:
+        cfg, spec = self.cfg, self.cfg.spec
+        try:
+            await self.rest.start()
+            body = await self.rest.get(spec.rest_prefix + "/exchangeInfo", None, spec.exchange_info_weight)
+            universe = parse_exchange_info(body, spec, cfg.symbols, cfg.quote)
+        except BaseException:  # an unknown symbol fails here: nothing may be left running
+            self.worker.stop()
+            await self.rest.close()
+            raise
+        if universe.weight_limit is not None:
+            self.rest.weight_limit = universe.weight_limit
+        self.watch.reset(universe.symbols, cfg.books)
+        for s in universe.symbols:
+            self.engine.track(s)
+        for s, size in universe.contract_sizes.items():
+            self.engine.set_contract_size(s, size)
+        self.snapshots = SnapshotScheduler(self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock)
+        if cfg.flow:
+            self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock)
+        self.router = ActionRouter(lambda: self.watch.books, self.snapshots, self.backfill, self.pool, self.events)
+        self.engine.liq_journal(True)
+        self.pool.open(self.plan.shards(self.watch.symbols, self.watch.books))
+        if self.backfill is not None and cfg.backfill_startup:
+            longest = cfg.longest_window_ms
+            now = self.clock.now_ms()
+            since = min(now - longest, now - now % longest)
+            for s in self.watch.symbols:
+                self.backfill.start(s, since)
+
+    async def close(self) -> None:
+        await self.pool.stop()
+        await self.snapshots.stop()
+        if self.backfill is not None:
+            await self.backfill.stop()
+        await self.worker.drain()
+        self.worker.stop()
+        await self.rest.close()
+
+    # ------------------------------------------------------------------ feed callbacks
+    def on_open(self, url: str) -> None:
+        if self.tap is not None:
+            self.tap("ws_open", url, b"", self.clock.now_ms() / 1000)
+
+    def on_frames(self, conn: FeedConnection, frames: list[bytes], recv_ms: int) -> None:
+        tap = self.tap
+        if tap is not None:
+            url = conn.session.link.url if conn.session is not None else ""
+            t = recv_ms / 1000
+            for f in frames:
+                tap("ws", url, f, t)
+        self.worker.submit_frames(conn, frames, recv_ms)
+
+    def on_batch(self, conn: FeedConnection, result: BatchResult) -> None:
+        if result.actions:
+            self.router.handle(result.actions, conn)
+        if conn.fragile and self.cfg.liquidations:
+            for liq in self.engine.drain_liquidations():
+                self.liquidations.recent.append(liq)
+                data = {"side": liq.side, "price": liq.price, "qty": liq.qty, "notional": liq.notional}
+                self.events.emit("liquidation", liq.symbol, data, liq.time_ms)
+
+    def on_up(self, conn: FeedConnection, first: bool) -> None:
+        self.events.emit("connected", None, {"connection": conn.id, "route": conn.route, "first": first})
+        if first or self.backfill is None:
+            return
+        # Trades lost at the end of the broken session show up as a gap only once the symbol trades again: symbols
+        # that have not traded again shortly after the reconnect get their tail checked by REST.
+        symbols = [symbol_of(s) for s in conn.data_streams() if kind_of(s) == "aggTrade"]
+        if symbols:
+            self.backfill.after_reconnect(symbols, self.cfg.tail_wait_s)
+
+    def on_down(self, conn: FeedConnection, reason: str) -> None:
+        self.events.emit("disconnected", None, {"connection": conn.id, "route": conn.route, "reason": reason})
+        # Books fed by this connection missed diffs: discard them (after every frame already queued) so no read is
+        # served from a stale book; the next diff asks for a snapshot.
+        symbols = [symbol_of(s) for s in conn.data_streams() if kind_of(s) == "depth"]
+        if symbols:
+            engine = self.engine
+
+            def reset() -> None:
+                for sym in symbols:
+                    engine.reset_book(sym)
+
+            self.worker.call(reset)
+
+    # ------------------------------------------------------------------ live changes
+    def subscribe(self, symbols: Sequence[str]) -> None:
+        new = self.watch.add(symbols)
+        for s in new:
+            self.worker.call(functools.partial(self.engine.track, s))  # in order with the frames already queued
+        if new:
+            self.pool.subscribe(self.plan.symbol_streams(new, self.watch.books))
+
+    def unsubscribe(self, symbols: set[str]) -> None:
+        self.watch.remove(symbols)
+        self.pool.unsubscribe(symbols)
+
+    # ------------------------------------------------------------------ status
+    def status(self, *, incomplete: int, refused: int) -> MonitorStatus:
+        engine = self.engine
+        stats = engine.stats()
+        unknown = stats.get("unknown", {})
+        frames = stats.get("frames", 0)
+        bad = stats.get("malformed", 0)
+        books = {"SYNCED": 0, "SYNCING": 0, "GAP": 0}
+        for s in self.watch.books:
+            books[str(engine.sync_state(s)).rsplit(".", 1)[-1]] += 1
+        return MonitorStatus(
+            market=self.cfg.market,
+            now_ms=self.clock.now_ms(),
+            symbols=len(self.watch.symbols),
+            connections=self.pool.statuses(),
+            rest=self.rest.status(),
+            snapshots=self.snapshots.status(),
+            backfill=self.backfill.status() if self.backfill is not None else None,
+            books=books,
+            gaps_open=len(engine.gaps()) if self.cfg.flow else 0,
+            trades_backfilled=self.bodies.trades_backfilled,
+            incomplete=incomplete,
+            frames=frames if isinstance(frames, int) else 0,
+            malformed=(bad if isinstance(bad, int) else 0) + self.bodies.malformed,
+            unknown=dict(unknown) if isinstance(unknown, dict) else {},
+            routes=self.plan.route_table(),
+            engine_backlog=self.worker.backlog,
+            unsynced_reads_refused=refused,
+            events_dropped=self.events.dropped,
+        )

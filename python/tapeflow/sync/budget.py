@@ -1,0 +1,90 @@
+"""The IP's REST request weight, minute by minute (pure: times in, decisions out; the REST client waits).
+
+Binance counts request weight per IP per minute and reports it in ``X-MBX-USED-WEIGHT-1M`` on every reply. Over the
+limit it answers 429 (with ``Retry-After``); an IP that keeps going gets 418 and a ban of 2 minutes up to 3 days.
+The budget keeps its own estimate of the minute's weight (the larger of the header and what was sent), admits a
+request only while it would keep the minute within ``safety`` x the limit, and after a 429 or 418 admits nothing
+until ``Retry-After`` has passed (or the next minute, when the header is absent: futures do not document it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["WeightBudget", "retry_after_s"]
+
+_HEADER = "x-mbx-used-weight-"
+
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """The ``Retry-After`` header in seconds, or ``None`` if absent or not a number."""
+    raw = headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+class WeightBudget:
+    """The weight budget of one IP.
+
+    Args:
+        limit: request weight per minute (updated from ``exchangeInfo``).
+        safety: fraction of the limit this client allows itself (the rest is left for other programs on the IP).
+    """
+
+    def __init__(self, limit: int, safety: float = 0.8) -> None:
+        if not 0 < safety <= 1:
+            raise ValueError(f"weight_safety must be in (0, 1], got {safety!r}")
+        self.limit = limit
+        self.safety = safety
+        self.paused_until_ms = 0
+        #: The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...).
+        self.used_weight: dict[str, int] = {}
+        self._minute = -1
+        self._used = 0
+
+    def _roll(self, now_ms: int) -> None:
+        minute = now_ms // 60_000
+        if minute != self._minute:
+            self._minute, self._used = minute, 0
+
+    def used(self, now_ms: int) -> int:
+        """Weight used in the current minute, as far as this client knows."""
+        self._roll(now_ms)
+        return self._used
+
+    def admit(self, weight: int, now_ms: int) -> int:
+        """Spends ``weight`` now and returns 0, or returns the ms to wait before asking again (spending nothing).
+
+        A request heavier than the whole allowance goes alone at the start of a minute, so it is never refused
+        forever."""
+        self._roll(now_ms)
+        if now_ms < self.paused_until_ms:
+            return self.paused_until_ms - now_ms
+        if self._used + weight <= self.limit * self.safety or self._used == 0:
+            self._used += weight
+            return 0
+        return 60_000 - now_ms % 60_000
+
+    def note_reply(self, status: int, headers: Mapping[str, str], now_ms: int) -> float | None:
+        """Takes the used-weight headers of a reply, and the pause a 429 or 418 imposes; returns ``Retry-After``."""
+        self._roll(now_ms)
+        for name, value in headers.items():
+            low = name.lower()
+            if low.startswith(_HEADER) and value.isdigit():
+                interval = low[len(_HEADER) :]
+                self.used_weight[interval] = int(value)
+                if interval == "1m":
+                    self._used = max(self._used, int(value))
+        retry_after = retry_after_s(headers)
+        if status in (418, 429):
+            wait_ms = retry_after * 1000 if retry_after is not None else 60_000 - now_ms % 60_000
+            self.paused_until_ms = max(self.paused_until_ms, now_ms + int(wait_ms) + 50)
+        return retry_after
+
+    def paused_for_s(self, now_ms: int) -> float:
+        """Seconds left before the next request may go out (after a 429/418)."""
+        return max(0.0, (self.paused_until_ms - now_ms) / 1000)

@@ -1,0 +1,153 @@
+"""Helpers for end-to-end Monitor tests: a Monitor on the simulator's virtual clock, and ways to drive time."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tapeflow import BookNotSyncedError, FunctionClock, Monitor
+from tapeflow.sim import SimExchange
+from tapeflow.sim.symbols import parse_e8
+
+_connected: weakref.WeakSet[Monitor] = weakref.WeakSet()
+
+
+def monitor_on(ex: SimExchange, **kwargs: Any) -> Monitor:
+    """A Monitor on the simulator (its URLs and virtual clock); quote filter off (generated symbols end in USDT)."""
+    kwargs.setdefault("clock", FunctionClock(ex.now_ms, poll=0.003))
+    return Monitor(ex.config.market, ws_url=ex.ws_url, rest_url=ex.rest_url, **kwargs)
+
+
+async def drive(
+    ex: SimExchange, m: Monitor, ms: int, *, chunk: int = 1000, each: Callable[[int], Any] | None = None
+) -> None:
+    """Advances the manual clock by ``ms`` in chunks, letting the monitor run between chunks.
+
+    The first call waits for the connections to open (in real time) so the first frames are not missed; later calls
+    must not (a reconnect waits for its backoff in virtual time, which only passes while the clock is driven).
+    """
+    if m not in _connected:
+        await m.wait_connected()
+        _connected.add(m)
+    for i in range(ms // chunk):
+        await ex.advance(chunk)
+        await asyncio.sleep(0.004)
+        await m.settle()
+        if each is not None:
+            each(i)
+
+
+def idle(m: Monitor) -> bool:
+    """No snapshot or backfill work pending and every book synced."""
+    st = m.status()
+    busy = st.snapshots.queued or st.snapshots.in_flight
+    if st.backfill is not None:
+        busy = busy or st.backfill.queued or st.backfill.in_flight or st.gaps_open or st.incomplete
+    return not busy and st.books["SYNCED"] == len(m.book_symbols)
+
+
+async def settle(ex: SimExchange, m: Monitor, max_ms: int = 300_000, chunk: int = 1000) -> int:
+    """Advances time until the monitor is idle; returns the virtual ms it took. Fails if it is not idle within
+    ``max_ms``."""
+    spent = 0
+    while spent < max_ms:
+        if idle(m):
+            # Idle twice in a row, a second apart: nothing was still on its way.
+            await drive(ex, m, chunk, chunk=chunk)
+            spent += chunk
+            if idle(m):
+                return spent
+            continue
+        await drive(ex, m, chunk, chunk=chunk)
+        spent += chunk
+    raise AssertionError(f"the monitor was still busy after {max_ms} virtual ms: {m.status()}")
+
+
+@dataclass(frozen=True)
+class Tape:
+    """Taker buy and sell sums of the simulator's true aggTrade tape over a span, as exact decimals."""
+
+    buy_base: Decimal
+    sell_base: Decimal
+    buy_quote: Decimal
+    sell_quote: Decimal
+    buy_count: int
+    sell_count: int
+
+
+def tape(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> Tape:
+    """Sums of the true aggTrade tape of ``symbol`` with ``start_ms <= T < end_ms`` (a buyer-maker trade is a taker
+    sell)."""
+    base = {True: Decimal(0), False: Decimal(0)}
+    quote = {True: Decimal(0), False: Decimal(0)}
+    count = {True: 0, False: 0}
+    for a in ex.truth.agg_trades(symbol):
+        if start_ms <= a.T < end_ms:
+            base[a.m] += Decimal(a.q) / 10**8
+            quote[a.m] += Decimal(a.p) * Decimal(a.q) / 10**16
+            count[a.m] += 1
+    return Tape(base[False], base[True], quote[False], quote[True], count[False], count[True])
+
+
+def book_matches_truth(ex: SimExchange, m: Monitor, symbol: str) -> bool:
+    """The whole local book equals the simulator's true book at the same update id (digest of every level)."""
+    view = m.engine.book(symbol, 1)
+    truth = ex.truth.book_at(symbol, view.last_update_id)
+    return truth.update_id == view.last_update_id and m.engine.digest(symbol) == truth.digest()
+
+
+def view_matches_truth(ex: SimExchange, symbol: str, view: Any) -> bool:
+    """A served top-of-book view equals the true book at the view's update id."""
+    truth = ex.truth.book_at(symbol, view.last_update_id)
+    bids = sorted(truth.bids.items(), reverse=True)[: len(view.bids_exact())]
+    asks = sorted(truth.asks.items())[: len(view.asks_exact())]
+    got_b = [(parse_e8(p), parse_e8(q)) for p, q in view.bids_exact()]
+    got_a = [(parse_e8(p), parse_e8(q)) for p, q in view.asks_exact()]
+    return got_b == bids and got_a == asks
+
+
+def read_books(ex: SimExchange, m: Monitor, symbols: list[str], tally: dict[str, int]) -> None:
+    """Reads books as a user would: each read is either refused (not synced) or equal to the truth."""
+    for s in symbols:
+        try:
+            view = m.book(s, 5)
+        except BookNotSyncedError:
+            tally["refused"] += 1
+            continue
+        tally["served"] += 1
+        if not view_matches_truth(ex, s, view):
+            tally["wrong"] += 1
+
+
+MIN = 60_000
+
+
+def window_bounds(now: int, window_ms: int, aligned: bool) -> tuple[int, int]:
+    """The documented bounds: sliding = the whole seconds up to now's second; aligned = the UTC interval of now."""
+    if aligned:
+        start = now - now % window_ms
+        return start, start + window_ms
+    end = (now // 1000 + 1) * 1000
+    return end - window_ms, end
+
+
+def check_windows(ex: SimExchange, m: Any, windows: tuple[str, ...], now: int) -> int:
+    """Every symbol's sliding and aligned windows equal the tape and are complete; returns trades compared."""
+    seen = 0
+    for s in m.symbols:
+        for w in windows:
+            wms = int(w[:-1]) * (MIN if w.endswith("m") else 1000)
+            for aligned in (False, True):
+                v = m.volume(s, w, aligned=aligned, now_ms=now)
+                t = tape(ex, s, *window_bounds(now, wms, aligned))
+                exact = v.exact()
+                got = (exact["buy_base"], exact["sell_base"], exact["buy_quote"], exact["sell_quote"])
+                assert got == (t.buy_base, t.sell_base, t.buy_quote, t.sell_quote), (s, w, aligned)
+                assert (v.buy_count, v.sell_count) == (t.buy_count, t.sell_count), (s, w, aligned)
+                assert v.complete, (s, w, aligned)
+                seen += t.buy_count + t.sell_count
+    return seen
