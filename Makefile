@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo dev test test-rust test-python lint bench bench-rust bench-python clean
+.PHONY: demo dev test test-quick test-rust test-python lint bench bench-rust bench-python clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: dev
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest tapeflow._core
+	$(VENV)/bin/lint-imports
+	@# The engine's bindings import nothing of the shell but its exception classes.
+	@! grep -rnoE 'tapeflow\.[a-z_]+' src/python | grep -vE 'tapeflow\.(_core|errors)$$' || \
+		(echo "src/python refers to a shell module (only tapeflow.errors may be imported)" >&2; exit 1)
 
 test-rust:
 	cargo test --quiet
@@ -42,6 +46,10 @@ test-python: dev
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; exit $$rc
 
 test: lint test-rust test-python
+
+# The Python suite without the long end-to-end runs (marked `slow`), for a quick loop while working.
+test-quick: dev
+	$(VENV)/bin/pytest -q -m "not slow"
 
 bench-rust:
 	cargo bench --bench book --bench liq --bench flow

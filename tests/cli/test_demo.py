@@ -17,7 +17,8 @@ from tapeflow.cli import main
 from tapeflow.demo import DemoOptions, run, schedule_faults
 from tapeflow.sim import SimConfig, SimExchange
 from tapeflow.view import Sampler, fmt_quote, render
-from tests.monitor.support import drive, monitor_on, settle, tape
+from tests.monitor.support import drive, monitor_on, settle
+from tests.sim.support import tape
 
 E16 = Decimal(10) ** 16
 WINDOW_MS = 15 * 60_000

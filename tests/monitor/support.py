@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from tapeflow import BookNotSyncedError, FunctionClock, Monitor
 from tapeflow.sim import SimExchange
 from tapeflow.sim.symbols import parse_e8
+from tests.sim.support import tape
 
 _connected: weakref.WeakSet[Monitor] = weakref.WeakSet()
 
@@ -65,32 +64,6 @@ async def settle(ex: SimExchange, m: Monitor, max_ms: int = 300_000, chunk: int 
         await drive(ex, m, chunk, chunk=chunk)
         spent += chunk
     raise AssertionError(f"the monitor was still busy after {max_ms} virtual ms: {m.status()}")
-
-
-@dataclass(frozen=True)
-class Tape:
-    """Taker buy and sell sums of the simulator's true aggTrade tape over a span, as exact decimals."""
-
-    buy_base: Decimal
-    sell_base: Decimal
-    buy_quote: Decimal
-    sell_quote: Decimal
-    buy_count: int
-    sell_count: int
-
-
-def tape(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> Tape:
-    """Sums of the true aggTrade tape of ``symbol`` with ``start_ms <= T < end_ms`` (a buyer-maker trade is a taker
-    sell)."""
-    base = {True: Decimal(0), False: Decimal(0)}
-    quote = {True: Decimal(0), False: Decimal(0)}
-    count = {True: 0, False: 0}
-    for a in ex.truth.agg_trades(symbol):
-        if start_ms <= a.T < end_ms:
-            base[a.m] += Decimal(a.q) / 10**8
-            quote[a.m] += Decimal(a.p) * Decimal(a.q) / 10**16
-            count[a.m] += 1
-    return Tape(base[False], base[True], quote[False], quote[True], count[False], count[True])
 
 
 def book_matches_truth(ex: SimExchange, m: Monitor, symbol: str) -> bool:

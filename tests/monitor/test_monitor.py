@@ -9,7 +9,8 @@ import pytest
 
 from tapeflow import ConnectionOptions
 from tapeflow.sim import SimConfig, SimExchange
-from tests.monitor.support import book_matches_truth, drive, monitor_on, read_books, settle, tape
+from tests.monitor.support import book_matches_truth, drive, monitor_on, read_books, settle
+from tests.sim.support import tape
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from tapeflow.sim import SimConfig, SimExchange
-from tests.monitor.support import MIN, check_windows, drive, monitor_on, settle, tape
+from tests.monitor.support import MIN, check_windows, drive, monitor_on, settle
+from tests.sim.support import tape
 
 
 @pytest.mark.asyncio

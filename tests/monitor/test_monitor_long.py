@@ -7,7 +7,11 @@ from decimal import Decimal
 import pytest
 
 from tapeflow.sim import SimConfig, SimExchange
-from tests.monitor.support import book_matches_truth, drive, monitor_on, read_books, settle, tape
+from tests.monitor.support import book_matches_truth, drive, monitor_on, read_books, settle
+from tests.sim.support import tape
+
+#: Long end-to-end runs (minutes of virtual time, many symbols): `make test-quick` leaves them out.
+pytestmark = pytest.mark.slow
 
 MIN = 60_000
 

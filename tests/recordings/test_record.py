@@ -12,7 +12,8 @@ from tapeflow.cli import main
 from tapeflow.recordings import RecordingWriter as Recorder
 from tapeflow.recordings import replay
 from tapeflow.sim import SimConfig, SimExchange
-from tests.monitor.support import drive, monitor_on, settle, tape
+from tests.monitor.support import drive, monitor_on, settle
+from tests.sim.support import tape
 
 
 @pytest.mark.asyncio

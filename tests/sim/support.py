@@ -6,6 +6,7 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -116,3 +117,29 @@ class Book:
         self.uid = ev["u"]
         self.applied.append(ev["u"])
         assert not self.bids or not self.asks or max(self.bids) < min(self.asks), "crossed book"
+
+
+@dataclass(frozen=True)
+class Tape:
+    """Taker buy and sell sums of the simulator's true aggTrade tape over a span, as exact decimals."""
+
+    buy_base: Decimal
+    sell_base: Decimal
+    buy_quote: Decimal
+    sell_quote: Decimal
+    buy_count: int
+    sell_count: int
+
+
+def tape(ex: SimExchange, symbol: str, start_ms: int, end_ms: int) -> Tape:
+    """Sums of the true aggTrade tape of ``symbol`` with ``start_ms <= T < end_ms`` (a buyer-maker trade is a taker
+    sell)."""
+    base = {True: Decimal(0), False: Decimal(0)}
+    quote = {True: Decimal(0), False: Decimal(0)}
+    count = {True: 0, False: 0}
+    for a in ex.truth.agg_trades(symbol):
+        if start_ms <= a.T < end_ms:
+            base[a.m] += Decimal(a.q) / 10**8
+            quote[a.m] += Decimal(a.p) * Decimal(a.q) / 10**16
+            count[a.m] += 1
+    return Tape(base[False], base[True], quote[False], quote[True], count[False], count[True])

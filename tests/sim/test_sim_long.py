@@ -13,6 +13,9 @@ import websockets
 from tapeflow.sim import SimConfig, SimExchange
 from tests.sim.support import get, run
 
+#: Long end-to-end runs (minutes of virtual time, many symbols): `make test-quick` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.asyncio
 async def test_thirty_virtual_minutes_all_market() -> None:

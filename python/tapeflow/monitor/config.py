@@ -38,7 +38,8 @@ def _symbol_list(name: str, value: Sequence[str]) -> tuple[str, ...]:
         raise TypeError(f"{name} must be a list of symbols (e.g. [{value!r}]), not a string")
     out: list[str] = []
     for s in value:
-        if not isinstance(s, str) or not s.strip() or not s.strip().isascii():
+        # Names are ASCII on futures and may be any UTF-8 on spot; none has a space or a stream-name separator.
+        if not isinstance(s, str) or not s.strip() or any(c.isspace() or c in "@/!" for c in s.strip()):
             raise ValueError(f"{name}: {s!r} is not a symbol name")
         out.append(s.strip().upper())
     return tuple(dict.fromkeys(out))
@@ -125,8 +126,8 @@ class MonitorConfig:
             raise ValueError(f"depth_speed {depth_speed!r} is not served on {market}: one of {allowed}")
         if snapshot_limit not in SNAPSHOT_LIMITS[market]:
             limits = sorted(SNAPSHOT_LIMITS[market])
-            allowed = f"1 to {limits[-1]}" if len(limits) > 100 else ", ".join(str(n) for n in limits)
-            raise ValueError(f"snapshot_limit {snapshot_limit!r} is not served on {market}: one of {allowed}")
+            allowed = f"1 to {limits[-1]}" if len(limits) > 100 else "one of " + ", ".join(str(n) for n in limits)
+            raise ValueError(f"snapshot_limit {snapshot_limit!r} is not served on {market}: {allowed}")
         if streams_per_connection is not None and not 1 <= streams_per_connection <= spec.max_streams:
             raise ValueError(f"streams_per_connection must be in 1..{spec.max_streams}, got {streams_per_connection!r}")
         for kind, route in (routes or {}).items():

@@ -11,9 +11,10 @@ Use it as ``tapeflow sim`` or from tests::
 from __future__ import annotations
 
 from tapeflow.sim.book import AggTrade, Kline, Liquidation, Trade, digest
+from tapeflow.sim.config import SimConfig
 from tapeflow.sim.faults import Faults
 from tapeflow.sim.model import BookState, Market, Truth
-from tapeflow.sim.server import SimConfig, SimExchange, VirtualClock
+from tapeflow.sim.server import SimExchange, VirtualClock
 from tapeflow.sim.symbols import SymbolSpec, load_specs
 
 __all__ = [

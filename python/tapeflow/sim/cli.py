@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tapeflow.sim.server import SimConfig, SimExchange
+from tapeflow.sim.config import SimConfig
+from tapeflow.sim.server import SimExchange
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

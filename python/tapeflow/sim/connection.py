@@ -16,15 +16,26 @@ import asyncio
 import contextlib
 import re
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, InvalidState
 
-if TYPE_CHECKING:
-    from tapeflow.sim.server import SimExchange
+from tapeflow.sim.config import SimConfig
+
+
+class Exchange(Protocol):
+    """What a connection sees of its exchange."""
+
+    config: SimConfig
+    hub: Hub
+    msg_rate: int
+    frames_sent: int
+
+    def now_ms(self) -> int: ...
+
 
 STREAM_RE = re.compile(r"^[!a-zA-Z0-9_\-.]+(@[a-zA-Z0-9_:+\-]+)+$|^![a-zA-Z]+$")
 METHODS = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
@@ -93,9 +104,9 @@ def parse_target(market: str, target: str) -> tuple[str, bool, list[str]] | None
 
 
 class Client:
-    """A connection's state; created by ``SimExchange`` for each WebSocket upgrade."""
+    """A connection's state; created by the exchange for each WebSocket upgrade."""
 
-    def __init__(self, ex: SimExchange, conn: ServerConnection, route: str, combined: bool) -> None:
+    def __init__(self, ex: Exchange, conn: ServerConnection, route: str, combined: bool) -> None:
         self.ex = ex
         self.conn = conn
         self.route = route
@@ -117,7 +128,7 @@ class Client:
         self.close_reason = ""
 
     @classmethod
-    def open(cls, ex: SimExchange, conn: ServerConnection, target: str) -> Client | None:
+    def open(cls, ex: Exchange, conn: ServerConnection, target: str) -> Client | None:
         parsed = parse_target(ex.config.market, target)
         if parsed is None:
             _spawn(conn.close(1008, "invalid path"))

@@ -9,10 +9,22 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from tapeflow.sim.server import SimExchange
+from tapeflow.sim.config import SimConfig
+from tapeflow.sim.connection import Client
+from tapeflow.sim.model import Market
+
+
+class Exchange(Protocol):
+    """What the fault controller acts on."""
+
+    config: SimConfig
+    clients: dict[Client, None]
+    market: Market
+
+    def now_ms(self) -> int: ...
+
 
 MALFORMED = b'{"stream":"broken","data":{"e":"depthUpdate","E":'
 
@@ -47,7 +59,7 @@ class Faults:
         scheduled: ``(virtual ms, action)`` pairs run by the clock driver when their time comes.
     """
 
-    ex: SimExchange
+    ex: Exchange
     frames: list[FrameFault] = field(default_factory=list)
     rest: list[RestFault] = field(default_factory=list)
     scheduled: list[tuple[int, Callable[[], Any]]] = field(default_factory=list)

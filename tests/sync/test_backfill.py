@@ -1,0 +1,124 @@
+"""The trade backfill against the simulator's REST API: gaps filled by id, history that is gone abandoned, tails
+checked after a reconnect, and the start-up fill by time — each checked against the simulator's true tape."""
+
+from __future__ import annotations
+
+import pytest
+
+from tapeflow.markets import MARKETS
+from tapeflow.sim import SimConfig, SimExchange
+from tapeflow.sync.backfill import TradeBackfill
+from tests.sim.support import tape
+from tests.sync.support import agg_body, rig, until
+
+MIN = 60_000
+
+
+def idle(b: TradeBackfill) -> bool:
+    st = b.status()
+    return st.queued == 0 and st.in_flight == 0
+
+
+def sums(engine: object, symbol: str, window: str, now: int) -> tuple[object, ...]:
+    v = engine.volume(symbol, window, now_ms=now)  # type: ignore[attr-defined]
+    e = v.exact()
+    return e["buy_base"], e["sell_base"], e["buy_quote"], e["sell_quote"], v.buy_count, v.sell_count
+
+
+def truth(ex: SimExchange, symbol: str, now: int, window_ms: int) -> tuple[object, ...]:
+    end = (now // 1000 + 1) * 1000
+    t = tape(ex, symbol, end - window_ms, end)
+    return t.buy_base, t.sell_base, t.buy_quote, t.sell_quote, t.buy_count, t.sell_count
+
+
+@pytest.mark.asyncio
+async def test_a_gap_is_filled_by_id_and_the_window_equals_the_tape() -> None:
+    cfg = SimConfig(market="usdm", symbols=2, seed=41, speed=0.0, rate=20.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        await ex.advance(8 * MIN)
+        r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
+        sym = ex.truth.symbols()[0]
+        trades = ex.truth.agg_trades(sym)
+        assert len(trades) > 3000  # several pages of 1,000
+        hole = range(100, len(trades) - 200)  # more than two pages missing in the middle
+        # The first page answers a start-time query from before the market opened: coverage starts there.
+        r.engine.apply_agg_trades(sym, agg_body(trades[:100]), from_time_ms=ex.now_ms() - 20 * MIN)
+        r.actions += r.engine.apply_agg_trades(sym, agg_body(trades[hole.stop :]))
+        assert [(a.kind, a.from_id, a.to_id) for a in r.actions] == [
+            ("trade_gap", trades[hole.start].a, trades[hole.stop - 1].a)
+        ]
+        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
+        try:
+            backfill.gap(sym, trades[hole.start].a, trades[hole.stop - 1].a)
+            await until(ex, lambda: backfill.status().gaps_filled == 1 and idle(backfill))
+            st = backfill.status()
+            assert st.pages >= 3 and st.gaps_abandoned == 0 and r.engine.gaps() == []
+            now = ex.now_ms()
+            assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)
+            assert r.engine.volume(sym, "15m", now_ms=now).complete
+            assert r.rest.status().weight_spent == st.pages * 20
+        finally:
+            await backfill.stop()
+            await r.rest.close()
+
+
+@pytest.mark.asyncio
+async def test_ids_past_the_exchange_history_are_abandoned() -> None:
+    cfg = SimConfig(market="usdm", symbols=2, seed=42, speed=0.0, rate=20.0, liq_rate=0.0, agg_history_ms=2 * MIN)
+    async with SimExchange(cfg) as ex:
+        await ex.advance(6 * MIN)
+        r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
+        sym = ex.truth.symbols()[0]
+        trades = ex.truth.agg_trades(sym)
+        cut = next(i for i, t in enumerate(trades) if t.T >= ex.now_ms() - 2 * MIN)  # older ones are gone
+        r.engine.apply_agg_trades(sym, agg_body(trades[:10]), from_time_ms=trades[0].T - 1)
+        r.engine.apply_agg_trades(sym, agg_body(trades[-10:]))
+        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
+        try:
+            backfill.gap(sym, trades[10].a, trades[-11].a)
+            await until(ex, lambda: idle(backfill) and backfill.status().pages > 0, step_ms=0)  # the market stands
+            st = backfill.status()
+            assert st.gaps_abandoned == 1 and st.gaps_filled == 0 and r.engine.gaps() == []
+            now = ex.now_ms()
+            v = r.engine.volume(sym, "15m", now_ms=now)
+            assert v.abandoned and not v.complete
+            # What the exchange still had was counted: every trade from the cut on.
+            assert v.buy_count + v.sell_count == 10 + len(trades) - cut
+        finally:
+            await backfill.stop()
+            await r.rest.close()
+
+
+@pytest.mark.asyncio
+async def test_the_start_up_fill_and_a_tail_check_count_what_the_stream_did_not_bring() -> None:
+    cfg = SimConfig(market="usdm", symbols=2, seed=43, speed=0.0, rate=10.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        await ex.advance(20 * MIN)
+        r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
+        sym = ex.truth.symbols()[0]
+        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
+        # The Monitor's part: every gap the engine reports is queued for the backfill.
+        r.bodies.on_actions = lambda actions: [
+            backfill.gap(a.symbol, a.from_id, a.to_id) for a in actions if a.kind == "trade_gap"
+        ]
+        try:
+            since = ex.now_ms() - 15 * MIN
+            backfill.start(sym, since)
+            assert sym in backfill.unsure
+            await ex.advance(1000)
+            # The stream's first trade: the fill from `since` goes now, and the ids between its last page and this
+            # trade show up as a gap, filled by id.
+            r.bodies.on_actions(r.engine.apply_agg_trades(sym, agg_body(ex.truth.agg_trades(sym)[-1:])))
+            await until(ex, lambda: idle(backfill) and backfill.status().gaps_filled == 1 and not backfill.unsure)
+            assert backfill.status().pages >= 2  # the first 1,000 from `since`, then the rest by id
+            await ex.advance(30_000)  # trades the engine never heard of (a broken stream)
+            backfill.after_reconnect([sym], wait_s=2.0)
+            assert sym in backfill.unsure
+            await until(ex, lambda: backfill.status().tail_checks == 1 and idle(backfill) and not backfill.unsure)
+            now = ex.now_ms()
+            assert r.engine.last_trade_id(sym) == ex.truth.agg_trades(sym)[-1].a
+            assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)
+            assert r.engine.volume(sym, "15m", now_ms=now).complete
+        finally:
+            await backfill.stop()
+            await r.rest.close()

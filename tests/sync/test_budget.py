@@ -1,0 +1,59 @@
+"""The weight budget: minutes, the safety share, the exchange's header, and the pauses of 429 and 418."""
+
+from __future__ import annotations
+
+import pytest
+
+from tapeflow.sync.budget import WeightBudget, retry_after_s
+
+MIN = 60_000
+
+
+def test_requests_are_admitted_within_the_safe_share_of_the_minute() -> None:
+    b = WeightBudget(2400, safety=0.5)  # 1,200 a minute for this client
+    now = 10 * MIN + 5_000
+    spent = 0
+    while b.admit(20, now) == 0:
+        spent += 20
+    assert spent == 1200 and b.used(now) == 1200
+    wait = b.admit(20, now)
+    assert wait == MIN - 5_000  # until the next minute starts
+    assert b.admit(20, now + wait) == 0 and b.used(now + wait) == 20  # a new minute, a new count
+
+
+def test_the_exchange_header_counts_what_others_on_the_ip_spent() -> None:
+    b = WeightBudget(2400, safety=0.8)
+    now = 3 * MIN
+    assert b.admit(20, now) == 0
+    b.note_reply(200, {"X-MBX-USED-WEIGHT-1M": "1910", "x-mbx-used-weight-1s": "3"}, now)
+    assert b.used(now) == 1910 and b.used_weight == {"1m": 1910, "1s": 3}
+    assert b.admit(20, now) > 0  # 1,930 would pass 80 % of 2,400
+    b.note_reply(200, {"X-MBX-USED-WEIGHT-1M": "5"}, now)
+    assert b.used(now) == 1910  # the larger of the header and our own count
+
+
+def test_a_request_heavier_than_the_allowance_goes_alone_at_a_minute_start() -> None:
+    b = WeightBudget(100, safety=0.5)
+    assert b.admit(250, 0) == 0  # nothing spent this minute: it goes, or it never would
+    assert b.admit(1, 1) > 0
+
+
+@pytest.mark.parametrize("status", [429, 418])
+def test_rate_limits_pause_everything_for_retry_after_or_the_minute(status: int) -> None:
+    b = WeightBudget(2400)
+    now = 7 * MIN + 15_000
+    assert b.note_reply(status, {"Retry-After": "12"}, now) == 12.0
+    assert b.paused_for_s(now) == pytest.approx(12.05)
+    assert b.admit(1, now + 11_000) == 1_050
+    assert b.admit(1, now + 12_050) == 0
+    b2 = WeightBudget(2400)
+    b2.note_reply(status, {}, now)  # futures do not document Retry-After: wait for the next minute
+    assert b2.admit(1, now) == MIN - 15_000 + 50
+
+
+def test_retry_after_and_safety_are_read_carefully() -> None:
+    assert retry_after_s({"Retry-After": "3.5"}) == 3.5
+    assert retry_after_s({"Retry-After": "soon"}) is None and retry_after_s({}) is None
+    for bad in (0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="weight_safety"):
+            WeightBudget(2400, safety=bad)

@@ -1,0 +1,107 @@
+"""The snapshot scheduler against the simulator's REST API: one fetch per symbol however often asked, readers first,
+bad requests not repeated, throttling waited out, a malformed body asked for again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+
+from tapeflow import FunctionClock
+from tapeflow.markets import MARKETS
+from tapeflow.sim import SimConfig, SimExchange
+from tapeflow.sync.rest import RestClient
+from tapeflow.sync.snapshots import HOT, SnapshotScheduler
+from tests.sync.support import until
+
+
+class Target:
+    """Records what the scheduler delivers; refuses the first ``bad`` bodies as malformed."""
+
+    def __init__(self, bad: int = 0) -> None:
+        self.got: list[tuple[str, int]] = []
+        self.failed: list[str] = []
+        self.bad = bad
+
+    async def apply_snapshot(self, symbol: str, body: bytes) -> bool:
+        if self.bad:
+            self.bad -= 1
+            return False
+        self.got.append((symbol, orjson.loads(body)["lastUpdateId"]))
+        return True
+
+    def snapshot_failed(self, symbol: str) -> None:
+        self.failed.append(symbol)
+
+
+async def scheduler(ex: SimExchange, target: Target, workers: int = 1) -> tuple[SnapshotScheduler, RestClient]:
+    clock = FunctionClock(ex.now_ms, poll=0.001)
+    rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
+    return SnapshotScheduler(rest, MARKETS["usdm"], 100, target, clock, workers=workers, stagger_s=0), rest
+
+
+@pytest.mark.asyncio
+async def test_each_symbol_is_fetched_once_and_readers_go_first() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=4, seed=51, speed=0.0)) as ex:
+        await ex.advance(2000)
+        target = Target()
+        snaps, rest = await scheduler(ex, target)
+        try:
+            a, b, c, d = ex.truth.symbols()
+            for sym in (a, b, a, c, b, d):
+                snaps.request(sym)
+            snaps.prioritise(d)  # someone reads d: it jumps the queue
+            await until(ex, lambda: len(target.got) == 4, step_ms=0)
+            await asyncio.sleep(0.05)
+            assert [s for s, _ in target.got] == [d, a, b, c]  # then first come, first served
+            assert sorted(s for s, _ in target.got) == sorted((a, b, c, d))  # once each
+            for sym, uid in target.got:
+                assert uid == ex.truth.book(sym).update_id  # the market stood still: the current book
+            st = snaps.status()
+            assert (st.requested, st.fetched, st.failed, st.queued) == (4, 4, 0, 0)
+            assert rest.status().weight_spent == 4 * MARKETS["usdm"].depth_weight(100)
+        finally:
+            await snaps.stop()
+            await rest.close()
+
+
+@pytest.mark.asyncio
+async def test_a_bad_request_is_not_repeated_and_a_malformed_body_is_asked_again() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=2, seed=52, speed=0.0)) as ex:
+        target = Target(bad=1)
+        snaps, rest = await scheduler(ex, target)
+        try:
+            snaps.request("NOPEUSDT", HOT)  # the exchange answers 400: asking again would fail the same way
+            good = ex.truth.symbols()[0]
+            snaps.request(good)
+            await until(ex, lambda: len(target.got) == 1, step_ms=0)
+            await asyncio.sleep(0.05)
+            assert target.got[0][0] == good and snaps.status().fetched == 2  # one malformed, one kept
+            assert target.failed == ["NOPEUSDT", good]  # the engine hears of both
+            assert snaps.status().failed == 1 and snaps.status().queued == 0
+        finally:
+            await snaps.stop()
+            await rest.close()
+
+
+@pytest.mark.asyncio
+async def test_throttling_is_waited_out_on_the_feed_clock() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=2, seed=53, speed=0.0)) as ex:
+        target = Target()
+        snaps, rest = await scheduler(ex, target)
+        try:
+            ex.faults.rest_fail(429, count=1, retry_after=20)
+            sym = ex.truth.symbols()[0]
+            snaps.request(sym)
+            await until(ex, lambda: rest.status().throttled == 1, step_ms=0)
+            await asyncio.sleep(0.05)
+            assert target.got == []  # nothing goes out for 20 virtual seconds
+            await ex.advance(19_000)
+            await asyncio.sleep(0.05)
+            assert target.got == []
+            await until(ex, lambda: len(target.got) == 1, step_ms=500)
+            assert rest.status().throttled == 1 and snaps.status().fetched == 1
+        finally:
+            await snaps.stop()
+            await rest.close()
