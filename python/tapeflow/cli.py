@@ -115,7 +115,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tapeflow", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="tapeflow",
+        description=(
+            "Exact local order books, taker buy/sell flow and liquidation statistics for Binance market data: "
+            "replay and record sessions, run the local exchange, run the demo."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"tapeflow {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
