@@ -1,0 +1,7 @@
+"""``python -m tapeflow.cli``."""
+
+import sys
+
+from tapeflow.cli import main
+
+sys.exit(main())
