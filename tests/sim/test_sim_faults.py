@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -13,6 +14,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tapeflow.sim import SimConfig, SimExchange
+from tapeflow.sim.connection import Client
 from tests.sim.support import get, run
 from tests.support import exchange_info, recording
 
@@ -98,6 +100,46 @@ async def test_disconnects_and_stall(sim: Sim) -> None:
         assert (await run(ex, [ws], 4000))[0] == []
         assert (await run(ex, [ws], 3000))[0] != []  # the stall ended
         await ws.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("gone", [BrokenPipeError, ConnectionResetError])
+async def test_a_client_gone_during_a_stall_is_not_an_error(
+    sim: Sim, caplog: pytest.LogCaptureFixture, gone: type[Exception]
+) -> None:
+    class Transport:
+        def write(self, data: bytes) -> None:
+            pass
+
+        def abort(self) -> None:
+            pass
+
+    class Protocol:
+        def send_text(self, data: bytes) -> None:
+            pass
+
+        def data_to_send(self) -> list[bytes]:
+            return [b"frames"]
+
+    class GoneConnection:
+        """What the server writes to when a stall ends after its client left: the socket is gone."""
+
+        protocol, transport = Protocol(), Transport()
+
+        async def drain(self) -> None:
+            raise gone("the client left while the connection was stalled")
+
+    async with sim("spot") as ex:
+        client = Client(ex, GoneConnection(), "", False)  # type: ignore[arg-type]
+        ex.hub.add(client, "ethbtc@trade")
+        client.stall(None)
+        client.push(b"a frame queued during the stall")
+        writer = asyncio.create_task(client._write_loop())
+        with caplog.at_level(logging.DEBUG):
+            client.unstall()
+            await asyncio.wait_for(writer, 5)  # ends quietly instead of failing the connection handler
+        assert client.dead and client.close_reason == "client gone"
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.asyncio

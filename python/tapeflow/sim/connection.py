@@ -264,6 +264,13 @@ class Client:
         self.wake.set()
 
     async def _write_loop(self) -> None:
+        try:
+            await self._write()
+        except (ConnectionClosed, ConnectionError):
+            # The client went away (a reset, a broken pipe after a stall): normal for a server, not a failure.
+            self.close(abrupt=True, reason="client gone")
+
+    async def _write(self) -> None:
         conn = self.conn
         proto, transport = conn.protocol, conn.transport
         while not self.dead:

@@ -151,7 +151,13 @@ class SymbolModel:
         if self.next_event < 0:  # first step: draw the first arrivals
             self.next_event = t0 + rng.expovariate(rate / 1000) if rate > 0 else _NEVER
             self.next_liq = t0 + rng.expovariate(liq_rate / 1000) if liq_rate > 0 and self.futures else _NEVER
-        while self.next_event < end:
+        # The two arrival streams are merged in time order: trade ids (and aggTrade ids) follow trade time, as on
+        # Binance, where the flow windows' completeness relies on it.
+        while min(self.next_event, self.next_liq) < end:
+            if self.next_liq < self.next_event:
+                self._liquidate(int(self.next_liq), emit)
+                self.next_liq = self.next_liq + rng.expovariate(liq_rate / 1000) if liq_rate > 0 else _NEVER
+                continue
             t = int(self.next_event)
             r = rng.random()
             if r < 0.45:
@@ -161,9 +167,6 @@ class SymbolModel:
             else:
                 self._market(t, rng.random() < 0.5, self.spec.step * rng.randint(1, 300), emit)
             self.next_event = self.next_event + rng.expovariate(rate / 1000) if rate > 0 else _NEVER
-        while self.next_liq < end:
-            self._liquidate(int(self.next_liq), emit)
-            self.next_liq = self.next_liq + rng.expovariate(liq_rate / 1000) if liq_rate > 0 else _NEVER
 
     def _add(self, t: int, emit: Emit) -> None:
         rng, book, tick = self.rng, self.book, self.spec.tick
