@@ -33,7 +33,7 @@ async def test_status_reports_lag_rates_and_weight() -> None:
 
 @pytest.mark.asyncio
 async def test_monitor_that_fails_to_start_leaves_nothing_running(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tapeflow import Monitor
+    from tapeflow import FunctionClock, Monitor
     from tapeflow.errors import UnknownSymbolError
     from tapeflow.sync.rest import RestClient
 
@@ -47,7 +47,8 @@ async def test_monitor_that_fails_to_start_leaves_nothing_running(monkeypatch: p
     monkeypatch.setattr(RestClient, "__init__", init)
     cfg = SimConfig(market="usdm", symbols=2, seed=3, speed=0.0)
     async with SimExchange(cfg) as ex:
-        m = Monitor(market="usdm", symbols=["NOPEUSDT"], ws_url=ex.ws_url, rest_url=ex.rest_url, engine_thread=True)
+        clock = FunctionClock(ex.now_ms)
+        m = Monitor("usdm", ["NOPEUSDT"], ws_url=ex.ws_url, rest_url=ex.rest_url, engine_thread=True, clock=clock)
         with pytest.raises(UnknownSymbolError, match="unknown symbols on usdm: NOPEUSDT"):
             await m.start()
         assert len(clients) == 1 and clients[0]._session is None  # the REST session was closed

@@ -49,7 +49,15 @@ async def test_record_command_against_the_simulator(tmp_path: Path) -> None:
     cfg = SimConfig(market="usdm", symbols=3, seed=2, speed=5.0, rate=10.0)
     async with SimExchange(cfg) as ex:
         args = ["record", str(out), "--market", "usdm", "--symbols", ",".join(ex.truth.symbols()), "--flow", ""]
-        args += ["--ws-url", ex.ws_url, "--rest-url", ex.rest_url, "--duration", "3", "--no-liquidations"]
+        args += [
+            "--ws-url",
+            ex.ws_url,
+            "--rest-url",
+            ex.rest_url,
+            "--duration",
+            "15",
+            "--no-liquidations",
+        ]  # 15 s of the exchange's time: 3 real seconds at 5x
         assert await asyncio.to_thread(main, args) == 0
         engine, summary = replay(out)
         assert summary.frames > 100 and summary.snapshots >= 3

@@ -18,7 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flow", default="1m,15m", help="flow windows (aggTrade streams); empty for none")
     p.add_argument("--no-books", action="store_true", help="no depth streams or snapshots")
     p.add_argument("--no-liquidations", action="store_true", help="no forceOrder/markPrice streams")
-    p.add_argument("--duration", type=float, help="seconds to record (default: until interrupted)")
+    p.add_argument(
+        "--duration", type=float, help="seconds of the exchange's time to record (default: until interrupted)"
+    )
     p.add_argument("--ws-url", help="WebSocket base URL (default: Binance's)")
     p.add_argument("--rest-url", help="REST base URL (default: Binance's)")
 

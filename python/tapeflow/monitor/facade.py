@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tapeflow._core import BookView, Engine, LiqCluster, Volume
-from tapeflow.clock import Clock, SystemClock
+from tapeflow.clock import Clock, ExchangeClock
 from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.options import ConnectionOptions
 from tapeflow.feeds.transports import Transport, resolve_transport
@@ -87,7 +87,9 @@ class Monitor:
         ws_url / rest_url: base URLs (default: Binance's for the market; the simulator's in tests).
         transport: ``"websockets"`` (default), ``"picows"``, ``"native"`` (WebSocket framing parsed in Rust, one
             call per socket read), or a :class:`tapeflow.feeds.Transport` (e.g. ``NativeTransport(ssl=ctx)``).
-        clock: time source (default wall clock; ``FunctionClock(exchange.now_ms)`` for the simulator).
+        clock: time source (default: the exchange's time, read from its ``/time`` at start-up and followed on the
+            system clock, at the rate the exchange says its time runs; ``FunctionClock(exchange.now_ms)`` for a
+            simulator on a manual clock).
         tap: called with every raw frame and REST body (see :data:`Tap`), e.g. to record the session.
         depth_speed: diff-depth cadence (``"100ms"``, or ``""`` for the market's default).
         snapshot_limit: levels per depth snapshot.
@@ -162,7 +164,7 @@ class Monitor:
         self.has_flow = bool(cfg.flow)
         # One transport for every connection (it may hold shared state, e.g. the native transport's TLS context).
         self.transport: Transport = resolve_transport(cfg.transport)
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or ExchangeClock()
         self.tap = tap
         self.watch = Watchlist()
         self.engine: Engine = _make_engine(cfg)

@@ -9,10 +9,15 @@ frame batches, REST bodies, book resets — goes through the worker in arrival o
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Callable, Sequence
 
+import orjson
+
 from tapeflow._core import BatchResult, Engine
-from tapeflow.clock import Clock
+from tapeflow.clock import RATE_HEADER, Clock, ExchangeClock
+from tapeflow.errors import TapeflowError
 from tapeflow.feeds.connection import FeedConnection
 from tapeflow.feeds.transports.base import Transport
 from tapeflow.markets import kind_of
@@ -31,6 +36,8 @@ from tapeflow.sync.rest import RestClient
 from tapeflow.sync.snapshots import SnapshotScheduler
 
 __all__ = ["Runtime", "Tap"]
+
+log = logging.getLogger("tapeflow.monitor")
 
 #: ``tap(kind, url, raw, t)``: ``kind`` is ``"ws_open"`` (``raw`` empty), ``"ws"`` (one frame) or ``"http"`` (a REST
 #: reply body); ``t`` is the receive time in seconds since the epoch on the monitor's clock.
@@ -87,6 +94,8 @@ class Runtime:
         cfg, spec = self.cfg, self.cfg.spec
         try:
             await self.rest.start()
+            if isinstance(self.clock, ExchangeClock):
+                await self._follow_exchange_clock(self.clock)
             body = await self.rest.get(spec.rest_prefix + "/exchangeInfo", None, spec.exchange_info_weight)
             universe = parse_exchange_info(body, spec, cfg.symbols, cfg.quote)
         except BaseException:  # an unknown symbol fails here: nothing may be left running
@@ -112,6 +121,30 @@ class Runtime:
             since = min(now - longest, now - now % longest)
             for s in self.watch.symbols:
                 self.backfill.start(s, since)
+
+    async def _follow_exchange_clock(self, clock: ExchangeClock) -> None:
+        """Reads the exchange's time (``GET /time``, weight 1) so that "now" is the exchange's now."""
+        sent = time.time_ns()
+        body, headers = await self.rest.get_reply(self.cfg.spec.rest_prefix + "/time", None, 1)
+        received = time.time_ns()
+        try:
+            server_ms = int(orjson.loads(body)["serverTime"])
+            rate = float(headers.get(RATE_HEADER, "1"))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise TapeflowError(f"the exchange's /time reply is not readable: {body[:100]!r}") from e
+        if not rate > 0:
+            raise TapeflowError(
+                "the exchange's clock stands still (a simulator on a manual clock): pass its clock, "
+                "e.g. Monitor(..., clock=FunctionClock(exchange.now_ms))"
+            )
+        clock.follow(server_ms, sent, received, rate)
+        if abs(clock.offset_ms) > 60_000 or rate != 1:
+            log.warning(
+                "the exchange's clock is %.1f s %s this machine's%s: following the exchange's",
+                abs(clock.offset_ms) / 1000,
+                "ahead of" if clock.offset_ms > 0 else "behind",
+                f" and runs at {rate:g}x" if rate != 1 else "",
+            )
 
     async def close(self) -> None:
         await self.pool.stop()

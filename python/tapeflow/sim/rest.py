@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tapeflow.clock import RATE_HEADER
 from tapeflow.sim.book import INTERVAL_MS
 from tapeflow.sim.market import encode
 from tapeflow.sim.model import Market, klines_from_trades
@@ -79,11 +80,18 @@ class RestApi:
         limiter: the weight budget.
         now: virtual clock (ms).
         agg_history_ms: how far back aggTrades are served (``None``: everything since the start).
+        rate: virtual seconds per real second (``0``: a manual clock), told to clients in the ``/time`` reply.
     """
 
     def __init__(
-        self, market: Market, limiter: RateLimiter, now: Callable[[], int], agg_history_ms: int | None
+        self,
+        market: Market,
+        limiter: RateLimiter,
+        now: Callable[[], int],
+        agg_history_ms: int | None,
+        rate: float = 1.0,
     ) -> None:
+        self.rate = rate
         self.market = market
         self.kind = market.market
         self.limiter = limiter
@@ -115,7 +123,10 @@ class RestApi:
         if status == 418:
             msg = f"Way too much request weight used; IP banned until {self.limiter.banned_until}."
             return self._reply(418, {"code": -1003, "msg": msg}, 0, retry)
-        return self._headers(200, body if isinstance(body, bytes) else encode(body))
+        reply = self._headers(200, body if isinstance(body, bytes) else encode(body))
+        if name == "time":  # this exchange's time may run faster than real time: say how fast
+            reply[1].append((RATE_HEADER, f"{self.rate:g}"))
+        return reply
 
     def _reply(self, status: int, body: Any, weight: int, retry_after: int = 0) -> Reply:
         if weight:

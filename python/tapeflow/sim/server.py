@@ -86,7 +86,7 @@ class SimExchange:
         self.market.wants = self.hub.wants
         self.market.set_wants_symbol(self.hub.wants_symbol)
         self.limiter = RateLimiter(cfg.weight_limit or (2400 if futures else 6000))
-        self.rest = RestApi(self.market, self.limiter, self.now_ms, cfg.agg_history_ms)
+        self.rest = RestApi(self.market, self.limiter, self.now_ms, cfg.agg_history_ms, cfg.speed)
         if self.replay is not None:
             self.rest.depth_override = self.replay.snapshot
         self.msg_rate = cfg.msg_rate or (10 if futures else 5)

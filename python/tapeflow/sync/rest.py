@@ -138,7 +138,14 @@ class RestClient:
         return self.base_url + path + ("?" + urlencode(params) if params else "")
 
     async def get(self, path: str, params: Mapping[str, object] | None, weight: int, *, attempts: int = 5) -> bytes:
-        """GETs ``path`` once the budget allows; returns the body of a 200 reply.
+        """GETs ``path`` once the budget allows; returns the body of a 200 reply (see :meth:`get_reply`)."""
+        body, _ = await self.get_reply(path, params, weight, attempts=attempts)
+        return body
+
+    async def get_reply(
+        self, path: str, params: Mapping[str, object] | None, weight: int, *, attempts: int = 5
+    ) -> tuple[bytes, Mapping[str, str]]:
+        """GETs ``path`` once the budget allows; returns the body and headers of a 200 reply.
 
         429, 418, 5xx and network failures are retried (after the pause they impose, or a short backoff) up to
         ``attempts`` times.
@@ -156,7 +163,7 @@ class RestClient:
                 self.weight_spent += weight
                 if self.tap is not None:
                     self.tap("http", url, body, self.clock.now_ms() / 1000)
-                return body
+                return body, headers
             retry_after = self._note(status, headers) if status else None
             code = _error_code(body)
             last = RestError(

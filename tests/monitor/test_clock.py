@@ -1,0 +1,62 @@
+"""The Monitor follows the exchange's clock: windows that end "now" end at the exchange's now, even when the
+exchange's time is far from this machine's or runs faster (the local simulator), and a clock that stands still is
+refused rather than silently answered with empty windows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tapeflow import Monitor, TapeflowError
+from tapeflow.clock import ExchangeClock
+from tapeflow.sim import SimConfig, SimExchange
+from tests.monitor.support import window_bounds
+from tests.sim.support import tape
+
+
+def test_the_exchange_clock_is_the_system_clock_shifted_and_scaled() -> None:
+    clock = ExchangeClock()
+    assert abs(clock.now_ms() - time.time_ns() // 1_000_000) < 50  # nothing measured yet: the system clock
+    now_ns = time.time_ns()
+    clock.follow(1_000_000, now_ns - 2_000_000, now_ns, rate=60.0)  # a 2 ms round trip, 60x time
+    assert clock.offset_ms == 1_000_000 - (now_ns - 1_000_000) // 1_000_000
+    t0 = clock.now_ms()
+    time.sleep(0.05)
+    assert 2_900 <= clock.now_ms() - t0 <= 4_500  # 50 real ms = 3 exchange seconds at 60x
+    with pytest.raises(ValueError, match="must run forward"):
+        clock.follow(1, 0, 0, rate=0.0)
+
+
+@pytest.mark.asyncio
+async def test_a_monitor_with_no_clock_argument_follows_a_fast_simulator() -> None:
+    cfg = SimConfig(market="usdm", symbols=3, seed=61, speed=60.0, rate=20.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        await asyncio.sleep(0.3)  # the market trades for a while before the Monitor starts
+        async with Monitor("usdm", flow=("1m", "5m"), books=False, liquidations=False, ws_url=ex.ws_url,
+                           rest_url=ex.rest_url, quote=None) as m:  # fmt: skip
+            assert isinstance(m.clock, ExchangeClock) and m.clock.rate == 60.0
+            assert abs(m.clock.offset_ms) > 86_400_000  # the simulator's year is not this machine's
+            assert abs(m.clock.now_ms() - ex.now_ms()) < 2_000  # but the Monitor reads the exchange's now
+            await m.wait_connected()
+            await asyncio.sleep(2.5)  # 150 virtual seconds
+            at = ex.now_ms() - 10_000  # a window already delivered whole (the feed's lag is far below 10 s)
+            await asyncio.sleep(0.3)
+            await m.settle()
+            checked = 0
+            for s in m.symbols:
+                v = m.volume(s, "1m", now_ms=at)
+                t = tape(ex, s, *window_bounds(at, 60_000, False))
+                exact = v.exact()
+                assert (exact["buy_quote"], exact["sell_quote"]) == (t.buy_quote, t.sell_quote), s
+                checked += v.buy_count + v.sell_count
+            assert checked > 50  # real trades, not the empty windows of a clock 340 days away
+
+
+@pytest.mark.asyncio
+async def test_a_simulator_on_a_manual_clock_needs_its_clock_passed() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=2, speed=0.0)) as ex:
+        m = Monitor("usdm", quote=None, ws_url=ex.ws_url, rest_url=ex.rest_url)
+        with pytest.raises(TapeflowError, match=r"clock=FunctionClock\(exchange.now_ms\)"):
+            await m.start()
