@@ -9,7 +9,6 @@ frames, depth gaps and REST throttling, so the health panel has reconnects and b
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import random
 import sys
@@ -17,14 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.live import Live
-
 from tapeflow.clock import FunctionClock
 from tapeflow.errors import TapeflowError
 from tapeflow.monitor import Monitor
 from tapeflow.sim import SimConfig, SimExchange
-from tapeflow.view import Notices, Sampler, Snapshot, render
+from tapeflow.view import Notices, Sampler, Screen, Snapshot
 
 __all__ = ["DemoOptions", "add_arguments", "options_from", "run", "schedule_faults"]
 
@@ -138,41 +134,14 @@ async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
                 sampler.faults = opts.faults
                 sampler.notices = notices.lines
                 try:
-                    last = await (_plain(sampler, opts, out) if plain else _live(sampler, opts, out))
+                    screen = Screen(plain=plain, duration=opts.duration, refresh=opts.refresh,
+                                    interval=opts.interval, width=opts.width)  # fmt: skip
+                    last = await screen.show(sampler, out)
                 finally:
                     sampler.close()
     finally:
         logger.removeHandler(notices)
     return last
-
-
-async def _plain(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
-    console = Console(file=out, width=opts.width, force_terminal=False, no_color=True, highlight=False, emoji=False)
-    loop = asyncio.get_running_loop()
-    end = None if opts.duration is None else loop.time() + opts.duration
-    while True:
-        wait = opts.interval if end is None else min(opts.interval, end - loop.time())
-        await asyncio.sleep(max(0.0, wait))
-        snap = sampler.sample()
-        console.print(render(snap, console.width))
-        console.print()
-        out.flush()
-        if end is not None and loop.time() >= end - 1e-3:
-            return snap
-
-
-async def _live(sampler: Sampler, opts: DemoOptions, out: TextIO) -> Snapshot:
-    console = Console(file=out)
-    loop = asyncio.get_running_loop()
-    end = None if opts.duration is None else loop.time() + opts.duration
-    snap = sampler.sample()
-    with Live(render(snap, *console.size), console=console, screen=True, auto_refresh=False) as live:
-        while end is None or loop.time() < end:
-            await asyncio.sleep(1 / opts.refresh)
-            snap = sampler.sample()
-            live.update(render(snap, *console.size), refresh=True)
-    console.print(render(snap, console.width))
-    return snap
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

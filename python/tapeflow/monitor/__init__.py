@@ -4,6 +4,7 @@ from tapeflow.monitor.config import MonitorConfig
 from tapeflow.monitor.events import EventStream, MonitorEvent
 from tapeflow.monitor.facade import FlowWindow, Monitor
 from tapeflow.monitor.liquidations import Liquidations
+from tapeflow.monitor.progress import Progress
 from tapeflow.monitor.runtime import Tap
 from tapeflow.monitor.status import MonitorStatus
 
@@ -15,5 +16,6 @@ __all__ = [
     "MonitorConfig",
     "MonitorEvent",
     "MonitorStatus",
+    "Progress",
     "Tap",
 ]

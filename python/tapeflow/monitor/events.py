@@ -22,7 +22,8 @@ class MonitorEvent:
     Attributes:
         kind: ``"big_trade"``, ``"liquidation"``, ``"synced"`` (a book is exact), ``"book_gap"`` (a book broke and is
             resyncing), ``"trade_gap"`` (aggTrade ids are missing; backfill started), ``"gap_abandoned"``,
-            ``"connected"``, ``"disconnected"``, ``"route_changed"``.
+            ``"connected"``, ``"disconnected"``, ``"route_changed"``, ``"progress"`` (every second of start-up, the
+            fields of :class:`~tapeflow.monitor.progress.Progress`), ``"ready"`` (once, when start-up is done).
         symbol: the symbol, if the event is about one.
         time_ms: when it happened (exchange time for market events, the monitor's clock otherwise).
         data: details (prices, quantities, ids, connection, reason...).

@@ -18,11 +18,13 @@ actions are acted on by :mod:`~tapeflow.monitor.actions`, and events reach reade
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow._core import BookView, Engine, LiqCluster, Volume
 from tapeflow.clock import Clock, ExchangeClock
 from tapeflow.errors import BookNotSyncedError, TapeflowError
@@ -32,6 +34,7 @@ from tapeflow.monitor.config import MonitorConfig
 from tapeflow.monitor.events import EventHub, EventStream
 from tapeflow.monitor.liquidations import Liquidations
 from tapeflow.monitor.plan import StreamPlan
+from tapeflow.monitor.progress import Progress, measure
 from tapeflow.monitor.runtime import Runtime, Tap
 from tapeflow.monitor.status import MonitorStatus
 from tapeflow.monitor.universe import Watchlist
@@ -181,6 +184,7 @@ class Monitor:
         )
         self._refused = 0
         self._runtime: Runtime | None = None
+        self._reporter: asyncio.Task[None] | None = None
 
     @property
     def symbols(self) -> list[str]:
@@ -249,11 +253,22 @@ class Monitor:
         )
         await runtime.start()
         self._runtime = runtime
+        self._reporter = asyncio.create_task(self._report_progress(), name="tapeflow-progress")
+
+    async def _report_progress(self) -> None:
+        """A ``progress`` event every second of start-up, then one ``ready`` event."""
+        while True:
+            p = self.progress()
+            self.events_hub.emit("ready" if p.ready else "progress", None, dataclasses.asdict(p))
+            if p.ready:
+                return
+            await self.clock.sleep(1.0)
 
     async def close(self) -> None:
         """Closes every connection and stops the background work."""
         runtime, self._runtime = self._runtime, None
         if runtime is not None:
+            await cancel_and_wait([self._reporter])
             await runtime.close()
 
     async def wait_connected(self, limit_s: float = 30.0) -> None:
@@ -354,6 +369,39 @@ class Monitor:
     def clusters(self, symbol: str) -> list[LiqCluster]:
         """Liquidation price clusters of ``symbol``, decayed to now, with distance from the current mark price."""
         return self.engine.liq_clusters(symbol.upper(), now_ms=self.clock.now_ms())
+
+    def progress(self) -> Progress:
+        """How far start-up has come: books synced, symbols whose flow windows are all complete, REST weight (see
+        :mod:`tapeflow.monitor.progress` for what "ready" means)."""
+        runtime = self.runtime
+        now = self.clock.now_ms()
+        return measure(
+            self.engine,
+            self.watch,
+            self.flow,
+            lambda window, aligned, at: self.volumes(window, aligned=aligned, now_ms=at),
+            runtime.rest.status(),
+            (now - runtime.started_ms) / 1000,
+            now,
+        )
+
+    async def ready(self, timeout: float | None = None) -> Progress:  # noqa: ASYNC109 (the documented call)
+        """Waits until every kept book is synced and every symbol's flow windows are complete; returns the progress
+        then.
+
+        Args:
+            timeout: real seconds to wait at most (``None``: no limit).
+
+        Raises:
+            TimeoutError: not ready in time (the message says how far it came).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not (p := self.progress()).ready:
+            if deadline is not None and loop.time() >= deadline:
+                raise TimeoutError(f"not ready after {timeout:g} s: {p.line()}")
+            await asyncio.sleep(0.1)
+        return p
 
     def status(self) -> MonitorStatus:
         """Per-connection health, REST budget, sync and backfill state."""

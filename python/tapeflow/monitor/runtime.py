@@ -86,6 +86,7 @@ class Runtime:
             events=events,
         )
         self.bodies = EngineBodies(engine, self.worker, lambda actions: self.router.handle(actions, None), events)
+        self.started_ms = clock.now_ms()
         self.snapshots: SnapshotScheduler
         self.backfill: TradeBackfill | None = None
         self.router: ActionRouter
@@ -102,6 +103,7 @@ class Runtime:
             self.worker.stop()
             await self.rest.close()
             raise
+        self.started_ms = self.clock.now_ms()
         if universe.weight_limit is not None:
             self.rest.weight_limit = universe.weight_limit
         self.watch.reset(universe.symbols, cfg.books)

@@ -3,6 +3,7 @@
 from tapeflow.view.model import BookPanel, ClusterRow, FlowRow, Health, LiqRow, Snapshot, TradeRow, fmt_quote
 from tapeflow.view.render import render
 from tapeflow.view.sampler import WINDOW, Notices, Sampler
+from tapeflow.view.screen import Screen
 
 __all__ = [
     "WINDOW",
@@ -13,6 +14,7 @@ __all__ = [
     "LiqRow",
     "Notices",
     "Sampler",
+    "Screen",
     "Snapshot",
     "TradeRow",
     "fmt_quote",
