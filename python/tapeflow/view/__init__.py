@@ -4,6 +4,7 @@ from tapeflow.view.model import BookPanel, ClusterRow, FlowRow, Health, LiqRow, 
 from tapeflow.view.render import render
 from tapeflow.view.sampler import WINDOW, Notices, Sampler
 from tapeflow.view.screen import Screen
+from tapeflow.view.startup import show_startup
 
 __all__ = [
     "WINDOW",
@@ -19,4 +20,5 @@ __all__ = [
     "TradeRow",
     "fmt_quote",
     "render",
+    "show_startup",
 ]

@@ -37,7 +37,7 @@ class Sampler:
 
     Args:
         monitor: a started monitor.
-        book: the symbol whose book is shown.
+        book: the symbol whose book is shown (``None``: no book panel).
         top: rows of the flow panel.
         keep: big trades and liquidations listed.
         window: the flow window shown (one of the monitor's ``flow`` windows).
@@ -45,11 +45,18 @@ class Sampler:
     """
 
     def __init__(
-        self, monitor: Monitor, book: str, *, top: int = 10, keep: int = 8, window: str = WINDOW, source: str = ""
+        self,
+        monitor: Monitor,
+        book: str | None,
+        *,
+        top: int = 10,
+        keep: int = 8,
+        window: str = WINDOW,
+        source: str = "",
     ) -> None:
         self.monitor = monitor
         self.window = window
-        self.book_symbol = book.upper()
+        self.book_symbol = book.upper() if book is not None else None
         self.top = top
         self.source = source
         self.faults = False
@@ -101,9 +108,11 @@ class Sampler:
         rows.sort(key=lambda r: (-abs(r.net_quote), r.symbol))
         return tuple(rows[: self.top])
 
-    def book(self) -> BookPanel:
-        """The book panel: levels only from a synced book."""
+    def book(self) -> BookPanel | None:
+        """The book panel: levels only from a synced book (``None`` when no book is shown)."""
         m, sym = self.monitor, self.book_symbol
+        if sym is None:
+            return None
         try:
             view = m.book(sym, 10)
         except (BookNotSyncedError, UnknownSymbolError):
