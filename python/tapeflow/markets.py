@@ -17,7 +17,7 @@ Nothing else in tapeflow spells out a market's numbers: the shell asks its :clas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "MARKETS",
@@ -98,14 +98,28 @@ class MarketSpec:
         return f"{low}@markPrice@1s"
 
 
-_FUTURES_DEPTH = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
+_USDM = MarketSpec(
+    name="usdm",
+    ws_url="wss://fstream.binance.com",
+    rest_url="https://fapi.binance.com",
+    rest_prefix="/fapi/v1",
+    max_streams=1024,
+    msg_rate=10,
+    routed=True,
+    depth_weights={5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20},
+    agg_trades_weight=20,
+    exchange_info_weight=1,
+    weight_limit=2400,
+    futures=True,
+    quoted_in_usd=False,
+)
 MARKETS: dict[str, MarketSpec] = {
-    "spot": MarketSpec(
+    "spot": replace(
+        _USDM,
         name="spot",
         ws_url="wss://stream.binance.com:9443",
         rest_url="https://api.binance.com",
         rest_prefix="/api/v3",
-        max_streams=1024,
         msg_rate=5,
         routed=False,
         depth_weights={100: 5, 500: 25, 1000: 50, 5000: 250},
@@ -113,36 +127,16 @@ MARKETS: dict[str, MarketSpec] = {
         exchange_info_weight=20,
         weight_limit=6000,
         futures=False,
-        quoted_in_usd=False,
     ),
-    "usdm": MarketSpec(
-        name="usdm",
-        ws_url="wss://fstream.binance.com",
-        rest_url="https://fapi.binance.com",
-        rest_prefix="/fapi/v1",
-        max_streams=1024,
-        msg_rate=10,
-        routed=True,
-        depth_weights=_FUTURES_DEPTH,
-        agg_trades_weight=20,
-        exchange_info_weight=1,
-        weight_limit=2400,
-        futures=True,
-        quoted_in_usd=False,
-    ),
-    "coinm": MarketSpec(
+    "usdm": _USDM,
+    # COIN-M shares USD-M's limits and weights (and, since 2026-06-30, its IP weight budget).
+    "coinm": replace(
+        _USDM,
         name="coinm",
         ws_url="wss://dstream.binance.com",
         rest_url="https://dapi.binance.com",
         rest_prefix="/dapi/v1",
-        max_streams=1024,
-        msg_rate=10,
         routed=False,
-        depth_weights=_FUTURES_DEPTH,
-        agg_trades_weight=20,
-        exchange_info_weight=1,
-        weight_limit=2400,
-        futures=True,
         quoted_in_usd=True,
     ),
 }

@@ -42,6 +42,7 @@ def test_monitor_rejects_bad_windows_up_front(window: str) -> None:
         ({"weight_safety": 5}, ValueError, r"weight_safety must be a share of the weight limit in \(0, 1\]"),
         ({"weight_safety": 0}, ValueError, "weight_safety"),
         ({"tail_wait_s": -1}, ValueError, "tail_wait_s"),
+        ({"flows": ["1m"]}, TypeError, "unexpected arguments: flows"),
     ],
 )
 def test_bad_arguments_are_refused_with_their_name(kwargs: dict[str, Any], error: type, match: str) -> None:

@@ -76,7 +76,9 @@ async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
                 await asyncio.wait_for(show_startup(m, out, plain=plain, interval=args.interval), remaining)
             except TimeoutError:
                 pass  # the duration ended during start-up: show what there is
-            sampler = Sampler(m, books[0] if books else None, top=args.top, window=window, source=_source(m.config.ws_url))
+            sampler = Sampler(
+                m, books[0] if books else None, top=args.top, window=window, source=_source(m.config.ws_url)
+            )
             sampler.notices = notices.lines
             try:
                 duration = None if end is None else max(0.0, end - loop.time())

@@ -8,15 +8,15 @@ meant), or an option the exchange refuses later (a snapshot size it does not ser
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict, Unpack
 
 from tapeflow._core import parse_duration
 from tapeflow.feeds.options import ConnectionOptions
 from tapeflow.feeds.transports import TRANSPORTS, Transport
 from tapeflow.markets import MarketSpec, market_spec
 
-__all__ = ["DEPTH_SPEEDS", "SNAPSHOT_LIMITS", "MonitorConfig"]
+__all__ = ["DEFAULTS", "DEPTH_SPEEDS", "SNAPSHOT_LIMITS", "MonitorConfig", "MonitorOptions"]
 
 #: Diff-depth cadences by market, as stream-name suffixes (``""``: the market's default, 1000 ms on spot, 250 ms on
 #: futures; Binance names no other).
@@ -30,6 +30,52 @@ SNAPSHOT_LIMITS: Mapping[str, frozenset[int]] = {
     "spot": frozenset(range(1, 5001)),
     "usdm": frozenset({5, 10, 20, 50, 100, 500, 1000}),
     "coinm": frozenset({5, 10, 20, 50, 100, 500, 1000}),
+}
+
+
+class MonitorOptions(TypedDict, total=False):
+    """The keyword arguments of a :class:`~tapeflow.Monitor` after ``market`` and ``symbols`` (documented there)."""
+
+    quote: str | None
+    books: bool | Sequence[str]
+    flow: Sequence[str]
+    big_trade: float | None
+    liquidations: bool
+    ws_url: str | None
+    rest_url: str | None
+    transport: str | Transport | None
+    depth_speed: str
+    snapshot_limit: int
+    streams_per_connection: int | None
+    routes: Mapping[str, str] | None
+    options: ConnectionOptions | None
+    weight_safety: float
+    engine_thread: bool
+    backfill_startup: bool
+    extra_streams: Sequence[str]
+    tail_wait_s: float
+
+
+#: The default of every option.
+DEFAULTS: MonitorOptions = {
+    "quote": "USDT",
+    "books": True,
+    "flow": ("1m", "15m"),
+    "big_trade": None,
+    "liquidations": True,
+    "ws_url": None,
+    "rest_url": None,
+    "transport": None,
+    "depth_speed": "100ms",
+    "snapshot_limit": 1000,
+    "streams_per_connection": None,
+    "routes": None,
+    "options": None,
+    "weight_safety": 0.8,
+    "engine_thread": False,
+    "backfill_startup": True,
+    "extra_streams": (),
+    "tail_wait_s": 3.0,
 }
 
 
@@ -47,59 +93,47 @@ def _symbol_list(name: str, value: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class MonitorConfig:
-    """The validated arguments of a :class:`~tapeflow.Monitor` (see its documentation for each)."""
+    """The validated arguments of a :class:`~tapeflow.Monitor` (see its documentation for each); made by
+    :meth:`make`."""
 
-    market: str = "usdm"
-    symbols: Literal["ALL"] | tuple[str, ...] = "ALL"
-    quote: str | None = "USDT"
-    books: bool | tuple[str, ...] = True
-    flow: tuple[str, ...] = ("1m", "15m")
-    big_trade: float | None = None
-    liquidations: bool = True
-    ws_url: str = ""
-    rest_url: str = ""
-    transport: str | Transport | None = None
-    depth_speed: str = "100ms"
-    snapshot_limit: int = 1000
-    streams_per_connection: int | None = None
-    routes: Mapping[str, str] = field(default_factory=dict)
-    options: ConnectionOptions = field(default_factory=ConnectionOptions)
-    weight_safety: float = 0.8
-    engine_thread: bool = False
-    backfill_startup: bool = True
-    extra_streams: tuple[str, ...] = ()
-    tail_wait_s: float = 3.0
+    market: str
+    symbols: Literal["ALL"] | tuple[str, ...]
+    quote: str | None
+    books: bool | tuple[str, ...]
+    flow: tuple[str, ...]
+    big_trade: float | None
+    liquidations: bool
+    ws_url: str
+    rest_url: str
+    transport: str | Transport | None
+    depth_speed: str
+    snapshot_limit: int
+    streams_per_connection: int | None
+    routes: Mapping[str, str]
+    options: ConnectionOptions
+    weight_safety: float
+    engine_thread: bool
+    backfill_startup: bool
+    extra_streams: tuple[str, ...]
+    tail_wait_s: float
 
     @classmethod
     def make(
-        cls,
-        market: str = "usdm",
-        symbols: Literal["ALL"] | Sequence[str] = "ALL",
-        *,
-        quote: str | None = "USDT",
-        books: bool | Sequence[str] = True,
-        flow: Sequence[str] = ("1m", "15m"),
-        big_trade: float | None = None,
-        liquidations: bool = True,
-        ws_url: str | None = None,
-        rest_url: str | None = None,
-        transport: str | Transport | None = None,
-        depth_speed: str = "100ms",
-        snapshot_limit: int = 1000,
-        streams_per_connection: int | None = None,
-        routes: Mapping[str, str] | None = None,
-        options: ConnectionOptions | None = None,
-        weight_safety: float = 0.8,
-        engine_thread: bool = False,
-        backfill_startup: bool = True,
-        extra_streams: Sequence[str] = (),
-        tail_wait_s: float = 3.0,
+        cls, market: str = "usdm", symbols: Literal["ALL"] | Sequence[str] = "ALL", **given: Unpack[MonitorOptions]
     ) -> MonitorConfig:
         """Checks every argument and fills in the market's defaults.
 
         Raises:
             ValueError / TypeError: naming the argument that is wrong and what it accepts.
         """
+        unknown = sorted(set(given) - set(DEFAULTS))
+        if unknown:
+            raise TypeError(f"Monitor() got unexpected arguments: {', '.join(unknown)}")
+        o: dict[str, Any] = {**DEFAULTS, **given}
+        quote, books, flow, big_trade = o["quote"], o["books"], o["flow"], o["big_trade"]
+        transport, depth_speed, snapshot_limit = o["transport"], o["depth_speed"], o["snapshot_limit"]
+        streams_per_connection, routes, weight_safety = o["streams_per_connection"], o["routes"], o["weight_safety"]
+        tail_wait_s = o["tail_wait_s"]
         spec = market_spec(market)
         chosen: Literal["ALL"] | tuple[str, ...] = "ALL" if symbols == "ALL" else _symbol_list("symbols", symbols)
         if chosen != "ALL" and not chosen:
@@ -144,19 +178,19 @@ class MonitorConfig:
             books=book_arg,
             flow=windows,
             big_trade=big_trade,
-            liquidations=liquidations and spec.futures,
-            ws_url=(ws_url or spec.ws_url).rstrip("/"),
-            rest_url=(rest_url or spec.rest_url).rstrip("/"),
+            liquidations=bool(o["liquidations"]) and spec.futures,
+            ws_url=(o["ws_url"] or spec.ws_url).rstrip("/"),
+            rest_url=(o["rest_url"] or spec.rest_url).rstrip("/"),
             transport=transport,
             depth_speed=depth_speed,
             snapshot_limit=snapshot_limit,
             streams_per_connection=streams_per_connection,
             routes=dict(routes or {}),
-            options=options or ConnectionOptions(),
+            options=o["options"] or ConnectionOptions(),
             weight_safety=float(weight_safety),
-            engine_thread=engine_thread,
-            backfill_startup=backfill_startup,
-            extra_streams=_symbol_free_list("extra_streams", extra_streams),
+            engine_thread=bool(o["engine_thread"]),
+            backfill_startup=bool(o["backfill_startup"]),
+            extra_streams=_symbol_free_list("extra_streams", o["extra_streams"]),
             tail_wait_s=tail_wait_s,
         )
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal, Unpack
 
 import numpy as np
 
@@ -28,9 +28,8 @@ from tapeflow._aio import cancel_and_wait
 from tapeflow._core import BookView, Engine, LiqCluster, Volume
 from tapeflow.clock import Clock, ExchangeClock
 from tapeflow.errors import BookNotSyncedError, TapeflowError
-from tapeflow.feeds.options import ConnectionOptions
 from tapeflow.feeds.transports import Transport, resolve_transport
-from tapeflow.monitor.config import MonitorConfig
+from tapeflow.monitor.config import MonitorConfig, MonitorOptions
 from tapeflow.monitor.events import EventHub, EventStream
 from tapeflow.monitor.liquidations import Liquidations
 from tapeflow.monitor.plan import StreamPlan
@@ -117,49 +116,11 @@ class Monitor:
         market: str = "usdm",
         symbols: Literal["ALL"] | Sequence[str] = "ALL",
         *,
-        quote: str | None = "USDT",
-        books: bool | Sequence[str] = True,
-        flow: Sequence[str] = ("1m", "15m"),
-        big_trade: float | None = None,
-        liquidations: bool = True,
-        ws_url: str | None = None,
-        rest_url: str | None = None,
-        transport: str | Transport | None = None,
         clock: Clock | None = None,
         tap: Tap | None = None,
-        depth_speed: str = "100ms",
-        snapshot_limit: int = 1000,
-        streams_per_connection: int | None = None,
-        routes: Mapping[str, str] | None = None,
-        options: ConnectionOptions | None = None,
-        weight_safety: float = 0.8,
-        engine_thread: bool = False,
-        backfill_startup: bool = True,
-        extra_streams: Sequence[str] = (),
-        tail_wait_s: float = 3.0,
+        **options: Unpack[MonitorOptions],
     ) -> None:
-        cfg = MonitorConfig.make(
-            market,
-            symbols,
-            quote=quote,
-            books=books,
-            flow=flow,
-            big_trade=big_trade,
-            liquidations=liquidations,
-            ws_url=ws_url,
-            rest_url=rest_url,
-            transport=transport,
-            depth_speed=depth_speed,
-            snapshot_limit=snapshot_limit,
-            streams_per_connection=streams_per_connection,
-            routes=routes,
-            options=options,
-            weight_safety=weight_safety,
-            engine_thread=engine_thread,
-            backfill_startup=backfill_startup,
-            extra_streams=extra_streams,
-            tail_wait_s=tail_wait_s,
-        )
+        cfg = MonitorConfig.make(market, symbols, **options)
         self.config = cfg
         self.market = cfg.market
         self.spec = cfg.spec

@@ -91,12 +91,7 @@ class FrameBuffer:
     def push(self, frame: bytes) -> None:
         """Adds one whole frame (the hot path of per-frame transports)."""
         self.frames.append(frame)
-        w = self.waiter
-        if w is not None and not w.done():
-            w.set_result(None)
-        if len(self.frames) > self.HIGH and not self.paused:
-            self.paused = True
-            self._pause()
+        self._added()
 
     def extend(self, frames: list[bytes]) -> None:
         """Adds several whole frames (one socket read of a transport that parses framing in bulk)."""
@@ -106,6 +101,10 @@ class FrameBuffer:
             self.frames += frames
         else:
             self.frames = frames
+        self._added()
+
+    def _added(self) -> None:
+        """Wakes the receive task, and pauses reading past the high-water mark."""
         w = self.waiter
         if w is not None and not w.done():
             w.set_result(None)
