@@ -113,3 +113,21 @@ test-second: wheel
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; exit $$rc
 
 test-all: test test-second
+
+# ---------------------------------------------------------------------------------------------------- peers
+# tapeflow side by side with python-binance, UNICORN, cryptofeed, order-book, nautilus_trader, sortedcontainers, plain
+# dicts, deques and pandas (benches/peers): its own venv under target/ with the wheel and the pinned peers, on the
+# second CPython (the newest peer releases need 3.12+). Results: benches/peers/results/ (BENCH_ARGS=--quick: a smoke
+# run). docs/peers.md shows the committed results.
+PEERS_VENV := target/bench-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+
+$(PEERS_STAMP): benches/peers/requirements.txt $(DIST)/.wheel
+	@test -n "$(PY_SECOND)" || (echo "ERROR: no CPython 3.13 or 3.12 found for the peer benchmarks" >&2; exit 1)
+	rm -rf $(PEERS_VENV) && $(PY_SECOND) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r benches/peers/requirements.txt \
+		$$(ls $(DIST)/tapeflow-*.whl)
+	touch $@
+
+bench-peers: $(PEERS_STAMP)
+	$(PEERS_VENV)/bin/python benches/peers/run.py $(BENCH_ARGS)
