@@ -131,4 +131,5 @@ def write(results: dict[str, Any], path: Path) -> None:
         FLOW,
         NOTES,
     ]
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts))
