@@ -79,6 +79,11 @@ async def raw_server(handler: Handler) -> AsyncIterator[str]:
     try:
         yield f"ws://127.0.0.1:{port}/stream?streams=a@depth/b@aggTrade"
     finally:
+        # Let handlers read what the client sent last (its close reply) before they are cancelled: the client's end
+        # can be seen before the server's read callback has run (always so on Python 3.12+, whose wait_for takes
+        # fewer loop turns).
+        if tasks:
+            await asyncio.wait(tasks, timeout=1)
         for t in tasks:
             t.cancel()
         server.close()
