@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tapeflow import Monitor, TapeflowError
+from tapeflow import Monitor, SystemClock, TapeflowError
 from tapeflow.clock import ExchangeClock
 from tapeflow.sim import SimConfig, SimExchange
 from tests.monitor.support import window_bounds
@@ -60,3 +60,19 @@ async def test_a_simulator_on_a_manual_clock_needs_its_clock_passed() -> None:
         m = Monitor("usdm", quote=None, ws_url=ex.ws_url, rest_url=ex.rest_url)
         with pytest.raises(TapeflowError, match=r"clock=FunctionClock\(exchange.now_ms\)"):
             await m.start()
+
+
+@pytest.mark.asyncio
+async def test_a_clock_far_from_the_events_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    cfg = SimConfig(market="usdm", symbols=2, seed=62, speed=5.0, rate=20.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        wrong = SystemClock()  # this machine's clock: the simulator's events are months behind it
+        async with Monitor("usdm", flow=("1m",), books=False, quote=None, ws_url=ex.ws_url, rest_url=ex.rest_url,
+                           clock=wrong) as m:  # fmt: skip
+            await m.wait_connected()
+            for _ in range(60):
+                if any("behind this monitor's clock" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.1)
+        warnings = [r for r in caplog.records if r.levelname == "WARNING" and "monitor's clock" in r.getMessage()]
+        assert len(warnings) == 1 and "events are" in warnings[0].getMessage()  # once, not per check

@@ -39,6 +39,9 @@ __all__ = ["Runtime", "Tap"]
 
 log = logging.getLogger("tapeflow.monitor")
 
+#: A feed lag beyond this (ms, either way) means the Monitor's clock is not the exchange's.
+CLOCK_TOLERANCE_MS = 60_000
+
 #: ``tap(kind, url, raw, t)``: ``kind`` is ``"ws_open"`` (``raw`` empty), ``"ws"`` (one frame) or ``"http"`` (a REST
 #: reply body); ``t`` is the receive time in seconds since the epoch on the monitor's clock.
 Tap = Callable[[str, str, bytes, float], None]
@@ -87,6 +90,7 @@ class Runtime:
         )
         self.bodies = EngineBodies(engine, self.worker, lambda actions: self.router.handle(actions, None), events)
         self.started_ms = clock.now_ms()
+        self._clock_warned = False
         self.snapshots: SnapshotScheduler
         self.backfill: TradeBackfill | None = None
         self.router: ActionRouter
@@ -141,7 +145,7 @@ class Runtime:
             )
         clock.follow(server_ms, sent, received, rate)
         if abs(clock.offset_ms) > 60_000 or rate != 1:
-            log.warning(
+            log.info(
                 "the exchange's clock is %.1f s %s this machine's%s: following the exchange's",
                 abs(clock.offset_ms) / 1000,
                 "ahead of" if clock.offset_ms > 0 else "behind",
@@ -172,6 +176,9 @@ class Runtime:
         self.worker.submit_frames(conn, frames, recv_ms)
 
     def on_batch(self, conn: FeedConnection, result: BatchResult) -> None:
+        lag = conn.meter.lag_ms
+        if lag is not None and abs(lag) > CLOCK_TOLERANCE_MS and not self._clock_warned:
+            self._warn_clock(lag)
         if result.actions:
             self.router.handle(result.actions, conn)
         if conn.fragile and self.cfg.liquidations:
@@ -179,6 +186,17 @@ class Runtime:
                 self.liquidations.recent.append(liq)
                 data = {"side": liq.side, "price": liq.price, "qty": liq.qty, "notional": liq.notional}
                 self.events.emit("liquidation", liq.symbol, data, liq.time_ms)
+
+    def _warn_clock(self, lag_ms: int) -> None:
+        """Once: the events' times are far from the Monitor's clock, so its windows would not end at the exchange's
+        now."""
+        self._clock_warned = True
+        log.warning(
+            "events are %.0f s %s this monitor's clock: its windows would not end at the exchange's now (use the "
+            "default clock, which follows the exchange, or a clock that reads it)",
+            abs(lag_ms) / 1000,
+            "behind" if lag_ms > 0 else "ahead of",
+        )
 
     def on_up(self, conn: FeedConnection, first: bool) -> None:
         self.events.emit("connected", None, {"connection": conn.id, "route": conn.route, "first": first})
