@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tapeflow.sync.budget import WeightBudget, retry_after_s
@@ -57,3 +59,37 @@ def test_retry_after_and_safety_are_read_carefully() -> None:
     for bad in (0, -0.1, 1.5):
         with pytest.raises(ValueError, match="weight_safety"):
             WeightBudget(2400, safety=bad)
+
+
+@pytest.mark.asyncio
+async def test_waiting_requests_go_in_priority_order_when_the_minute_turns() -> None:
+    from tapeflow import FunctionClock
+    from tapeflow.sync.admission import BOOK, FILL, GAP, READ, RETRY, Admission
+
+    now = [10 * MIN + 1_000]
+    clock = FunctionClock(lambda: now[0], poll=0.001)
+    budget = WeightBudget(100, safety=1.0)
+    gate = Admission(budget, clock)
+    await gate.enter(100, BOOK)  # the minute's whole budget, at once: nobody was waiting
+    order: list[str] = []
+
+    async def request(name: str, priority: int) -> None:
+        await gate.enter(60, priority)
+        order.append(name)
+
+    tasks = [
+        asyncio.create_task(request(name, p))
+        for name, p in [("retry", RETRY), ("book", BOOK), ("fill", FILL), ("gap", GAP), ("read", READ)]
+    ]
+    await asyncio.sleep(0.05)
+    assert order == [] and gate.waiting == 5
+    for _ in range(3):  # each minute has room for one request of 60
+        now[0] += MIN
+        await asyncio.sleep(0.05)
+    assert order == ["read", "gap", "fill"] and gate.waiting == 2
+    tasks[0].cancel()  # a waiter that gives up is skipped
+    now[0] += MIN
+    await asyncio.sleep(0.05)
+    assert order == ["read", "gap", "fill", "book"] and gate.waiting == 0
+    await gate.close()
+    assert budget.used(now[0]) == 60

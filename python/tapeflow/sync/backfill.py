@@ -22,6 +22,7 @@ from tapeflow._aio import cancel_and_wait
 from tapeflow.clock import Clock
 from tapeflow.errors import RestError
 from tapeflow.markets import MarketSpec
+from tapeflow.sync.admission import FILL, GAP
 from tapeflow.sync.rest import RestClient
 
 __all__ = ["BackfillStatus", "BackfillTarget", "TradeBackfill", "first_agg_id", "last_agg_id"]
@@ -246,8 +247,8 @@ class TradeBackfill:
                 self._release(job)
             self._in_flight -= 1
 
-    async def _page(self, params: dict[str, object]) -> bytes:
-        body = await self.rest.get(self.path, params, self.weight)
+    async def _page(self, params: dict[str, object], priority: int = GAP) -> bytes:
+        body = await self.rest.get(self.path, params, self.weight, priority=priority)
         self.pages += 1
         self.trades_fetched += body.count(b'"a":')
         return body
@@ -255,7 +256,7 @@ class TradeBackfill:
     async def _run(self, job: _Job) -> None:
         symbol = job.symbol
         if job.kind == "start":
-            body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE})
+            body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE}, FILL)
             await self.target.apply_trades(symbol, body, job.from_time_ms)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
             if self.target.last_trade_id(symbol) is None:  # no trade yet at all: again at the first one (still unsure)

@@ -18,6 +18,7 @@ import orjson
 
 from tapeflow.clock import Clock
 from tapeflow.errors import RestError
+from tapeflow.sync.admission import READ, Admission
 from tapeflow.sync.budget import WeightBudget
 
 __all__ = ["RestClient", "RestStatus"]
@@ -79,11 +80,11 @@ class RestClient:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.budget = WeightBudget(weight_limit, safety)
+        self.admission = Admission(self.budget, clock)
         self.tap = tap
         self._timeout = timeout
         self._sem = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None
-        self._waiting = 0
         self.requests = self.weight_spent = self.throttled = self.banned = self.failures = 0
 
     async def start(self) -> None:
@@ -93,6 +94,7 @@ class RestClient:
             )
 
     async def close(self) -> None:
+        await self.admission.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -116,15 +118,6 @@ class RestClient:
         """Weight used in the current minute, as far as this client knows."""
         return self.budget.used(self.clock.now_ms())
 
-    async def _admit(self, weight: int) -> None:
-        self._waiting += 1
-        try:
-            while wait_ms := self.budget.admit(weight, self.clock.now_ms()):
-                # Spread a little, so a queue of requests does not go out in one burst when the minute turns.
-                await self.clock.sleep((wait_ms + random.uniform(0, 500)) / 1000)
-        finally:
-            self._waiting -= 1
-
     def _note(self, status: int, headers: Mapping[str, str]) -> float | None:
         retry_after = self.budget.note_reply(status, headers, self.clock.now_ms())
         if status == 429:
@@ -137,15 +130,30 @@ class RestClient:
     def url(self, path: str, params: Mapping[str, object] | None = None) -> str:
         return self.base_url + path + ("?" + urlencode(params) if params else "")
 
-    async def get(self, path: str, params: Mapping[str, object] | None, weight: int, *, attempts: int = 5) -> bytes:
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, object] | None,
+        weight: int,
+        *,
+        attempts: int = 5,
+        priority: int = READ,
+    ) -> bytes:
         """GETs ``path`` once the budget allows; returns the body of a 200 reply (see :meth:`get_reply`)."""
-        body, _ = await self.get_reply(path, params, weight, attempts=attempts)
+        body, _ = await self.get_reply(path, params, weight, attempts=attempts, priority=priority)
         return body
 
     async def get_reply(
-        self, path: str, params: Mapping[str, object] | None, weight: int, *, attempts: int = 5
+        self,
+        path: str,
+        params: Mapping[str, object] | None,
+        weight: int,
+        *,
+        attempts: int = 5,
+        priority: int = READ,
     ) -> tuple[bytes, Mapping[str, str]]:
-        """GETs ``path`` once the budget allows; returns the body and headers of a 200 reply.
+        """GETs ``path`` once the budget allows (waiting behind more urgent requests, see
+        :mod:`tapeflow.sync.admission`); returns the body and headers of a 200 reply.
 
         429, 418, 5xx and network failures are retried (after the pause they impose, or a short backoff) up to
         ``attempts`` times.
@@ -156,7 +164,7 @@ class RestClient:
         url = self.url(path, params)
         last: RestError | None = None
         for attempt in range(attempts):
-            await self._admit(weight)
+            await self.admission.enter(weight, priority)
             async with self._sem:
                 status, headers, body = await self._fetch(url)
             if status == 200:
@@ -206,7 +214,7 @@ class RestClient:
             banned=self.banned,
             failures=self.failures,
             paused_for_s=self.budget.paused_for_s(now),
-            waiting=self._waiting,
+            waiting=self.admission.waiting,
         )
 
 

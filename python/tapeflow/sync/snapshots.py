@@ -21,14 +21,16 @@ from tapeflow._aio import cancel_and_wait
 from tapeflow.clock import Clock
 from tapeflow.errors import RestError
 from tapeflow.markets import MarketSpec
+from tapeflow.sync.admission import BOOK, READ
+from tapeflow.sync.admission import RETRY as RETRY_PRIORITY
 from tapeflow.sync.rest import RestClient
 
 __all__ = ["SnapshotScheduler", "SnapshotStatus", "SnapshotTarget"]
 
 log = logging.getLogger("tapeflow.sync")
 
-#: Priorities: lower goes first.
-HOT, NORMAL, RETRY = 0, 1, 2
+#: Priorities, lower first (the REST client's: a book being read, other books, retries).
+HOT, NORMAL, RETRY = READ, BOOK, RETRY_PRIORITY
 
 
 @dataclass(frozen=True)
@@ -129,24 +131,25 @@ class SnapshotScheduler:
     def status(self) -> SnapshotStatus:
         return SnapshotStatus(self.requested, self.fetched, self.failed, len(self._queued), len(self._in_flight))
 
-    def _pop(self) -> str | None:
+    def _pop(self) -> tuple[str, int] | None:
         while self._heap:
             priority, _, symbol = heapq.heappop(self._heap)
             if self._queued.get(symbol) == priority:
                 del self._queued[symbol]
-                return symbol
+                return symbol, priority
         return None
 
     async def _worker(self) -> None:
         while True:
-            symbol = self._pop()
-            if symbol is None:
+            popped = self._pop()
+            if popped is None:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            symbol, priority = popped
             self._in_flight.add(symbol)
             try:
-                await self._fetch(symbol)
+                await self._fetch(symbol, priority)
             except Exception:  # one symbol's failure must not stop the worker serving the others
                 log.exception("snapshot of %s failed", symbol)
             finally:
@@ -155,11 +158,12 @@ class SnapshotScheduler:
                 self._again.discard(symbol)
                 self.request(symbol)
 
-    async def _fetch(self, symbol: str) -> None:
+    async def _fetch(self, symbol: str, priority: int) -> None:
         if self.stagger_s > 0:
             await self.clock.sleep(random.uniform(0, self.stagger_s))
         try:
-            body = await self.rest.get(self.path, {"symbol": symbol, "limit": self.limit}, self.weight, attempts=3)
+            params = {"symbol": symbol, "limit": self.limit}
+            body = await self.rest.get(self.path, params, self.weight, attempts=3, priority=priority)
         except RestError as e:
             self.failed += 1
             n = self._failures[symbol] = self._failures.get(symbol, 0) + 1
