@@ -243,3 +243,14 @@ async def test_spot_server_shutdown_notice_moves_to_a_new_connection() -> None:
         assert sum(c.rotations + c.reconnects for c in st.connections) >= 1
         for s in m.symbols:
             assert book_matches_truth(ex, m, s), s
+
+
+@pytest.mark.asyncio
+async def test_connections_stay_within_the_exchange_stream_cap_canary_included() -> None:
+    cfg = SimConfig(market="usdm", symbols=10, seed=18, speed=0.0, rate=5.0, max_streams=6)
+    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), streams_per_connection=6, liquidations=False) as m:
+        await drive(ex, m, 15_000)
+        await settle(ex, m)
+        st = m.status()
+        assert all(c.streams <= 6 for c in st.connections) and len(st.connections) == 2  # 5 books + a canary each
+        assert st.books["SYNCED"] == 10 and all(c.control_errors == 0 and c.reconnects == 0 for c in st.connections)

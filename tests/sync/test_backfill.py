@@ -112,6 +112,7 @@ async def test_the_start_up_fill_and_a_tail_check_count_what_the_stream_did_not_
             await until(ex, lambda: idle(backfill) and backfill.status().gaps_filled == 1 and not backfill.unsure)
             assert backfill.status().pages >= 2  # the first 1,000 from `since`, then the rest by id
             await ex.advance(30_000)  # trades the engine never heard of (a broken stream)
+            ex.market.rate = 0.0  # then the market stands, so that the tail is what the exchange has
             backfill.after_reconnect([sym], wait_s=2.0)
             assert sym in backfill.unsure
             await until(ex, lambda: backfill.status().tail_checks == 1 and idle(backfill) and not backfill.unsure)

@@ -39,9 +39,10 @@ def plan_shards(
     """Splits streams into connections: by route first, then into groups of at most ``cap`` streams.
 
     Streams of one kind stay together where they can, so a connection carries one kind of traffic (its liveness is
-    judged by that kind's expected activity) and all-market arrays share a connection with their canary.
+    judged by that kind's expected activity) and all-market arrays share a connection with their canary. One place of
+    the market's cap is left for the canary a connection may add.
     """
-    limit = min(cap or spec.max_streams, spec.max_streams)
+    limit = min(cap or spec.max_streams, spec.max_streams) - 1
     by_key: dict[tuple[str, str], list[str]] = {}
     for s in streams:
         group = "all" if s.startswith("!") else kind_of(s)
@@ -80,7 +81,7 @@ class StreamPlan:
         self.flow = flow
         self.liquidations = liquidations
         self.extra = list(extra)
-        self.cap = min(cap or spec.max_streams, spec.max_streams)
+        self.cap = min(cap or spec.max_streams, spec.max_streams)  # canary included (live subscribes count it)
         self.routes: dict[str, str] = dict(routes or {})
         self._flips: dict[str, int] = {}
 
