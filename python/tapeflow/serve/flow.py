@@ -1,0 +1,192 @@
+"""``/flow``, ``/flow/{symbol}``, ``/candles/{symbol}``, ``/trades/big``: taker buy/sell flow.
+
+``/flow`` ranks every watched symbol by one column of a flow window (one engine call for all of them), then takes
+the exact sums of the rows it returns; near-ties of the float column are settled on the exact sums.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+
+from tapeflow.monitor import FlowWindow, Monitor
+from tapeflow.serve.candles import candles as candle_source
+from tapeflow.serve.models import BigTradeOut, CandleOut, CandlesOut, FlowOut, FlowRowOut, FlowWindowOut
+from tapeflow.serve.params import MonitorDep, ParamError, SymbolPath, exact, finite, known_symbol, window_of
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["flow"])
+
+Window = Annotated[str | None, Query(max_length=16, description="one of the server's flow windows (default 15m)")]
+Aligned = Annotated[
+    bool, Query(description="the current UTC-aligned interval (the 15m candle) instead of the sliding window")
+]
+Sort = Literal["net", "buy", "sell", "abs_net"]
+_KEYS: dict[str, str] = {"net": "net_quote", "buy": "buy_quote", "sell": "sell_quote", "abs_net": "net_quote"}
+# Rows past the limit whose exact sums are also taken, so that near-ties of the float column rank exactly.
+_MARGIN = 8
+
+
+def _volume(m: Monitor, symbol: str, window: str, aligned: bool, now: int) -> tuple[FlowWindow, dict[str, Decimal]]:
+    v = m.volume(symbol, window, aligned=aligned, now_ms=now)
+    return v, v.exact()
+
+
+def _rank_key(sort: str, e: dict[str, Decimal]) -> Decimal:
+    value = e[_KEYS[sort]]
+    return abs(value) if sort == "abs_net" else value
+
+
+@router.get("/flow", response_model=FlowOut)
+def flow(
+    m: MonitorDep,
+    window: Window = None,
+    aligned: Aligned = False,
+    sort: Annotated[Sort, Query(description="net, buy or sell quote volume, or |net|; largest first")] = "net",
+    limit: Annotated[int, Query(ge=1, le=10_000, description="rows returned")] = 20,
+) -> FlowOut:
+    """Every watched symbol ranked by its taker flow over ``window``: the top ``limit`` rows."""
+    w = window_of(m, window)
+    now = m.clock.now_ms()
+    cols: dict[str, Any] = m.volumes(w, aligned=aligned, now_ms=now)
+    names = cols["symbol"]
+    key = cols[_KEYS[sort]]
+    if sort == "abs_net":
+        key = np.abs(key)
+    order = np.argsort(-key, kind="stable")[: limit + _MARGIN]
+    picked = []
+    for i in order.tolist():
+        sym = str(names[i])
+        v, e = _volume(m, sym, w, aligned, now)
+        picked.append((sym, v, e))
+    picked.sort(key=lambda r: (-_rank_key(sort, r[2]), r[0]))
+    rows = [_row(rank, sym, v, e) for rank, (sym, v, e) in enumerate(picked[:limit], start=1)]
+    start, end = (picked[0][1].start_ms, picked[0][1].end_ms) if picked else (now, now)
+    return FlowOut(
+        window=w,
+        aligned=aligned,
+        sort=sort,
+        as_of_ms=now,
+        start_ms=start,
+        end_ms=end,
+        symbols=len(names),
+        incomplete=int((~cols["complete"]).sum()) if len(names) else 0,
+        rows=rows,
+    )
+
+
+def _row(rank: int, sym: str, v: FlowWindow, e: dict[str, Decimal]) -> FlowRowOut:
+    return FlowRowOut(
+        rank=rank,
+        symbol=sym,
+        buy_quote=v.buy_quote,
+        sell_quote=v.sell_quote,
+        net_quote=v.net_quote,
+        buy_quote_exact=exact(e["buy_quote"]) or "0",
+        sell_quote_exact=exact(e["sell_quote"]) or "0",
+        net_quote_exact=exact(e["net_quote"]) or "0",
+        buy_count=v.buy_count,
+        sell_count=v.sell_count,
+        big_buy_count=v.big_buy_count,
+        big_sell_count=v.big_sell_count,
+        vwap=finite(v.vwap),
+        complete=v.complete,
+        abandoned=v.abandoned,
+    )
+
+
+@router.get("/flow/{symbol}", response_model=FlowWindowOut)
+def flow_symbol(m: MonitorDep, symbol: SymbolPath, window: Window = None, aligned: Aligned = False) -> FlowWindowOut:
+    """Taker buy/sell volume of one symbol over ``window``, exact, with counts and big-trade counts."""
+    sym = known_symbol(m, symbol)
+    w = window_of(m, window)
+    now = m.clock.now_ms()
+    v, e = _volume(m, sym, w, aligned, now)
+    big = m.config.big_trade
+    return FlowWindowOut(
+        symbol=sym,
+        window=w,
+        aligned=aligned,
+        as_of_ms=v.as_of,
+        start_ms=v.start_ms,
+        end_ms=v.end_ms,
+        buy_base=v.buy_base,
+        sell_base=v.sell_base,
+        buy_quote=v.buy_quote,
+        sell_quote=v.sell_quote,
+        net_quote=v.net_quote,
+        vwap=finite(v.vwap),
+        exact={k: exact(d) for k, d in e.items()},
+        buy_count=v.buy_count,
+        sell_count=v.sell_count,
+        big_buy_count=v.big_buy_count,
+        big_sell_count=v.big_sell_count,
+        big_buy_counts=list(v.big_buy_counts),
+        big_sell_counts=list(v.big_sell_counts),
+        big_trade_thresholds=[float(big)] if big is not None else [],
+        complete=v.complete,
+        abandoned=v.abandoned,
+    )
+
+
+@router.get("/candles/{symbol}", response_model=CandlesOut)
+def candles(
+    m: MonitorDep,
+    symbol: SymbolPath,
+    interval: Window = None,
+    start: Annotated[int | None, Query(ge=0, le=2**53, description="first candle start, epoch ms")] = None,
+    end: Annotated[int | None, Query(ge=0, le=2**53, description="candle starts before this, epoch ms")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, the newest")] = 100,
+) -> CandlesOut:
+    """Aligned intervals of taker flow (the completed ones kept and the current one), oldest first."""
+    sym = known_symbol(m, symbol)
+    w = window_of(m, interval, "interval")
+    if start is not None and end is not None and end <= start:
+        raise ParamError("end", "end must be after start", 400)
+    got = candle_source(m, sym, w, start, end, limit)
+    return CandlesOut(
+        symbol=sym,
+        interval=w,
+        kept_from_ms=got.kept_from_ms,
+        candles=[CandleOut(**c.__dict__) for c in got.candles],
+    )
+
+
+class BigTrades:
+    """The latest big trades seen by the app (fed from the Monitor's events), newest last."""
+
+    def __init__(self, keep: int = 500) -> None:
+        self.rows: deque[BigTradeOut] = deque(maxlen=keep)
+
+    def add(self, symbol: str, time_ms: int, data: Any) -> None:
+        self.rows.append(
+            BigTradeOut(
+                symbol=symbol,
+                time_ms=time_ms,
+                trade_id=data.get("trade_id"),
+                side=str(data.get("side")),
+                price=float(data.get("price") or 0.0),
+                qty=float(data.get("qty") or 0.0),
+                notional=float(data.get("notional") or 0.0),
+            )
+        )
+
+
+@router.get("/trades/big", response_model=list[BigTradeOut])
+def big_trades(
+    request: Request,
+    m: MonitorDep,
+    symbol: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_]{1,32}$", description="one symbol")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="how many, newest first")] = 50,
+) -> list[BigTradeOut]:
+    """The latest trades at or above the server's big-trade threshold, newest first (by trade time)."""
+    sym = None if symbol is None else known_symbol(m, symbol)
+    book: BigTrades = request.app.state.big_trades
+    rows = [r for r in book.rows if sym is None or r.symbol == sym]
+    rows.sort(key=lambda r: r.time_ms, reverse=True)
+    return rows[:limit]
