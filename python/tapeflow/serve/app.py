@@ -104,17 +104,6 @@ async def _unknown_symbol(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": message, "message": message, "param": "symbol"}, 404)
 
 
-async def _follow_big_trades(m: Monitor, into: flow.BigTrades) -> None:
-    stream = m.events(10_000)
-    try:
-        while True:
-            e = await stream.queue.get()
-            if e.kind == "big_trade" and e.symbol is not None:
-                into.add(e.symbol, e.time_ms, e.data)
-    finally:
-        stream.close()
-
-
 def create_app(monitor: Monitor, *, cors_origins: Sequence[str] = (), max_push_clients: int = 64) -> FastAPI:
     """The HTTP application of a started Monitor.
 
@@ -127,13 +116,14 @@ def create_app(monitor: Monitor, *, cors_origins: Sequence[str] = (), max_push_c
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.loop_watch.start()
-        recorder = asyncio.get_running_loop().create_task(_follow_big_trades(monitor, app.state.big_trades))
+        reader = asyncio.get_running_loop().create_task(broadcaster.run(), name="tapeflow-serve-events")
         try:
             yield
         finally:
-            recorder.cancel()
+            broadcaster.close()
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await recorder
+                await reader
             await app.state.loop_watch.stop()
 
     app = FastAPI(
@@ -145,8 +135,9 @@ def create_app(monitor: Monitor, *, cors_origins: Sequence[str] = (), max_push_c
     )
     app.state.monitor = monitor
     app.state.loop_watch = LoopWatch()
-    app.state.big_trades = flow.BigTrades()
-    app.state.push_clients = push.Clients(max_push_clients)
+    app.state.big_trades = big_trades = flow.BigTrades()
+    app.state.broadcaster = broadcaster = push.Broadcaster(monitor, max_push_clients)
+    broadcaster.listeners.append(big_trades.on_event)
     app.state.registry = metrics.registry_for(monitor, app.state.loop_watch)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ParamError, _param_error)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, Query, Request
 
-from tapeflow.monitor import FlowWindow, Monitor
+from tapeflow.monitor import FlowWindow, Monitor, MonitorEvent
 from tapeflow.serve.candles import candles as candle_source
 from tapeflow.serve.models import BigTradeOut, CandleOut, CandlesOut, FlowOut, FlowRowOut, FlowWindowOut
 from tapeflow.serve.params import MonitorDep, ParamError, SymbolPath, exact, finite, known_symbol, window_of
@@ -163,11 +163,14 @@ class BigTrades:
     def __init__(self, keep: int = 500) -> None:
         self.rows: deque[BigTradeOut] = deque(maxlen=keep)
 
-    def add(self, symbol: str, time_ms: int, data: Any) -> None:
+    def on_event(self, event: MonitorEvent) -> None:
+        if event.kind != "big_trade" or event.symbol is None:
+            return
+        data = event.data
         self.rows.append(
             BigTradeOut(
-                symbol=symbol,
-                time_ms=time_ms,
+                symbol=event.symbol,
+                time_ms=event.time_ms,
                 trade_id=data.get("trade_id"),
                 side=str(data.get("side")),
                 price=float(data.get("price") or 0.0),

@@ -3,34 +3,35 @@
 Events: ``big_trade``, ``liquidation``, ``synced``, ``book_gap``, ``trade_gap``, ``gap_abandoned``, ``connected``,
 ``disconnected``, ``route_changed``; each is one JSON object ``{"kind", "symbol", "time_ms", "data"}``.
 
-Every client has its own bounded queue (:meth:`tapeflow.Monitor.events`), so the feed never waits for a client. A
-client that falls a whole queue behind, or does not take a message within :data:`SEND_TIMEOUT_S`, is dropped (the
-SSE stream ends with an ``event: dropped``; the WebSocket closes with code 1008). The number of clients is bounded.
+One :class:`Broadcaster` reads the Monitor's events (one reader of :meth:`tapeflow.Monitor.events`) and hands each
+to every client's own bounded queue without waiting, so the feed never waits for a client. A client whose queue is
+full when an event arrives, or that does not take a message within :data:`SEND_TIMEOUT_S`, is dropped: the SSE stream
+ends with an ``event: dropped``, the WebSocket closes with code 1008. The number of clients is bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from tapeflow.monitor import EventStream, MonitorEvent
-from tapeflow.serve.params import MonitorDep
+from tapeflow.monitor import Monitor, MonitorEvent
 
-__all__ = ["KEEPALIVE_S", "QUEUE", "SEND_TIMEOUT_S", "Clients", "encode", "router"]
+__all__ = ["KEEPALIVE_S", "QUEUE", "SEND_TIMEOUT_S", "Broadcaster", "Client", "encode", "router"]
 
 router = APIRouter(tags=["events"])
 
-#: Events a client may have waiting before it is dropped as too slow.
+#: Events a client may have waiting; one more and it is dropped as too slow.
 QUEUE = 1000
 #: Seconds a single message may take to go out before the client is dropped.
 SEND_TIMEOUT_S = 10.0
-#: Seconds of silence after which a keep-alive goes out (an SSE comment, a WebSocket ping message).
+#: Seconds of silence after which a keep-alive goes out (an SSE comment, a WebSocket text message).
 KEEPALIVE_S = 15.0
 
 Kinds = Annotated[
@@ -38,15 +39,9 @@ Kinds = Annotated[
     Query(pattern=r"^[a-z_]{1,32}(,[a-z_]{1,32}){0,15}$", description="comma-separated kinds to receive (all if absent)"),
 ]
 
-
-class Clients:
-    """The push clients connected now, bounded by ``limit``."""
-
-    def __init__(self, limit: int = 64) -> None:
-        self.limit = limit
-        self.count = 0
-        #: Clients dropped because they fell behind.
-        self.dropped = 0
+# Put in a client's queue to end its stream: it fell behind, or the server is shutting down.
+_DROPPED = MonitorEvent("dropped", None, 0)
+_CLOSING = MonitorEvent("closing", None, 0)
 
 
 def encode(event: MonitorEvent) -> bytes:
@@ -55,34 +50,94 @@ def encode(event: MonitorEvent) -> bytes:
     return orjson.dumps(body, default=str)
 
 
-async def _next(stream: EventStream, kinds: set[str] | None) -> MonitorEvent | None:
-    """The next event of a wanted kind; ``None`` after :data:`KEEPALIVE_S` without one."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + KEEPALIVE_S
-    while True:
+class Client:
+    """One push client: its bounded queue and the kinds it wants (``None``: all)."""
+
+    def __init__(self, kinds: set[str] | None, maxsize: int) -> None:
+        self.kinds = kinds
+        self.queue: asyncio.Queue[MonitorEvent] = asyncio.Queue(maxsize + 1)  # + 1: room for an end marker
+        self.maxsize = maxsize
+
+    def offer(self, event: MonitorEvent) -> bool:
+        """Queues ``event`` if wanted; ``False`` when the client is a whole queue behind (it must go)."""
+        if self.kinds is not None and event.kind not in self.kinds:
+            return True
+        if self.queue.qsize() >= self.maxsize:
+            return False
+        self.queue.put_nowait(event)
+        return True
+
+    def end(self, marker: MonitorEvent) -> None:
+        while self.queue.qsize() >= self.maxsize:
+            self.queue.get_nowait()
+        self.queue.put_nowait(marker)
+
+    async def next(self) -> MonitorEvent | None:
+        """The next event; ``None`` after :data:`KEEPALIVE_S` without one."""
         try:
-            event = await asyncio.wait_for(stream.queue.get(), max(0.0, deadline - loop.time()))
+            return await asyncio.wait_for(self.queue.get(), KEEPALIVE_S)
         except TimeoutError:
             return None
-        if kinds is None or event.kind in kinds:
-            return event
 
 
-def _kinds(kinds: str | None) -> set[str] | None:
-    return set(kinds.split(",")) if kinds else None
+class Broadcaster:
+    """Hands the Monitor's events to the push clients and to in-process listeners (e.g. the big-trade list).
 
+    Args:
+        monitor: the Monitor.
+        limit: clients at once.
+    """
 
-def _admit(request_app: Any) -> Clients:
-    clients: Clients = request_app.state.push_clients
-    if clients.count >= clients.limit:
-        raise HTTPException(503, detail=f"events: {clients.limit} clients already connected", headers={"Retry-After": "5"})
-    return clients
+    def __init__(self, monitor: Monitor, limit: int = 64) -> None:
+        self.monitor = monitor
+        self.limit = limit
+        self.clients: set[Client] = set()
+        self.listeners: list[Callable[[MonitorEvent], None]] = []
+        self.closed = False
+        #: Clients dropped because they fell behind.
+        self.dropped = 0
+
+    async def run(self) -> None:
+        """Reads the Monitor's events until cancelled."""
+        stream = self.monitor.events(100_000)
+        try:
+            while True:
+                self.publish(await stream.queue.get())
+        finally:
+            stream.close()
+
+    def publish(self, event: MonitorEvent) -> None:
+        for listener in self.listeners:
+            listener(event)
+        for client in list(self.clients):
+            if not client.offer(event):
+                self.dropped += 1
+                self.clients.discard(client)
+                client.end(_DROPPED)
+
+    def join(self, kinds: str | None) -> Client | None:
+        """A new client, or ``None`` when there are ``limit`` already or the server is shutting down."""
+        if self.closed or len(self.clients) >= self.limit:
+            return None
+        client = Client(set(kinds.split(",")) if kinds else None, QUEUE)
+        self.clients.add(client)
+        return client
+
+    def leave(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    def close(self) -> None:
+        """Ends every stream (open streams would hold up the server's shutdown) and admits no more."""
+        self.closed = True
+        for client in self.clients:
+            client.end(_CLOSING)
+        self.clients.clear()
 
 
 class _EventSource(Response):
-    """A ``text/event-stream`` response fed from one event stream; ends when the client leaves or falls behind."""
+    """A ``text/event-stream`` response for one client; ends when the client leaves or is dropped."""
 
-    def __init__(self, stream: EventStream, kinds: set[str] | None, clients: Clients) -> None:
+    def __init__(self, client: Client, broadcaster: Broadcaster) -> None:
         # No Response.__init__: it would declare a Content-Length of the (empty) body.
         self.status_code = 200
         self.background = None
@@ -91,30 +146,32 @@ class _EventSource(Response):
             (b"cache-control", b"no-store"),
             (b"x-accel-buffering", b"no"),
         ]
-        self.stream = stream
-        self.kinds = kinds
-        self.clients = clients
+        self.client = client
+        self.broadcaster = broadcaster
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def body(data: bytes) -> None:
-            await asyncio.wait_for(send({"type": "http.response.body", "body": data, "more_body": True}), SEND_TIMEOUT_S)
+            message = {"type": "http.response.body", "body": data, "more_body": True}
+            await asyncio.wait_for(send(message), SEND_TIMEOUT_S)
 
         async def produce() -> None:
             await body(b"retry: 3000\n: connected\n\n")
             while True:
-                if self.stream.queue.full():
-                    self.clients.dropped += 1
+                event = await self.client.next()
+                if event is _CLOSING:
+                    return
+                if event is _DROPPED:
                     await body(b'event: dropped\ndata: {"reason": "the client fell behind"}\n\n')
                     return
-                event = await _next(self.stream, self.kinds)
-                await body(b": keep-alive\n\n" if event is None else b"event: %s\ndata: %s\n\n" % (
-                    event.kind.encode(), encode(event)))
+                if event is None:
+                    await body(b": keep-alive\n\n")
+                else:
+                    await body(b"event: %s\ndata: %s\n\n" % (event.kind.encode(), encode(event)))
 
         async def disconnected() -> None:
             while (await receive())["type"] != "http.disconnect":
                 pass
 
-        self.clients.count += 1
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             tasks = [asyncio.ensure_future(produce()), asyncio.ensure_future(disconnected())]
@@ -129,44 +186,47 @@ class _EventSource(Response):
             with contextlib.suppress(TimeoutError, OSError):
                 await asyncio.wait_for(send({"type": "http.response.body", "body": b"", "more_body": False}), 1.0)
         finally:
-            self.clients.count -= 1
-            self.stream.close()
+            self.broadcaster.leave(self.client)
 
 
 @router.get(
     "/events",
     response_class=Response,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
+        503: {"description": "too many clients, or shutting down (Retry-After)"},
+    },
 )
-def events(request: Request, m: MonitorDep, kinds: Kinds = None) -> Response:
+def events(request: Request, kinds: Kinds = None) -> Response:
     """Server-Sent Events of the Monitor (``event: <kind>``, ``data: <json>``); a WebSocket on the same path gets
     the same JSON as text messages."""
-    clients = _admit(request.app)
-    return _EventSource(m.events(QUEUE), _kinds(kinds), clients)
+    broadcaster: Broadcaster = request.app.state.broadcaster
+    client = broadcaster.join(kinds)
+    if client is None:
+        raise HTTPException(503, detail="events: too many clients, or shutting down", headers={"Retry-After": "5"})
+    return _EventSource(client, broadcaster)
 
 
 @router.websocket("/events")
 async def events_ws(ws: WebSocket, kinds: Kinds = None) -> None:
-    m = ws.app.state.monitor
-    clients: Clients = ws.app.state.push_clients
-    if clients.count >= clients.limit:
-        await ws.close(code=1013, reason="too many clients")
+    broadcaster: Broadcaster = ws.app.state.broadcaster
+    client = broadcaster.join(kinds)
+    if client is None:
+        await ws.close(code=1013, reason="too many clients, or shutting down")
         return
-    await ws.accept()
-    stream: EventStream = m.events(QUEUE)
-    wanted = _kinds(kinds)
-    clients.count += 1
     try:
+        await ws.accept()
         while True:
-            if stream.queue.full():
-                clients.dropped += 1
+            event = await client.next()
+            if event is _CLOSING:
+                await ws.close(code=1001, reason="the server is shutting down")
+                return
+            if event is _DROPPED:
                 await ws.close(code=1008, reason="the client fell behind")
                 return
-            event = await _next(stream, wanted)
             data = b'{"kind":"keep-alive"}' if event is None else encode(event)
             await asyncio.wait_for(ws.send_text(data.decode()), SEND_TIMEOUT_S)
     except (WebSocketDisconnect, TimeoutError, OSError):
         pass
     finally:
-        clients.count -= 1
-        stream.close()
+        broadcaster.leave(client)

@@ -144,8 +144,9 @@ async def run(opts: ServeOptions, out: TextIO | None = None, stop: asyncio.Event
             m = _monitor(opts, ex)
             _say(out, f"starting: {m.market}, flow windows {', '.join(m.flow) or 'none'}")
             await stack.enter_async_context(m)
+            app = create_app(m, cors_origins=opts.cors_origins)
             config = uvicorn.Config(
-                create_app(m, cors_origins=opts.cors_origins),
+                app,
                 host=opts.host,
                 port=opts.port,
                 log_level="warning",
@@ -168,6 +169,7 @@ async def run(opts: ServeOptions, out: TextIO | None = None, stop: asyncio.Event
                 await stop.wait()
             finally:
                 progress.cancel()
+                app.state.broadcaster.close()  # open event streams end, so the server can stop
                 server.should_exit = True
                 await serving
             _say(out, "stopping: closing the feeds")
