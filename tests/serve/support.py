@@ -76,7 +76,7 @@ class Live:
 
 
 class LiveServer:
-    """The simulator, a Monitor driven for ``drive_ms`` of virtual time and settled, and the server, on a thread.
+    """The simulator, a Monitor and its server on a thread, driven for ``drive_ms`` of virtual time and settled.
 
     The manual clock then stands still, so every answer stays the same while a synchronous client looks.
     """
@@ -94,13 +94,12 @@ class LiveServer:
     async def _main(self) -> None:
         try:
             self._stop = asyncio.Event()
-            async with SimExchange(self.cfg) as ex, monitor_on(ex, **self.kwargs) as m:
+            async with SimExchange(self.cfg) as ex, monitor_on(ex, **self.kwargs) as m, served(m) as client:
                 await drive(ex, m, self.drive_ms)
                 await settle(ex, m)
-                async with served(m) as client:
-                    self._live = Live(str(client.base_url).rstrip("/"), ex, m, asyncio.get_running_loop())
-                    self._ready.set()
-                    await self._stop.wait()
+                self._live = Live(str(client.base_url).rstrip("/"), ex, m, asyncio.get_running_loop())
+                self._ready.set()
+                await self._stop.wait()
         except BaseException as e:
             self._error = e
             self._ready.set()
@@ -126,7 +125,9 @@ def live_server(**kwargs: Any) -> Iterator[Live]:
         yield live
 
 
-def liq_truth(ex: SimExchange, symbol: str | None, lo_ms: int, hi_ms: int, order_side: str | None = None) -> tuple[Decimal, int]:
+def liq_truth(
+    ex: SimExchange, symbol: str | None, lo_ms: int, hi_ms: int, order_side: str | None = None
+) -> tuple[Decimal, int]:
     """Exact notional and count of the liquidations Binance pushed (one per symbol per second) with
     ``lo_ms <= T <= hi_ms``: average price x filled quantity, from the simulator's own record."""
     total, count = Decimal(0), 0
@@ -140,4 +141,15 @@ def liq_truth(ex: SimExchange, symbol: str | None, lo_ms: int, hi_ms: int, order
     return total, count
 
 
-__all__ = ["MIN", "Live", "LiveServer", "drive", "liq_truth", "live_server", "monitor_kwargs", "served", "settle", "sim_config"]
+__all__ = [
+    "MIN",
+    "Live",
+    "LiveServer",
+    "drive",
+    "liq_truth",
+    "live_server",
+    "monitor_kwargs",
+    "served",
+    "settle",
+    "sim_config",
+]

@@ -141,8 +141,17 @@ async def test_liquidations_answer_old_requests_with_the_truth() -> None:
                     expected.append((start, start + MIN, total, count))
             got = []
             for b in body["buckets"]:
-                assert has_old_fields(b, OLD_BUCKET) and b["total_notional"] == round(float(b["total_notional_exact"]), 2)
-                got.append((iso_ms(b["bucket_start"]), iso_ms(b["bucket_end"]), Decimal(b["total_notional_exact"]), b["event_count"]))
+                assert has_old_fields(b, OLD_BUCKET) and b["total_notional"] == round(
+                    float(b["total_notional_exact"]), 2
+                )
+                got.append(
+                    (
+                        iso_ms(b["bucket_start"]),
+                        iso_ms(b["bucket_end"]),
+                        Decimal(b["total_notional_exact"]),
+                        b["event_count"],
+                    )
+                )
             assert got == expected and len(got) >= 2
             assert sum(b[3] for b in got) == body["event_count"]
             # The old service's 400.

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tapeflow.sim import SimExchange
-from tests.serve.support import drive, monitor_kwargs, served, sim_config
 from tests.monitor.support import monitor_on
+from tests.serve.support import drive, monitor_kwargs, served, sim_config
 
 UNKNOWN = [
     "/flow/NOPEUSDT",

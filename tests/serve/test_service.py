@@ -56,7 +56,9 @@ async def test_health_status_and_metrics_follow_the_feed() -> None:
             assert total(later, "tapeflow_frames_total") > total(first, "tapeflow_frames_total")
             assert later[("tapeflow_frames_applied_total", ())] > first[("tapeflow_frames_applied_total", ())]
             assert later[("tapeflow_rest_throttled_total", ())] == 1
-            assert later[("tapeflow_snapshots_fetched_total", ())] == first[("tapeflow_snapshots_fetched_total", ())] + 1
+            assert (
+                later[("tapeflow_snapshots_fetched_total", ())] == first[("tapeflow_snapshots_fetched_total", ())] + 1
+            )
             # Feeds down: 503 with the reason.
             await m.runtime.pool.stop()
             r = await http.get("/health")
@@ -84,9 +86,10 @@ async def test_events_are_pushed_over_sse_and_websocket() -> None:
         await settle(ex, m)
         async with served(m) as http:
             ws_url = str(http.base_url).rstrip("/").replace("http://", "ws://") + "/events?kinds=liquidation"
-            async with http.stream("GET", "/events", params={"kinds": "liquidation"}) as sse, websockets.connect(
-                ws_url
-            ) as ws:
+            async with (
+                http.stream("GET", "/events", params={"kinds": "liquidation"}) as sse,
+                websockets.connect(ws_url) as ws,
+            ):
                 assert sse.headers["content-type"].startswith("text/event-stream")
                 lines = sse.aiter_lines()
                 start = ex.now_ms()
@@ -107,9 +110,11 @@ async def test_a_slow_client_is_dropped_and_the_feed_goes_on(monkeypatch: pytest
     monkeypatch.setattr(push, "QUEUE", 3)
     async with SimExchange(sim_config(symbols=3)) as ex, monitor_on(ex, **monitor_kwargs()) as m:
         await drive(ex, m, 3_000)
-        async with served(m) as http, http.stream("GET", "/events") as slow, http.stream(
-            "GET", "/events", params={"kinds": "synced"}
-        ) as ok:
+        async with (
+            served(m) as http,
+            http.stream("GET", "/events") as slow,
+            http.stream("GET", "/events", params={"kinds": "synced"}) as ok,
+        ):
             lines, ok_lines = slow.aiter_lines(), ok.aiter_lines()
             assert [await anext(lines), await anext(ok_lines)] == ["retry: 3000"] * 2
             # A burst larger than a client's queue, faster than the client takes it: that client is dropped, the
@@ -124,5 +129,7 @@ async def test_a_slow_client_is_dropped_and_the_feed_goes_on(monkeypatch: pytest
             assert m.status().frames > frames
             m.events_hub.emit("synced", "ETHUSDT", {"last_update_id": 99}, 2)
             got = await asyncio.wait_for(sse_events(ok_lines, 1), 5)
-            assert got == [("synced", {"kind": "synced", "symbol": "ETHUSDT", "time_ms": 2, "data": {"last_update_id": 99}})]
+            assert got == [
+                ("synced", {"kind": "synced", "symbol": "ETHUSDT", "time_ms": 2, "data": {"last_update_id": 99}})
+            ]
             assert (await http.get("/health")).status_code == 200

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from tapeflow.serve import ServeOptions, run as serve
+from tapeflow.serve import ServeOptions
+from tapeflow.serve import run as serve
 
 NAME = "serve"
 HELP = "watch a market and serve it over HTTP: flow, books, liquidations, health, metrics and a live page"

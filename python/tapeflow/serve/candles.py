@@ -58,9 +58,9 @@ def candles(m: Monitor, symbol: str, interval: str, start_ms: int | None, end_ms
     name = f"{interval}@aligned"
     starts = m.engine.candles(symbol, name)["start_ms"]
     kept_from = int(starts[0]) if len(starts) else None
-    chosen = [
-        s for s in starts.tolist() if (start_ms is None or s >= start_ms) and (end_ms is None or s < end_ms)
-    ][-limit:]
+    chosen = [s for s in starts.tolist() if (start_ms is None or s >= start_ms) and (end_ms is None or s < end_ms)][
+        -limit:
+    ]
     out = []
     for s in chosen:  # one engine call per candle: the exact sums of that interval
         v = m.engine.volume(symbol, name, now_ms=s)

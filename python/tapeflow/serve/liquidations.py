@@ -19,8 +19,15 @@ from fastapi import APIRouter, Query
 
 from tapeflow._core import LiqCluster
 from tapeflow.monitor import Monitor
-from tapeflow.serve.models import ClusterOut, ClustersOut, LiqBucketOut, LiqEventOut, LiqRecentOut, LiqSeriesOut
-from tapeflow.serve.models import LiqTotalOut
+from tapeflow.serve.models import (
+    ClusterOut,
+    ClustersOut,
+    LiqBucketOut,
+    LiqEventOut,
+    LiqRecentOut,
+    LiqSeriesOut,
+    LiqTotalOut,
+)
 from tapeflow.serve.params import SYMBOL_PATTERN, MonitorDep, ParamError, SymbolPath, known_symbol, to_datetime
 
 __all__ = ["MAX_MINUTES", "router"]

@@ -36,7 +36,9 @@ KEEPALIVE_S = 15.0
 
 Kinds = Annotated[
     str | None,
-    Query(pattern=r"^[a-z_]{1,32}(,[a-z_]{1,32}){0,15}$", description="comma-separated kinds to receive (all if absent)"),
+    Query(
+        pattern=r"^[a-z_]{1,32}(,[a-z_]{1,32}){0,15}$", description="comma-separated kinds to receive (all if absent)"
+    ),
 ]
 
 # Put in a client's queue to end its stream: it fell behind, or the server is shutting down.

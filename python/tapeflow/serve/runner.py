@@ -158,7 +158,7 @@ async def run(opts: ServeOptions, out: TextIO | None = None, stop: asyncio.Event
             )
             server = Server(config)
             serving = loop.create_task(server.serve(sockets=[sock]))
-            while not server.started and not serving.done():
+            while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn offers a flag, no event)
                 await asyncio.sleep(0.01)
             if serving.done():
                 serving.result()  # it could not start: say why
