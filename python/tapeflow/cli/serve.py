@@ -32,6 +32,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--books", default="", metavar="A,B", help="symbols whose order books are kept (none)")
     p.add_argument("--big-trade", type=float, default=d.big_trade, metavar="QUOTE", help="big-trade threshold")
     p.add_argument("--no-liquidations", action="store_true", help="do not follow liquidations")
+    p.add_argument(
+        "--no-backfill",
+        action="store_true",
+        help="do not fetch the flow windows' trades at start-up (they say incomplete until filled by the stream)",
+    )
+    p.add_argument("--ws-url", default=None, help="WebSocket base URL (default: Binance's; e.g. a 'tapeflow sim')")
+    p.add_argument("--rest-url", default=None, help="REST base URL (default: Binance's)")
     p.add_argument("--host", default=d.host, help="address to listen on (127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=d.port, help="port to listen on (8000; 0 picks a free one)")
     p.add_argument(
@@ -44,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
     sim = p.add_argument_group("with --sim")
     sim.add_argument("--sim-symbols", type=int, default=d.sim_symbols, metavar="N", help="simulated symbols (30)")
+    sim.add_argument(
+        "--sim-rate", type=float, default=d.sim_rate, metavar="N", help="book events per second per symbol (5)"
+    )
     sim.add_argument("--seed", type=int, default=d.seed, help="the simulated market's seed")
     sim.add_argument("--speed", type=float, default=d.speed, metavar="X", help="virtual seconds per real second")
     sim.add_argument("--faults", action="store_true", help="inject disconnects, dropped frames, gaps and 429s")
@@ -64,11 +74,17 @@ def options_from(args: argparse.Namespace) -> ServeOptions:
         cors_origins=args.cors_origin,
         sim=args.sim,
         sim_symbols=args.sim_symbols,
+        sim_rate=args.sim_rate,
         seed=args.seed,
         speed=args.speed,
         faults=args.faults,
         duration=args.duration,
+        monitor_kwargs=_urls(args) | ({"backfill_startup": False} if args.no_backfill else {}),
     )
+
+
+def _urls(args: argparse.Namespace) -> dict[str, object]:
+    return {k: v for k, v in (("ws_url", args.ws_url), ("rest_url", args.rest_url)) if v}
 
 
 def run(args: argparse.Namespace) -> int:

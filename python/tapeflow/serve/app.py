@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tapeflow import __version__
 from tapeflow.errors import UnknownSymbolError
 from tapeflow.monitor import Monitor
-from tapeflow.serve import books, flow, health, heatmap, liquidations, metrics, page, push
+from tapeflow.serve import books, flow, health, heatmap, liquidations, metrics, page, push, ranking
 from tapeflow.serve.loopwatch import LoopWatch
 from tapeflow.serve.models import ErrorOut
 from tapeflow.serve.params import ParamError
@@ -104,13 +104,20 @@ async def _unknown_symbol(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": message, "message": message, "param": "symbol"}, 404)
 
 
-def create_app(monitor: Monitor, *, cors_origins: Sequence[str] = (), max_push_clients: int = 64) -> FastAPI:
+def create_app(
+    monitor: Monitor,
+    *,
+    cors_origins: Sequence[str] = (),
+    max_push_clients: int = 64,
+    ranking_ttl_ms: int = ranking.TTL_MS,
+) -> FastAPI:
     """The HTTP application of a started Monitor.
 
     Args:
         monitor: the Monitor to serve (started by the caller, which also closes it).
         cors_origins: origins allowed to call the API from a browser (none by default; ``"*"`` for any).
         max_push_clients: ``/events`` clients at once.
+        ranking_ttl_ms: how long a ``/flow`` ranking is reused (ms of the Monitor's clock; 0: never).
     """
 
     @contextlib.asynccontextmanager
@@ -135,6 +142,7 @@ def create_app(monitor: Monitor, *, cors_origins: Sequence[str] = (), max_push_c
     )
     app.state.monitor = monitor
     app.state.loop_watch = LoopWatch()
+    app.state.rankings = ranking.RankingCache(ranking_ttl_ms)
     app.state.big_trades = big_trades = flow.BigTrades()
     app.state.broadcaster = broadcaster = push.Broadcaster(monitor, max_push_clients)
     broadcaster.listeners.append(big_trades.on_event)

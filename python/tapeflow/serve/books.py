@@ -61,7 +61,7 @@ def _plain(d: Decimal) -> str:
     response_model=BookOut,
     responses={503: {"description": "the book is not synced (Retry-After, X-Sync-State)"}},
 )
-def book(
+async def book(
     m: MonitorDep,
     symbol: SymbolPath,
     depth: Annotated[int, Query(ge=1, le=1000, description="levels per side")] = 20,
@@ -96,7 +96,7 @@ def book(
     response_model=BandOut,
     responses={503: {"description": "the book is not synced, or one side is empty"}},
 )
-def band(
+async def band(
     m: MonitorDep,
     symbol: SymbolPath,
     pct: Annotated[float, Query(gt=0.0, le=50.0, description="half-width of the band in percent of the mid")] = 1.0,

@@ -1,22 +1,19 @@
-"""``/flow``, ``/flow/{symbol}``, ``/candles/{symbol}``, ``/trades/big``: taker buy/sell flow.
-
-``/flow`` ranks every watched symbol by one column of a flow window (one engine call for all of them), then takes
-the exact sums of the rows it returns; near-ties of the float column are settled on the exact sums.
-"""
+"""``/flow``, ``/flow/{symbol}``, ``/candles/{symbol}``, ``/trades/big``: taker buy/sell flow (the ranking of
+``/flow`` is in :mod:`~tapeflow.serve.ranking`)."""
 
 from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from tapeflow.monitor import FlowWindow, Monitor, MonitorEvent
 from tapeflow.serve.candles import candles as candle_source
-from tapeflow.serve.models import BigTradeOut, CandleOut, CandlesOut, FlowOut, FlowRowOut, FlowWindowOut
+from tapeflow.serve.models import BigTradeOut, CandleOut, CandlesOut, FlowOut, FlowWindowOut
 from tapeflow.serve.params import MonitorDep, ParamError, SymbolPath, exact, finite, known_symbol, window_of
+from tapeflow.serve.ranking import RankingCache
 
 __all__ = ["router"]
 
@@ -27,9 +24,6 @@ Aligned = Annotated[
     bool, Query(description="the current UTC-aligned interval (the 15m candle) instead of the sliding window")
 ]
 Sort = Literal["net", "buy", "sell", "abs_net"]
-_KEYS: dict[str, str] = {"net": "net_quote", "buy": "buy_quote", "sell": "sell_quote", "abs_net": "net_quote"}
-# Rows past the limit whose exact sums are also taken, so that near-ties of the float column rank exactly.
-_MARGIN = 8
 
 
 def _volume(m: Monitor, symbol: str, window: str, aligned: bool, now: int) -> tuple[FlowWindow, dict[str, Decimal]]:
@@ -37,71 +31,27 @@ def _volume(m: Monitor, symbol: str, window: str, aligned: bool, now: int) -> tu
     return v, v.exact()
 
 
-def _rank_key(sort: str, e: dict[str, Decimal]) -> Decimal:
-    value = e[_KEYS[sort]]
-    return abs(value) if sort == "abs_net" else value
-
-
 @router.get("/flow", response_model=FlowOut)
-def flow(
+async def flow(
+    request: Request,
     m: MonitorDep,
     window: Window = None,
     aligned: Aligned = False,
     sort: Annotated[Sort, Query(description="net, buy or sell quote volume, or |net|; largest first")] = "net",
     limit: Annotated[int, Query(ge=1, le=10_000, description="rows returned")] = 20,
-) -> FlowOut:
-    """Every watched symbol ranked by its taker flow over ``window``: the top ``limit`` rows."""
+) -> Response:
+    """Every watched symbol ranked by its taker flow over ``window``: the top ``limit`` rows, with exact sums.
+
+    An answer is reused for 0.2 s of the server's clock (``as_of_ms`` says when it was computed)."""
     w = window_of(m, window)
-    now = m.clock.now_ms()
-    cols: dict[str, Any] = m.volumes(w, aligned=aligned, now_ms=now)
-    names = cols["symbol"]
-    key = cols[_KEYS[sort]]
-    if sort == "abs_net":
-        key = np.abs(key)
-    order = np.argsort(-key, kind="stable")[: limit + _MARGIN]
-    picked = []
-    for i in order.tolist():
-        sym = str(names[i])
-        v, e = _volume(m, sym, w, aligned, now)
-        picked.append((sym, v, e))
-    picked.sort(key=lambda r: (-_rank_key(sort, r[2]), r[0]))
-    rows = [_row(rank, sym, v, e) for rank, (sym, v, e) in enumerate(picked[:limit], start=1)]
-    start, end = (picked[0][1].start_ms, picked[0][1].end_ms) if picked else (now, now)
-    return FlowOut(
-        window=w,
-        aligned=aligned,
-        sort=sort,
-        as_of_ms=now,
-        start_ms=start,
-        end_ms=end,
-        symbols=len(names),
-        incomplete=int((~cols["complete"]).sum()) if len(names) else 0,
-        rows=rows,
-    )
-
-
-def _row(rank: int, sym: str, v: FlowWindow, e: dict[str, Decimal]) -> FlowRowOut:
-    return FlowRowOut(
-        rank=rank,
-        symbol=sym,
-        buy_quote=v.buy_quote,
-        sell_quote=v.sell_quote,
-        net_quote=v.net_quote,
-        buy_quote_exact=exact(e["buy_quote"]) or "0",
-        sell_quote_exact=exact(e["sell_quote"]) or "0",
-        net_quote_exact=exact(e["net_quote"]) or "0",
-        buy_count=v.buy_count,
-        sell_count=v.sell_count,
-        big_buy_count=v.big_buy_count,
-        big_sell_count=v.big_sell_count,
-        vwap=finite(v.vwap),
-        complete=v.complete,
-        abandoned=v.abandoned,
-    )
+    cache: RankingCache = request.app.state.rankings
+    return Response(cache.get(m, w, aligned, sort, limit), media_type="application/json")
 
 
 @router.get("/flow/{symbol}", response_model=FlowWindowOut)
-def flow_symbol(m: MonitorDep, symbol: SymbolPath, window: Window = None, aligned: Aligned = False) -> FlowWindowOut:
+async def flow_symbol(
+    m: MonitorDep, symbol: SymbolPath, window: Window = None, aligned: Aligned = False
+) -> FlowWindowOut:
     """Taker buy/sell volume of one symbol over ``window``, exact, with counts and big-trade counts."""
     sym = known_symbol(m, symbol)
     w = window_of(m, window)
@@ -135,7 +85,7 @@ def flow_symbol(m: MonitorDep, symbol: SymbolPath, window: Window = None, aligne
 
 
 @router.get("/candles/{symbol}", response_model=CandlesOut)
-def candles(
+async def candles(
     m: MonitorDep,
     symbol: SymbolPath,
     interval: Window = None,
@@ -181,7 +131,7 @@ class BigTrades:
 
 
 @router.get("/trades/big", response_model=list[BigTradeOut])
-def big_trades(
+async def big_trades(
     request: Request,
     m: MonitorDep,
     symbol: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_]{1,32}$", description="one symbol")] = None,

@@ -63,7 +63,7 @@ def health_of(st: MonitorStatus) -> HealthOut:
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut, "description": "down"}})
-def health(m: MonitorDep) -> HealthOut | JSONResponse:
+async def health(m: MonitorDep) -> HealthOut | JSONResponse:
     """``{"status": "ok"}`` when the feeds flow and every book and window is exact; ``degraded`` (200) or ``down``
     (503) with the reasons otherwise."""
     out = health_of(m.status())
@@ -73,13 +73,13 @@ def health(m: MonitorDep) -> HealthOut | JSONResponse:
 
 
 @router.get("/status", response_model=MonitorStatus)
-def status(m: MonitorDep) -> MonitorStatus:
+async def status(m: MonitorDep) -> MonitorStatus:
     """The Monitor's status: every connection, the REST budget, snapshots, backfill, books, counters."""
     return m.status()
 
 
 @router.get("/symbols", response_model=SymbolsOut)
-def symbols(m: MonitorDep) -> SymbolsOut:
+async def symbols(m: MonitorDep) -> SymbolsOut:
     """The watched symbols, those with a book, the flow windows kept."""
     return SymbolsOut(
         market=m.market,

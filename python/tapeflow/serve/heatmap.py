@@ -8,6 +8,7 @@ so that single liquidations stay visible beside large ones; prices rise upwards,
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -53,7 +54,7 @@ def _grid(
     response_model=HeatmapOut,
     responses={200: {"content": {"image/png": {}}, "description": "the grid as JSON, or a PNG with format=png"}},
 )
-def heatmap(
+async def heatmap(
     m: MonitorDep,
     symbol: SymbolPath,
     lookback_minutes: Annotated[int, Query(ge=1, le=14_400, description="look-back in minutes")] = 240,
@@ -69,7 +70,10 @@ def heatmap(
     sym = known_symbol(m, symbol)
     grid, edges, starts, now = _grid(m, sym, lookback_minutes, interval_minutes, bin_pct)
     if format == "png":
-        png = render_png(grid, edges, starts, title=f"{sym} liquidations", width=width, height=height)
+        # Off the event loop: drawing takes milliseconds, and the feeds share the loop (Pillow releases the GIL).
+        png = await asyncio.to_thread(
+            render_png, grid, edges, starts, title=f"{sym} liquidations", width=width, height=height
+        )
         return Response(png, media_type="image/png")
     return HeatmapOut(
         symbol=sym,

@@ -63,7 +63,7 @@ def _total(m: Monitor, symbol: str | None, side: str | None, lo_ms: int, hi_ms: 
 
 
 @router.get("/total", response_model=LiqTotalOut)
-def total(m: MonitorDep, minutes: Minutes = 60, side: Side = None, symbol: Symbol = "BTCUSDT") -> LiqTotalOut:
+async def total(m: MonitorDep, minutes: Minutes = 60, side: Side = None, symbol: Symbol = "BTCUSDT") -> LiqTotalOut:
     """Liquidated notional and count over the last ``minutes``."""
     sym = _symbol(m, symbol)
     now = m.clock.now_ms()
@@ -85,7 +85,7 @@ def total(m: MonitorDep, minutes: Minutes = 60, side: Side = None, symbol: Symbo
     response_model=LiqSeriesOut,
     responses={400: {"description": "interval_minutes cannot be greater than minutes"}},
 )
-def series(
+async def series(
     m: MonitorDep,
     minutes: Minutes = 60,
     interval_minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES, description="bucket width in minutes")] = 1,
@@ -131,7 +131,7 @@ def series(
 
 
 @router.get("/recent", response_model=LiqRecentOut)
-def recent(
+async def recent(
     m: MonitorDep,
     symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN, description="one symbol (default: all)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="how many, newest first")] = 50,
@@ -160,7 +160,7 @@ def recent(
 
 
 @router.get("/clusters/{symbol}", response_model=ClustersOut)
-def clusters(
+async def clusters(
     m: MonitorDep,
     symbol: SymbolPath,
     min_strength: Annotated[float, Query(ge=0.0, le=1.0, description="for best: the least strength, 0 to 1")] = 0.0,

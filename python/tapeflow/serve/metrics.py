@@ -100,7 +100,7 @@ def registry_for(monitor: Monitor, loop_watch: LoopWatch | None = None) -> Colle
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus text format: frames, rates, lag, reconnects, rotations, zombies, books per sync state, open gaps,
     backfilled trades, REST weight, 429/418, malformed frames, event-loop stall."""
     registry: CollectorRegistry = request.app.state.registry

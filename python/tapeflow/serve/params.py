@@ -28,7 +28,7 @@ __all__ = [
 SYMBOL_PATTERN = r"^[A-Za-z0-9_]{1,32}$"
 
 
-def monitor_of(request: Request) -> Monitor:
+async def monitor_of(request: Request) -> Monitor:
     """The Monitor the app serves."""
     m: Monitor = request.app.state.monitor
     return m

@@ -199,7 +199,7 @@ class _EventSource(Response):
         503: {"description": "too many clients, or shutting down (Retry-After)"},
     },
 )
-def events(request: Request, kinds: Kinds = None) -> Response:
+async def events(request: Request, kinds: Kinds = None) -> Response:
     """Server-Sent Events of the Monitor (``event: <kind>``, ``data: <json>``); a WebSocket on the same path gets
     the same JSON as text messages."""
     broadcaster: Broadcaster = request.app.state.broadcaster

@@ -39,7 +39,8 @@ class ServeOptions:
         host / port: where the server listens (loopback unless told otherwise; port 0 picks a free one).
         cors_origins: origins allowed to call from a browser (none by default).
         sim: serve the embedded simulator instead of Binance.
-        sim_symbols / seed / speed / faults: the simulator's market (see :class:`tapeflow.sim.SimConfig`).
+        sim_symbols / sim_rate / seed / speed / faults: the simulator's market (symbols, book events per second per
+            symbol...; see :class:`tapeflow.sim.SimConfig`).
         duration: stop after this many seconds (``None``: until a signal).
     """
 
@@ -55,6 +56,7 @@ class ServeOptions:
     cors_origins: Sequence[str] = ()
     sim: bool = False
     sim_symbols: int = 30
+    sim_rate: float = 5.0
     seed: int = 7
     speed: float = 1.0
     faults: bool = False
@@ -87,7 +89,7 @@ def sim_config(opts: ServeOptions) -> SimConfig:
         symbols=opts.sim_symbols,
         seed=opts.seed,
         speed=opts.speed,
-        rate=5.0,
+        rate=opts.sim_rate,
         liq_rate=0.05,
         exchange_info=str(info) if bundled else None,
     )

@@ -28,12 +28,12 @@ def _read(name: str) -> bytes:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index() -> Response:
+async def index() -> Response:
     return Response(_read("index.html"), media_type=ASSETS["index.html"], headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/page/{name}")
-def asset(name: str) -> Response:
+async def asset(name: str) -> Response:
     if name not in ASSETS or name == "index.html":
         raise HTTPException(404, detail=f"name: no page asset {name!r}")
     return Response(_read(name), media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
