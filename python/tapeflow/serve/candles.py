@@ -11,37 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tapeflow.monitor import Monitor
+from tapeflow.serve.models import CandleOut
 from tapeflow.serve.params import exact, finite
 
-__all__ = ["Candle", "Candles", "candles"]
-
-
-@dataclass(frozen=True)
-class Candle:
-    """One aligned interval ``start_ms <= T < end_ms`` of one symbol; exact sums as decimal strings."""
-
-    start_ms: int
-    end_ms: int
-    buy_base: float
-    sell_base: float
-    buy_quote: float
-    sell_quote: float
-    buy_base_exact: str
-    sell_base_exact: str
-    buy_quote_exact: str
-    sell_quote_exact: str
-    buy_count: int
-    sell_count: int
-    vwap: float | None
-    complete: bool
-    source: str
+__all__ = ["Candles", "candles"]
 
 
 @dataclass(frozen=True)
 class Candles:
     """The candles of one query, oldest first, and the oldest start held in memory."""
 
-    candles: list[Candle]
+    candles: list[CandleOut]
     kept_from_ms: int | None
 
 
@@ -66,7 +46,7 @@ def candles(m: Monitor, symbol: str, interval: str, start_ms: int | None, end_ms
         v = m.engine.volume(symbol, name, now_ms=s)
         e = v.exact()
         out.append(
-            Candle(
+            CandleOut(
                 start_ms=v.start_ms,
                 end_ms=v.end_ms,
                 buy_base=v.buy_base,

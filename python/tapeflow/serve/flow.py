@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from tapeflow.monitor import FlowWindow, Monitor, MonitorEvent
 from tapeflow.serve.candles import candles as candle_source
-from tapeflow.serve.models import BigTradeOut, CandleOut, CandlesOut, FlowOut, FlowWindowOut
+from tapeflow.serve.models import BigTradeOut, CandlesOut, FlowOut, FlowWindowOut
 from tapeflow.serve.params import MonitorDep, ParamError, SymbolPath, exact, finite, known_symbol, window_of
 from tapeflow.serve.ranking import RankingCache
 
@@ -103,7 +103,7 @@ async def candles(
         symbol=sym,
         interval=w,
         kept_from_ms=got.kept_from_ms,
-        candles=[CandleOut(**c.__dict__) for c in got.candles],
+        candles=got.candles,
     )
 
 

@@ -13,7 +13,7 @@ every figure is a lower bound in bursts.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -56,6 +56,23 @@ def _symbol(m: Monitor, symbol: str) -> str | None:
     return None if symbol.upper() == "ALL" else known_symbol(m, symbol)
 
 
+def _window(
+    symbol: str | None, side: str | None, minutes: int, now: int, total: tuple[float, str, int]
+) -> dict[str, Any]:
+    """The fields every look-back answer shares (the old service's, plus the exact total)."""
+    notional, exact, count = total
+    return {
+        "symbol": symbol or "ALL",
+        "side": side or "ALL",
+        "window_start": to_datetime(now - minutes * _MIN),
+        "window_end": to_datetime(now),
+        "minutes": minutes,
+        "total_notional": round(notional, 2),
+        "total_notional_exact": exact,
+        "event_count": count,
+    }
+
+
 def _total(m: Monitor, symbol: str | None, side: str | None, lo_ms: int, hi_ms: int) -> tuple[float, str, int]:
     """Notional (float, exact) and count of the liquidations with ``lo_ms <= time <= hi_ms``."""
     t = m.engine.liq_total(symbol, lookback_ms=hi_ms - lo_ms + 1, side=side, now_ms=hi_ms)
@@ -67,17 +84,8 @@ async def total(m: MonitorDep, minutes: Minutes = 60, side: Side = None, symbol:
     """Liquidated notional and count over the last ``minutes``."""
     sym = _symbol(m, symbol)
     now = m.clock.now_ms()
-    notional, exact, count = _total(m, sym, _SIDES.get(side or ""), now - minutes * _MIN + 1, now)
-    return LiqTotalOut(
-        symbol=sym or "ALL",
-        side=side or "ALL",
-        window_start=to_datetime(now - minutes * _MIN),
-        window_end=to_datetime(now),
-        minutes=minutes,
-        total_notional=round(notional, 2),
-        total_notional_exact=exact,
-        event_count=count,
-    )
+    total = _total(m, sym, _SIDES.get(side or ""), now - minutes * _MIN + 1, now)
+    return LiqTotalOut(**_window(sym, side, minutes, now, total))
 
 
 @router.get(
@@ -115,19 +123,8 @@ async def series(
                 event_count=b_count,
             )
         )
-    notional, exact, count = _total(m, sym, eside, lo, now)
-    return LiqSeriesOut(
-        symbol=sym or "ALL",
-        side=side or "ALL",
-        window_start=to_datetime(now - minutes * _MIN),
-        window_end=to_datetime(now),
-        minutes=minutes,
-        interval_minutes=interval_minutes,
-        total_notional=round(notional, 2),
-        total_notional_exact=exact,
-        event_count=count,
-        buckets=buckets,
-    )
+    total = _total(m, sym, eside, lo, now)
+    return LiqSeriesOut(**_window(sym, side, minutes, now, total), interval_minutes=interval_minutes, buckets=buckets)
 
 
 @router.get("/recent", response_model=LiqRecentOut)
