@@ -35,6 +35,7 @@ class Run:
     stalls: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -109,9 +110,9 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     print(f"\n{args.symbols} symbols, {args.clients} clients, target {args.rate:g} req/s, {args.duration:g} s each\n")
     print(
         "| run | requests/s | p50 ms | p99 ms | max ms | errors | feed lag p50 / max ms | loop stall max ms "
-        "| server CPU % | server CPU ms/request |"
+        "| server CPU % | server CPU ms/request | load generator CPU % |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         rps = len(r.latencies) / r.seconds if r.latencies else 0.0
         lat = [x * 1000 for x in r.latencies]
@@ -127,7 +128,11 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         )
         cpu = f"{100 * r.cpu_s / r.seconds:.0f}"
         per = f"{1000 * r.cpu_s / len(lat):.2f}" if lat else "-"
-        print(f"| {r.name} | {' | '.join(cells)} | {lag_p50:.0f} / {lag_max:.0f} | {stall:.0f} | {cpu} | {per} |")
+        gen = f"{100 * r.client_cpu_s / r.seconds:.0f}"
+        row = (
+            f"| {r.name} | {' | '.join(cells)} | {lag_p50:.0f} / {lag_max:.0f} | {stall:.0f} | {cpu} | {per} | {gen} |"
+        )
+        print(row)
 
 
 async def exchange(args: argparse.Namespace) -> None:
@@ -196,9 +201,9 @@ def main() -> None:
     try:
         for path in [None, *args.paths.split(",")]:
             run = Run(path or "no load")
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0, own0 = cpu_seconds(proc.pid), time.process_time()
             asyncio.run(load(url, path or "", args.rate if path else 0.0, args.clients, args.duration, run))
-            run.cpu_s = cpu_seconds(proc.pid) - cpu0
+            run.cpu_s, run.client_cpu_s = cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
             runs.append(run)
     finally:
         proc.send_signal(signal.SIGTERM)
