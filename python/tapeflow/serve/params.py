@@ -3,6 +3,7 @@ the errors a query answers with (each names the parameter it is about)."""
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -59,7 +60,7 @@ class _Symbols:
         self.names: frozenset[str] = frozenset()
 
 
-_cache = _Symbols()
+_caches: weakref.WeakKeyDictionary[Monitor, _Symbols] = weakref.WeakKeyDictionary()
 
 
 def known_symbol(m: Monitor, symbol: str) -> str:
@@ -68,12 +69,15 @@ def known_symbol(m: Monitor, symbol: str) -> str:
     Raises:
         HTTPException: 404 naming the symbol otherwise.
     """
+    cache = _caches.get(m)
+    if cache is None:
+        cache = _caches[m] = _Symbols()
     names = m.symbols
-    key = (id(names), len(names))
-    if key != _cache.key:
-        _cache.key, _cache.names = key, frozenset(names)
+    key = (id(names), len(names))  # the list is replaced or grown when symbols are added or removed
+    if key != cache.key:
+        cache.key, cache.names = key, frozenset(names)
     sym = symbol.upper()
-    if sym not in _cache.names:
+    if sym not in cache.names:
         raise HTTPException(404, detail=f"symbol: {sym} is not watched by this server")
     return sym
 

@@ -42,6 +42,7 @@ class ServeOptions:
         sim_symbols / sim_rate / seed / speed / faults: the simulator's market (symbols, book events per second per
             symbol...; see :class:`tapeflow.sim.SimConfig`).
         duration: stop after this many seconds (``None``: until a signal).
+        monitor_kwargs: more :class:`tapeflow.Monitor` arguments (``ws_url``, ``rest_url``, ``backfill_startup``...).
     """
 
     market: str = "usdm"
