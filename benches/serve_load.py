@@ -36,6 +36,7 @@ class Run:
     seconds: float = 0.0
     cpu_s: float = 0.0
     client_cpu_s: float = 0.0
+    exchange_cpu_s: float = 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -110,9 +111,9 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     print(f"\n{args.symbols} symbols, {args.clients} clients, target {args.rate:g} req/s, {args.duration:g} s each\n")
     print(
         "| run | requests/s | p50 ms | p99 ms | max ms | errors | feed lag p50 / max ms | loop stall max ms "
-        "| server CPU % | server CPU ms/request | load generator CPU % |"
+        "| server CPU % | server CPU ms/request | load generator CPU % | exchange CPU % |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         rps = len(r.latencies) / r.seconds if r.latencies else 0.0
         lat = [x * 1000 for x in r.latencies]
@@ -128,7 +129,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         )
         cpu = f"{100 * r.cpu_s / r.seconds:.0f}"
         per = f"{1000 * r.cpu_s / len(lat):.2f}" if lat else "-"
-        gen = f"{100 * r.client_cpu_s / r.seconds:.0f}"
+        gen = f"{100 * r.client_cpu_s / r.seconds:.0f} | {100 * r.exchange_cpu_s / r.seconds:.0f}"
         row = (
             f"| {r.name} | {' | '.join(cells)} | {lag_p50:.0f} / {lag_max:.0f} | {stall:.0f} | {cpu} | {per} | {gen} |"
         )
@@ -201,9 +202,10 @@ def main() -> None:
     try:
         for path in [None, *args.paths.split(",")]:
             run = Run(path or "no load")
-            cpu0, own0 = cpu_seconds(proc.pid), time.process_time()
+            cpu0, own0, ex0 = cpu_seconds(proc.pid), time.process_time(), cpu_seconds(ex.pid)
             asyncio.run(load(url, path or "", args.rate if path else 0.0, args.clients, args.duration, run))
             run.cpu_s, run.client_cpu_s = cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
+            run.exchange_cpu_s = cpu_seconds(ex.pid) - ex0
             runs.append(run)
     finally:
         proc.send_signal(signal.SIGTERM)
