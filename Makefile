@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo dev test test-quick test-rust test-python lint bench bench-rust bench-python clean
+.PHONY: demo dev test test-quick test-rust test-python lint bench bench-rust bench-python bench-serve browser clean
 .PHONY: sdist wheel test-wheel test-all test-second bench-peers
 
 $(PY):
@@ -44,15 +44,24 @@ lint: dev
 test-rust:
 	cargo test --quiet
 
+# The page test drives Debian's Chromium (never a downloaded browser). Installed here when missing (CI runs as root,
+# without stdin); if it cannot be installed, this fails loudly rather than letting the test be skipped.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { echo "installing chromium (apt-get) for the page test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; } || true
+	@test -x $(CHROMIUM) || { echo "ERROR: $(CHROMIUM) is missing and could not be installed:" \
+		"apt-get install -y chromium (the page test needs it)" >&2; exit 1; }
+
 # pytest exits 5 when it collects nothing: say so loudly rather than let an empty run look green.
-test-python: dev
+test-python: dev browser
 	@$(VENV)/bin/pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; exit $$rc
 
 test: lint test-rust test-python test-wheel
 
 # The Python suite without the long end-to-end runs (marked `slow`), for a quick loop while working.
-test-quick: dev
+test-quick: dev browser
 	$(VENV)/bin/pytest -q -m "not slow"
 
 bench-rust:
@@ -60,6 +69,10 @@ bench-rust:
 
 bench-python: dev
 	$(VENV)/bin/pytest benches/python --benchmark-enable --benchmark-only -q -p no:cacheprovider
+
+# The HTTP service under load from a separate process (see docs/performance.md).
+bench-serve: dev
+	$(PY) benches/serve_load.py $(ARGS)
 
 bench: bench-rust bench-python
 
