@@ -10,12 +10,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import orjson
 
-from tapeflow.recording import market_of_url, read_recording, snapshot_symbol
+from tapeflow.recordings import bundled, market_of_url, read_recording, snapshot_symbol
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "golden"
@@ -71,9 +70,8 @@ class Session:
 
 def recorded_sessions() -> list[Session]:
     """The bundled recordings, read from the installed package (the wheel ships them)."""
-    root = resources.files("tapeflow") / "data" / "recordings"
     out = []
-    for path in sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".jsonl.gz")):
+    for path in bundled():
         events: list[tuple[str | None, bytes]] = []
         market = None
         for record in read_recording(path):
