@@ -133,3 +133,18 @@ async def test_a_slow_client_is_dropped_and_the_feed_goes_on(monkeypatch: pytest
                 ("synced", {"kind": "synced", "symbol": "ETHUSDT", "time_ms": 2, "data": {"last_update_id": 99}})
             ]
             assert (await http.get("/health")).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_api_docs_work_without_internet() -> None:
+    async with SimExchange(sim_config(symbols=2)) as ex, monitor_on(ex, **monitor_kwargs()) as m:
+        async with served(m) as http:
+            page = (await http.get("/docs")).text
+            assert "/openapi.json" in page and "/docs/assets/swagger-ui-bundle.js" in page
+            assert "https://" not in page and "http://" not in page  # every asset from this server
+            for name, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "css")):
+                r = await http.get(f"/docs/assets/{name}")
+                assert r.status_code == 200 and kind in r.headers["content-type"] and len(r.content) > 10_000
+            assert (await http.get("/docs/assets/../../secret")).status_code == 404
+            assert (await http.get("/redoc")).status_code == 404  # it would need a CDN
+            assert (await http.get("/openapi.json")).json()["info"]["title"] == "tapeflow"

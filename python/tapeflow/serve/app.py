@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tapeflow import __version__
 from tapeflow.errors import UnknownSymbolError
 from tapeflow.monitor import Monitor
-from tapeflow.serve import books, flow, health, heatmap, liquidations, metrics, page, push, ranking
+from tapeflow.serve import books, docs, flow, health, heatmap, liquidations, metrics, page, push, ranking
 from tapeflow.serve.loopwatch import LoopWatch
 from tapeflow.serve.models import ErrorOut
 from tapeflow.serve.params import ParamError
@@ -138,6 +138,8 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by serve/docs.py, without a CDN
+        redoc_url=None,
         responses={404: {"model": ErrorOut, "description": "unknown symbol, or not kept by this server"}},
     )
     app.state.monitor = monitor
@@ -151,7 +153,7 @@ def create_app(
     app.add_exception_handler(ParamError, _param_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(UnknownSymbolError, _unknown_symbol)
-    for module in (liquidations, heatmap, flow, books, health, metrics, push, page):
+    for module in (liquidations, heatmap, flow, books, health, metrics, push, page, docs):
         app.include_router(module.router)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"], allow_headers=["*"])
