@@ -13,11 +13,9 @@ import pytest
 from monitor_helpers import drive, monitor_on
 from tapeflow import FunctionClock
 from tapeflow.errors import RestError
-from tapeflow.feeds.connection import event_time
 from tapeflow.feeds.streams import MARKETS, kind_of, plan_shards, route_of, stream_url
 from tapeflow.feeds.worker import EngineWorker
 from tapeflow.sim import SimConfig, SimExchange
-from tapeflow.sync.backfill import first_agg_id, last_agg_id
 from tapeflow.sync.rest import RestClient
 
 
@@ -80,15 +78,6 @@ def test_shards_respect_the_cap_and_keep_kinds_apart() -> None:
     assert sorted(n for s in shards for n in s.streams) == sorted(streams)
     assert max(len(s.streams) for s in plan_shards("usdm", streams, cap=100)) == 100
     assert max(len(s.streams) for s in plan_shards("spot", streams, cap=5000)) == MARKETS["spot"].max_streams
-
-
-def test_probes_read_ids_and_times_without_parsing() -> None:
-    frame = b'{"stream":"x@aggTrade","data":{"e":"aggTrade","E":1700000000123,"a":5}}'
-    assert event_time(frame) == 1_700_000_000_123
-    assert event_time(b'{"result":null,"id":1}') is None
-    body = b'[{"a":101,"p":"1","q":"2"},{"a":102,"p":"1"},{"a":107,"p":"1"}]'
-    assert (first_agg_id(body), last_agg_id(body)) == (101, 107)
-    assert first_agg_id(b"[]") is None
 
 
 def test_futures_snapshot_weights() -> None:

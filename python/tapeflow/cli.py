@@ -13,7 +13,7 @@ from typing import TextIO
 import orjson
 
 from tapeflow import __version__, demo
-from tapeflow._core import Action, Engine
+from tapeflow._core import Action, BookTrace, Engine
 from tapeflow.errors import TapeflowError
 from tapeflow.replay import ReplaySummary, book_line, replay
 from tapeflow.sim import cli as sim_cli
@@ -48,7 +48,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         emit = args.emit == "books"
 
         def on_action(action: Action) -> None:
-            if action.kind == "book":
+            if isinstance(action, BookTrace):
                 out.write(orjson.dumps(book_line(action)).decode())
                 out.write("\n")
 

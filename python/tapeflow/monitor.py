@@ -20,11 +20,27 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
 import orjson
 
 from tapeflow._aio import cancel_and_wait
-from tapeflow._core import Action, BatchResult, BookView, Engine, LiqCluster, LiqTotal, Volume
+from tapeflow._core import (
+    Action,
+    BatchResult,
+    BigTrade,
+    BookGap,
+    BookSynced,
+    BookView,
+    ControlReply,
+    Engine,
+    LiqCluster,
+    LiqTotal,
+    Liquidation,
+    ServerShutdown,
+    SnapshotNeeded,
+    TradeGap,
+    TradesPage,
+    Volume,
+)
 from tapeflow._core import parse_duration as _window_ms
 from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.clock import Clock, SystemClock
@@ -36,7 +52,7 @@ from tapeflow.sync.backfill import BackfillStatus, TradeBackfill
 from tapeflow.sync.rest import RestClient, RestStatus
 from tapeflow.sync.snapshots import SnapshotScheduler, SnapshotStatus
 
-__all__ = ["EventStream", "FlowWindow", "Monitor", "MonitorEvent", "MonitorStatus", "Tap"]
+__all__ = ["EventStream", "Monitor", "MonitorEvent", "MonitorStatus", "Tap"]
 
 log = logging.getLogger("tapeflow.monitor")
 
@@ -105,31 +121,6 @@ class MonitorStatus:
     engine_backlog: int
     unsynced_reads_refused: int
     events_dropped: int
-
-
-class FlowWindow:
-    """A flow window of one symbol: the engine's ``Volume`` with ``complete`` also false while the monitor cannot
-    vouch for the symbol's trades (a tail check after a reconnect, or the start-up fill, is still running).
-
-    Every other attribute is the engine's (``buy_base``, ``sell_quote``, ``buy_count``, ``vwap``, ``exact()``...).
-    """
-
-    __slots__ = ("_raw", "complete")
-
-    def __init__(self, raw: Volume, complete: bool) -> None:
-        self._raw = raw
-        self.complete = complete
-
-    @property
-    def volume(self) -> Volume:
-        """The engine's window (its own ``complete`` flag knows only the engine's gaps)."""
-        return self._raw
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-    def __repr__(self) -> str:
-        return f"FlowWindow({self._raw!r}, complete={self.complete})"
 
 
 class Liquidations:
@@ -368,8 +359,9 @@ class Monitor:
                 self._open_gaps,
                 self._last_trade_id,
                 self.clock,
+                self.engine.begin_check,
+                self.engine.end_check,
             )
-        self.engine.liq_journal(True)
         for shard in plan_shards(self.market, self._streams(), cap=self.streams_per_connection, routes=self.routes):
             self._new_connection(shard.route, shard.streams)
         if self.has_flow and self.backfill is not None and self.backfill_startup:
@@ -594,55 +586,38 @@ class Monitor:
 
     # ------------------------------------------------------------------ engine results
     def _on_batch(self, conn: FeedConnection, result: BatchResult) -> None:
+        if result.last_event_time_ms is not None:
+            conn.record_lag(result.recv_ts_ns // 1_000_000 - result.last_event_time_ms)
         if result.actions:
             self._handle(result.actions, conn)
-        if conn.fragile and self.want_liquidations:
-            for liq in self.engine.drain_liquidations():
-                self.liquidations.recent.append(liq)
-                self._emit(
-                    "liquidation",
-                    liq.symbol,
-                    {"side": liq.side, "price": liq.price, "qty": liq.qty, "notional": liq.notional},
-                    liq.time_ms,
-                )
 
     def _handle(self, actions: Sequence[Action], conn: FeedConnection | None) -> None:
         for a in actions:
-            kind = a.kind
-            sym = a.symbol
-            if kind == "snapshot_needed" and sym is not None:
-                if sym in self.book_symbols:
-                    self.snapshots.request(sym)
-            elif kind == "synced":
-                self._emit("synced", sym, {"last_update_id": a.last_update_id})
-            elif kind == "gap":
-                self._emit("book_gap", sym, {"expected": a.expected, "got": a.got})
-            elif kind == "control":
-                rid = a.request_id
-                owner = self._connections.get(rid // 1_000_000) if rid is not None else None
-                err = (a.error_code, a.error_msg or "") if a.error_code is not None else None
-                if owner is not None and rid is not None:
-                    owner.on_control(rid, err)
-            elif kind == "server_shutdown" and conn is not None:
-                conn.rotate()
-            elif kind == "trade_gap" and sym is not None and self.backfill is not None:
-                from_id, to_id = a.from_id, a.to_id
-                if from_id is not None and to_id is not None:
+            match a:
+                case SnapshotNeeded(sym):
+                    if sym in self.book_symbols:
+                        self.snapshots.request(sym)
+                case BookSynced(sym, last_update_id):
+                    self._emit("synced", sym, {"last_update_id": last_update_id})
+                case BookGap(sym, expected, got):
+                    self._emit("book_gap", sym, {"expected": expected, "got": got})
+                case ControlReply(rid, _, code, msg):
+                    owner = self._connections.get(rid // 1_000_000) if rid is not None else None
+                    err = (code, msg or "") if code is not None else None
+                    if owner is not None and rid is not None:
+                        owner.on_control(rid, err)
+                case ServerShutdown() if conn is not None:
+                    conn.rotate()
+                case TradeGap(sym, from_id, to_id) if self.backfill is not None:
                     self.backfill.gap(sym, from_id, to_id)
                     self._emit("trade_gap", sym, {"from_id": from_id, "to_id": to_id})
-            elif kind == "big_trade":
-                self._emit(
-                    "big_trade",
-                    sym,
-                    {
-                        "trade_id": a.trade_id,
-                        "price": a.price,
-                        "qty": a.qty,
-                        "notional": a.notional,
-                        "side": a.side,
-                    },
-                    a.time_ms,
-                )
+                case BigTrade():
+                    big = {"trade_id": a.trade_id, "price": a.price, "qty": a.qty, "notional": a.notional}
+                    self._emit("big_trade", a.symbol, {**big, "side": a.side}, a.time_ms)
+                case Liquidation() if self.want_liquidations:
+                    self.liquidations.recent.append(a)
+                    data: dict[str, object] = {"side": a.side, "price": a.price, "qty": a.qty, "notional": a.notional}
+                    self._emit("liquidation", a.symbol, data, a.time_ms)
 
     async def _apply_snapshot(self, symbol: str, body: bytes) -> None:
         engine = self.engine
@@ -660,22 +635,24 @@ class Monitor:
         # Through the worker, like every other engine change, so it lands in order with the queued frames.
         self.worker.call(functools.partial(self.engine.snapshot_failed, symbol))
 
-    async def _apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
+    async def _apply_trades(
+        self, symbol: str, body: bytes, from_time_ms: int | None, from_id: int | None
+    ) -> TradesPage | None:
         engine = self.engine
-
-        def apply() -> list[Action]:
-            before = engine.flow_stats().get("aggtrades", 0)
-            actions = engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms)
-            self._trades_backfilled += engine.flow_stats().get("aggtrades", 0) - before
-            return actions
-
         try:
-            actions = await self.worker.call(apply)
+            page: TradesPage = await self.worker.call(
+                lambda: engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms, from_id=from_id)
+            )
         except ValueError as e:
             log.warning("aggTrades page of %s is malformed: %s", symbol, e)
             self._malformed += 1
-            return
-        self._handle(actions, None)
+            return None
+        self._trades_backfilled += page.counted
+        if page.abandoned is not None:
+            a, b = page.abandoned
+            self._emit("gap_abandoned", symbol, {"from_id": a, "to_id": b})
+        self._handle(page.actions, None)
+        return page
 
     async def _abandon(self, symbol: str, from_id: int, to_id: int) -> None:
         engine = self.engine
@@ -712,9 +689,7 @@ class Monitor:
         return EventStream(self, maxsize)
 
     # ------------------------------------------------------------------ queries
-    def volume(
-        self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None
-    ) -> FlowWindow:
+    def volume(self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> Volume:
         """Taker buy/sell volume of ``symbol`` over a flow window.
 
         Args:
@@ -724,15 +699,14 @@ class Monitor:
             now_ms: the end of the window (default: the monitor's clock).
 
         Returns:
-            a :class:`FlowWindow` (``buy_base``, ``sell_base``, ``buy_quote``, ``sell_quote``, counts, ``vwap``,
+            the engine's :class:`Volume` (``buy_base``, ``sell_base``, ``buy_quote``, ``sell_quote``, counts, ``vwap``,
             ``complete``, ``exact()``...).
         """
         if not self.has_flow:
             raise TapeflowError("trade flow is not available (no flow windows, or an engine without flow)")
         symbol = symbol.upper()
         engine = self.engine
-        raw = engine.volume(symbol, f"{window}@aligned" if aligned else window, now_ms=now_ms or self.clock.now_ms())
-        return FlowWindow(raw, bool(raw.complete) and not self._unsure(symbol))
+        return engine.volume(symbol, f"{window}@aligned" if aligned else window, now_ms=now_ms or self.clock.now_ms())
 
     def volumes(self, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> dict[str, Any]:
         """Every symbol's window at once, as NumPy columns (``symbol``, ``buy_quote``, ``sell_quote``, ``net_quote``,
@@ -743,14 +717,7 @@ class Monitor:
         cols: dict[str, Any] = engine.volumes(
             f"{window}@aligned" if aligned else window, now_ms=now_ms or self.clock.now_ms()
         )
-        if self.backfill is not None and self.backfill.unsure:
-            unsure = self.backfill.unsure
-            sure = np.array([s not in unsure for s in cols["symbol"]], dtype=bool)  # typed: the list may be empty
-            cols["complete"] = cols["complete"] & sure
         return cols
-
-    def _unsure(self, symbol: str) -> bool:
-        return self.backfill is not None and symbol in self.backfill.unsure
 
     def book(self, symbol: str, depth: int = 10) -> BookView:
         """The top ``depth`` levels of a synced book, with its update id and times.
@@ -773,12 +740,8 @@ class Monitor:
 
     def status(self) -> MonitorStatus:
         """Per-connection health, REST budget, sync and backfill state."""
-        books = {"SYNCED": 0, "SYNCING": 0, "GAP": 0}
-        for s in self.book_symbols:
-            with contextlib.suppress(KeyError):
-                books[str(self.engine.sync_state(s)).rsplit(".", 1)[-1]] += 1
+        books = self.engine.sync_counts(self.book_symbols)
         stats = self.engine.stats()
-        unknown = stats.get("unknown", {})
         engine = self.engine
         gaps_open = len(engine.gaps()) if self.has_flow else 0
         incomplete = 0
@@ -788,9 +751,6 @@ class Monitor:
         routes = {
             k: route_of(self.market, f"x@{k}", self.routes) for k in ("depth", "aggTrade", "forceOrder", "markPrice")
         }
-        frames = stats.get("frames", 0)
-        bad = stats.get("malformed", 0)
-        bad_frames = bad if isinstance(bad, int) else 0
         return MonitorStatus(
             market=self.market,
             now_ms=self.clock.now_ms(),
@@ -803,9 +763,9 @@ class Monitor:
             gaps_open=gaps_open,
             trades_backfilled=self._trades_backfilled,
             incomplete=incomplete,
-            frames=frames if isinstance(frames, int) else 0,
-            malformed=bad_frames + self._malformed,
-            unknown=dict(unknown) if isinstance(unknown, dict) else {},
+            frames=stats.frames,
+            malformed=stats.malformed + self._malformed,
+            unknown=stats.unknown,
             routes=routes if self.spec.routed else {},
             engine_backlog=self.worker.backlog,
             unsynced_reads_refused=self._refused,

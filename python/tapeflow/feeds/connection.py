@@ -83,7 +83,8 @@ class ConnectionStatus:
         streams: number of streams (canary included).
         frames: frames received since start (all sessions).
         frames_per_s: frames per second over the last check period (feed clock).
-        lag_ms: receive time - event time of the newest frame of the last batch (ms); ``None`` before data.
+        lag_ms: receive time - event time of the last event of the last batch the engine applied (ms); ``None``
+            before data.
         lag_max_ms: the largest lag seen.
         reconnects: sessions opened after the first one (rotations excluded).
         rotations: make-before-break rotations done.
@@ -115,19 +116,6 @@ class ConnectionStatus:
 
 #: ``sink(connection, frames, recv_ms)``: takes a batch of raw frames; must not block.
 Sink = Callable[["FeedConnection", list[bytes], int], None]
-
-
-def event_time(frame: bytes) -> int | None:
-    """The first ``"E":<ms>`` of a frame, found without parsing it (used once per batch for the lag)."""
-    i = frame.find(b'"E":')
-    if i < 0:
-        return None
-    j = i + 4
-    k = j
-    n = len(frame)
-    while k < n and 48 <= frame[k] <= 57:
-        k += 1
-    return int(frame[j:k]) if k > j else None
 
 
 @dataclass
@@ -219,6 +207,13 @@ class FeedConnection:
         self._last_check_ms = 0
 
     # ------------------------------------------------------------------ public
+    def record_lag(self, lag_ms: int) -> None:
+        """Records the lag of a batch this connection delivered: its receive time minus the event time of its last
+        event (the engine reports it with the batch's result)."""
+        self.lag_ms = lag_ms
+        if self.lag_max_ms is None or lag_ms > self.lag_max_ms:
+            self.lag_max_ms = lag_ms
+
     @property
     def fragile(self) -> bool:
         """Whether the connection carries streams the engine cannot deduplicate by id (read for every batch, so
@@ -467,12 +462,6 @@ class FeedConnection:
                 s.held.append((batch, now))
                 continue
             self.frames += len(batch)
-            e = event_time(batch[-1]) if batch else None
-            if e is not None:
-                lag = now - e
-                self.lag_ms = lag
-                if self.lag_max_ms is None or lag > self.lag_max_ms:
-                    self.lag_max_ms = lag
             sink(self, batch, now)
 
     async def _send_loop(self) -> None:

@@ -6,7 +6,8 @@ windows stay ``complete = False`` while a gap is open. A gap the exchange can no
 passed) is abandoned explicitly, and the windows that cover it say so.
 
 After a reconnect, a symbol that has not traded since may have lost its last trades without any later id to reveal
-the gap; it gets a *tail check* (``fromId = last + 1``) and counts as incomplete until that is done.
+the gap; it gets a *tail check* (``fromId = last + 1``) and counts as incomplete until that is done (the engine's
+``begin_check``/``end_check``).
 """
 
 from __future__ import annotations
@@ -19,35 +20,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tapeflow._aio import cancel_and_wait
+from tapeflow._core import TradesPage
 from tapeflow.errors import RestError
 from tapeflow.feeds.clock import Clock
 from tapeflow.sync.rest import RestClient
 
-__all__ = ["BackfillStatus", "TradeBackfill", "first_agg_id", "last_agg_id"]
+__all__ = ["BackfillStatus", "TradeBackfill"]
 
 log = logging.getLogger("tapeflow.sync")
 
 PAGE = 1000
-
-
-def _agg_id_at(body: bytes, i: int) -> int | None:
-    j = i + 4
-    k = j
-    while k < len(body) and 48 <= body[k] <= 57:
-        k += 1
-    return int(body[j:k]) if k > j else None
-
-
-def first_agg_id(body: bytes) -> int | None:
-    """The ``a`` of the first row of an aggTrades reply (found without parsing the whole body)."""
-    i = body.find(b'"a":')
-    return _agg_id_at(body, i) if i >= 0 else None
-
-
-def last_agg_id(body: bytes) -> int | None:
-    """The ``a`` of the last row of an aggTrades reply."""
-    i = body.rfind(b'"a":')
-    return _agg_id_at(body, i) if i >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -91,11 +73,15 @@ class TradeBackfill:
         rest: the REST client.
         path: the aggTrades path (``/fapi/v1/aggTrades``).
         weight: REST weight of one page.
-        apply: ``apply(symbol, body, from_time_ms)`` feeds a page to the engine.
+        apply: ``apply(symbol, body, from_time_ms, from_id)`` feeds a page to the engine; its ``TradesPage``, or
+            ``None`` for a malformed page.
         abandon: ``abandon(symbol, from_id, to_id)`` tells the engine a range cannot be filled.
         open_gaps: ``open_gaps(symbol)`` lists the engine's open gaps of a symbol.
         last_id: ``last_id(symbol)`` the highest aggTrade id the engine counted.
         clock: the feed's clock.
+        begin_check: ``begin_check(symbol)``: the symbol's windows are incomplete until the matching ``end_check``
+            (a tail check or a start-up fill is running).
+        end_check: ``end_check(symbol)``.
         workers: jobs at once.
     """
 
@@ -104,11 +90,13 @@ class TradeBackfill:
         rest: RestClient,
         path: str,
         weight: int,
-        apply: Callable[[str, bytes, int | None], Awaitable[None]],
+        apply: Callable[[str, bytes, int | None, int | None], Awaitable[TradesPage | None]],
         abandon: Callable[[str, int, int], Awaitable[None]],
         open_gaps: Callable[[str], list[tuple[int, int]]],
         last_id: Callable[[str], int | None],
         clock: Clock,
+        begin_check: Callable[[str], None],
+        end_check: Callable[[str], None],
         *,
         workers: int = 4,
     ) -> None:
@@ -120,12 +108,12 @@ class TradeBackfill:
         self.open_gaps = open_gaps
         self.last_id = last_id
         self.clock = clock
+        self.begin_check = begin_check
+        self.end_check = end_check
         self._queue: asyncio.PriorityQueue[tuple[int, int, _Job]] = asyncio.PriorityQueue()
         self._seq = itertools.count()
         self._queued: set[_Job] = set()
         self._in_flight = 0
-        #: Symbols whose completeness is unknown until their tail check or start-up fill is done.
-        self.unsure: dict[str, int] = {}
         self.gaps_reported = self.gaps_filled = self.gaps_abandoned = 0
         self.pages = self.trades_fetched = self.tail_checks = 0
         self._starting: dict[str, tuple[int, int]] = {}  # symbol -> (from_time_ms, wait deadline)
@@ -139,16 +127,16 @@ class TradeBackfill:
         self._put(0, _Job("gap", symbol, from_id, to_id))
 
     def tail(self, symbol: str) -> None:
-        """Queues a tail check (after a reconnect) and marks the symbol unsure until it is done."""
-        self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+        """Queues a tail check (after a reconnect); the symbol is incomplete until it is done."""
+        self.begin_check(symbol)
         self._put(1, _Job("tail", symbol))
 
     def after_reconnect(self, symbols: list[str], wait_s: float) -> None:
-        """Symbols whose stream was broken: unsure now; after ``wait_s``, a symbol that traded since (its next id
-        revealed any gap to the engine) is sure again, the others get a tail check."""
+        """Symbols whose stream was broken: incomplete now; after ``wait_s``, a symbol that traded since (its next id
+        revealed any gap to the engine) is complete again, the others get a tail check."""
         before = {s: self.last_id(s) for s in symbols}
         for s in symbols:
-            self.unsure[s] = self.unsure.get(s, 0) + 1
+            self.begin_check(s)
 
         async def later() -> None:
             await self.clock.sleep(wait_s)
@@ -165,8 +153,8 @@ class TradeBackfill:
         """Fills ``symbol`` from ``from_time_ms`` on, once its stream has delivered a first trade (or after
         ``wait_s``), so the page and the stream meet: the page covers up to that trade and the engine finds any
         hole between them by id. A fill that finds no trade at all is done again at the symbol's first trade (the
-        trades between the fill and the first streamed one could not be checked otherwise). Unsure meanwhile."""
-        self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+        trades between the fill and the first streamed one could not be checked otherwise). Incomplete meanwhile."""
+        self.begin_check(symbol)
         self._starting[symbol] = (from_time_ms, self.clock.now_ms() + int(wait_s * 1000))
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch_starts())
@@ -191,11 +179,7 @@ class TradeBackfill:
 
     def _release(self, job: _Job) -> None:
         if job.kind in ("tail", "start"):
-            n = self.unsure.get(job.symbol, 0) - 1
-            if n <= 0:
-                self.unsure.pop(job.symbol, None)
-            else:
-                self.unsure[job.symbol] = n
+            self.end_check(job.symbol)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
@@ -236,20 +220,25 @@ class TradeBackfill:
                 self._release(job)
             self._in_flight -= 1
 
-    async def _page(self, params: dict[str, object]) -> bytes:
+    async def _page(
+        self, symbol: str, params: dict[str, object], from_time_ms: int | None = None, from_id: int | None = None
+    ) -> TradesPage | None:
+        """Fetches one page and feeds it to the engine; ``None`` if it was malformed."""
         body = await self.rest.get(self.path, params, self.weight)
         self.pages += 1
-        self.trades_fetched += body.count(b'"a":')
-        return body
+        page = await self.apply(symbol, body, from_time_ms, from_id)
+        if page is not None:
+            self.trades_fetched += page.rows
+        return page
 
     async def _run(self, job: _Job) -> None:
         symbol = job.symbol
         if job.kind == "start":
-            body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE})
-            await self.apply(symbol, body, job.from_time_ms)
+            params: dict[str, object] = {"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE}
+            await self._page(symbol, params, from_time_ms=job.from_time_ms)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
-            if self.last_id(symbol) is None:  # no trade yet at all: again at the first one (still unsure)
-                self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+            if self.last_id(symbol) is None:  # no trade yet at all: again at the first one (still incomplete)
+                self.begin_check(symbol)
                 self._starting[symbol] = (job.from_time_ms, 2**62)
             return
         if job.kind == "tail":
@@ -271,20 +260,18 @@ class TradeBackfill:
         fid = from_id
         whole = True
         while True:
-            body = await self._page({"symbol": symbol, "fromId": fid, "limit": PAGE})
-            first, last = first_agg_id(body), last_agg_id(body)
-            if first is None or last is None:
+            page = await self._page(symbol, {"symbol": symbol, "fromId": fid, "limit": PAGE}, from_id=fid)
+            if page is None:  # malformed (logged): the gap stays open in the engine
+                return False
+            if page.first_id is None or page.last_id is None:
                 if to_id is not None and fid <= to_id:  # nothing from fid on: the exchange has no such trades
                     await self.abandon(symbol, fid, to_id)
                     self.gaps_abandoned += 1
                     whole = False
                 return whole
-            if first > fid:  # the oldest ids are past the exchange's history window
-                stop = first - 1 if to_id is None else min(first - 1, to_id)
-                await self.abandon(symbol, fid, stop)
-                self.gaps_abandoned += 1
+            if page.abandoned is not None:  # the oldest ids are past the exchange's history window (the engine
+                self.gaps_abandoned += 1  # marked them abandoned)
                 whole = False
-            await self.apply(symbol, body, None)
-            if (to_id is not None and last >= to_id) or body.count(b'"a":') < PAGE:
+            if (to_id is not None and page.last_id >= to_id) or page.rows < PAGE:
                 return whole
-            fid = last + 1
+            fid = page.last_id + 1
