@@ -67,7 +67,11 @@ fn gap(symbol: &Symbol, expected: u64, got: u64, actions: &mut Vec<Action>) {
 /// The actions of one diff's outcome (`u`: the diff's final update id; `trace`: the traced book, if tracing).
 pub(super) fn diff(symbol: &Symbol, u: u64, outcome: ApplyOutcome, trace: Option<Action>, actions: &mut Vec<Action>) {
     match outcome {
-        ApplyOutcome::Applied => actions.extend(trace),
+        ApplyOutcome::Applied => {
+            if let Some(trace) = trace {
+                actions.push(trace);
+            }
+        }
         ApplyOutcome::Stale | ApplyOutcome::Buffered { snapshot_needed: false } => {}
         ApplyOutcome::Buffered { snapshot_needed: true } => {
             actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });

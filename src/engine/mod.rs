@@ -78,8 +78,8 @@ pub struct Engine {
     buffer_limit: usize,
     symbols: SymbolIndex,
     states: Vec<SymbolState>,
-    /// Reusable buffers of the frame decoder.
-    decoder: Decoder,
+    /// Reusable buffers of the frame decoder (boxed: taken out and put back for every frame, one word each way).
+    decoder: Option<Box<Decoder>>,
     trace_depth: Option<usize>,
     /// Event time of the last event routed that carries one.
     last_event_time: Option<i64>,
@@ -97,7 +97,7 @@ impl Engine {
             buffer_limit,
             symbols: SymbolIndex::default(),
             states: Vec::new(),
-            decoder: Decoder::default(),
+            decoder: Some(Box::default()),
             trace_depth: None,
             last_event_time: None,
             stats: EngineStats::default(),
@@ -173,7 +173,7 @@ impl Engine {
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
     pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
         // The decoder's buffers are taken out for the call, so that routing may borrow the engine.
-        let mut decoder = std::mem::take(&mut self.decoder);
+        let mut decoder = self.decoder.take().unwrap_or_default();
         self.stats.frames += 1;
         let result = match decoder.decode(frame) {
             Ok(Decoded::Diff { head, bids, asks }) => self.route_diff(head, bids, asks, recv_ts_ns, actions),
@@ -198,7 +198,8 @@ impl Engine {
             }
             Err(e) => Err(e),
         };
-        self.decoder = decoder;
+        // The slot is empty (taken above): filling it drops nothing.
+        self.decoder.get_or_insert(decoder);
         if result.is_err() {
             self.stats.malformed += 1;
         }
