@@ -8,6 +8,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use tapeflow::book::Market;
 use tapeflow::engine::{Engine, DEFAULT_BUFFER_LIMIT};
 
+#[path = "../src/recordings.rs"]
+mod recordings;
+
 struct Session {
     name: String,
     market: Market,
@@ -18,11 +21,7 @@ struct Session {
 }
 
 fn load(path: &Path) -> Session {
-    let text = std::fs::read_to_string(path).expect("recording");
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let records = recordings::records(path);
     let url = records[0]["url"].as_str().unwrap_or_default();
     let market = if url.contains("fstream") {
         Market::UsdM
@@ -61,7 +60,7 @@ fn load(path: &Path) -> Session {
             raw(r)
         })
         .collect();
-    let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let name = recordings::name(path);
     Session {
         name,
         market,
@@ -84,13 +83,7 @@ fn synced(s: &Session) -> Engine {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/recordings");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("tests/data/recordings")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    paths.sort();
-    for path in paths {
+    for path in recordings::paths() {
         let s = load(&path);
         let mut group = c.benchmark_group("book/decode_apply");
         group.throughput(Throughput::Elements(s.depth.len() as u64));

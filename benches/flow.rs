@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use tapeflow::book::Market;
-use tapeflow::decode::decode_frame;
+use tapeflow::decode::Decoder;
 use tapeflow::engine::Engine;
 
 /// Combined-stream USD-M `aggTrade` frames in Binance's key order over `symbols` symbols, five trades per
@@ -50,11 +50,10 @@ fn ingest(c: &mut Criterion) {
         );
     });
     g.bench_function("decode_only/100000", |b| {
-        let mut out = Vec::with_capacity(4);
+        let mut decoder = Decoder::default();
         b.iter(|| {
             for f in &batch {
-                out.clear();
-                decode_frame(black_box(f), &mut out).unwrap();
+                black_box(decoder.decode(black_box(f)).unwrap());
             }
         });
     });

@@ -8,6 +8,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use tapeflow::book::Market;
+use tapeflow::decode::Decoder;
 use tapeflow::engine::Engine;
 use tapeflow::liq::LiqConfig;
 
@@ -50,12 +51,10 @@ fn ingest(c: &mut Criterion) {
         );
     });
     g.bench_function("decode_only/10000", |b| {
-        let mut out = Vec::new();
+        let mut decoder = Decoder::default();
         b.iter(|| {
             for f in &batch {
-                out.clear();
-                tapeflow::decode::decode_frame(f, &mut out).unwrap();
-                black_box(&out);
+                black_box(decoder.decode(f).unwrap());
             }
         });
     });

@@ -1,18 +1,23 @@
-//! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]`;
+//! Instruction-count profile: `valgrind --tool=callgrind target/release/examples/prof [decode|engine] [FILE]` (FILE:
+//! a recording, `.jsonl` or `.jsonl.gz`; by default the COIN-M one of `python/tapeflow/data/recordings`);
 //! `kind=TEXT` applies the frames containing TEXT (repeated to 20,000) in `hot`. `time` prints the fastest of 200 passes of the `depth` mode per diff (a quick A/B on a shared machine).
 //! `decode` decodes every depth frame; `engine` replays the whole recording (snapshots included) through an
 //! engine; with no mode only the input is loaded (subtract it). `depth` syncs an engine on the recording up to its
 //! last snapshot and then applies the remaining diffs in `hot`: profile it with `--toggle-collect=prof::hot`.
 use tapeflow::book::Market;
-use tapeflow::decode::decode_frame;
+use tapeflow::decode::Decoder;
 use tapeflow::engine::{Engine, DEFAULT_BUFFER_LIMIT};
+
+#[path = "../src/recordings.rs"]
+mod recordings;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
-    let file = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| "tests/data/recordings/coinm_perp_2021-07-21.jsonl".into());
-    let text = std::fs::read_to_string(&file).unwrap();
+    let file = std::env::args().nth(2).unwrap_or_else(|| {
+        let path = recordings::dir().join("coinm_perp_2021-07-21.jsonl.gz");
+        path.to_string_lossy().into_owned()
+    });
+    let text = recordings::text(std::path::Path::new(&file));
     let market = if file.contains("coinm") {
         Market::CoinM
     } else if file.contains("usdm") {
@@ -90,16 +95,13 @@ fn main() {
         eprintln!("{} frames with {kind}", frames.len());
         return;
     }
-    let mut out = Vec::new();
+    let mut decoder = Decoder::default();
     let mut actions = Vec::new();
     for _ in 0..10 {
         let mut engine = Engine::new(market, DEFAULT_BUFFER_LIMIT);
         for (symbol, raw) in &records {
             match (mode.as_str(), symbol) {
-                ("decode", None) => {
-                    out.clear();
-                    let _ = decode_frame(raw, &mut out);
-                }
+                ("decode", None) => drop(decoder.decode(raw)),
                 ("engine", None) => drop(engine.apply_frame(raw, 0, &mut actions)),
                 ("engine", Some(symbol)) => drop(engine.apply_snapshot(symbol, raw, &mut actions)),
                 _ => {}

@@ -14,6 +14,9 @@ pub mod ws;
 #[cfg(feature = "python")]
 mod python;
 
+#[cfg(test)]
+mod recordings;
+
 pub use book::{Market, OrderBook, SyncState};
 pub use decode::{DecodeError, Event};
 pub use engine::{Action, Engine};

@@ -89,7 +89,7 @@ def test_ingest_frames_engine(benchmark: Any) -> None:
     benchmark.group = f"flow/ingest {N:,} aggTrade frames"
     engine = benchmark.pedantic(_ingest_engine, rounds=5, iterations=1, warmup_rounds=1)
     _rate(benchmark, N)
-    assert engine.flow_stats()["aggtrades"] == N
+    assert engine.flow_stats().aggtrades == N
     assert engine.gaps() == []
 
 
@@ -181,7 +181,7 @@ def test_ingest_rest_bodies_engine(benchmark: Any) -> None:
 
     engine = benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
     _rate(benchmark, 50_000)
-    assert engine.flow_stats()["aggtrades"] == 50_000
+    assert engine.flow_stats().aggtrades == 50_000
 
 
 def test_ingest_rest_bodies_deque_baseline(benchmark: Any) -> None:

@@ -6,7 +6,7 @@ decimals, Binance's own precision); they leave it as floats (NumPy) or exact dec
 
 import decimal
 from collections.abc import Iterable, Sequence
-from typing import Literal, final
+from typing import Literal, TypeAlias, final
 
 import numpy as np
 import numpy.typing as npt
@@ -24,12 +24,24 @@ __all__ = [
     "Action",
     "Band",
     "BatchResult",
+    "BigTrade",
+    "BookGap",
+    "BookSynced",
+    "BookTrace",
     "BookView",
+    "ControlReply",
     "Engine",
+    "EngineStats",
+    "FlowStats",
     "LiqCluster",
+    "LiqStats",
     "LiqTotal",
     "Liquidation",
+    "ServerShutdown",
+    "SnapshotNeeded",
     "SyncState",
+    "TradeGap",
+    "TradesPage",
     "Volume",
     "WsReader",
     "__version__",
@@ -47,80 +59,227 @@ class SyncState:
     """Snapshot applied and every diff since connected: the book is exact."""
     GAP: SyncState
     """A diff did not connect (or the book crossed): the book was discarded and needs a new snapshot."""
+    @property
+    def name(self) -> Literal["SYNCED", "SYNCING", "GAP"]: ...
     def __int__(self) -> int: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
-@final
-class Action:
-    """Something the I/O shell must act on or may want to know, returned by the apply calls."""
+# --- Actions ----------------------------------------------------------------------------------------------------
+# What the apply calls return: one class per kind, each with only its own fields, compared by value, and matched by
+# position in the order of ``__match_args__``:
+#
+#     for action in result.actions:
+#         match action:
+#             case SnapshotNeeded(symbol):
+#                 ...
+#             case TradeGap(symbol, from_id, to_id):
+#                 ...
 
+@final
+class SnapshotNeeded:
+    """Fetch a REST depth snapshot for ``symbol`` and feed it with :meth:`Engine.apply_snapshot`."""
+
+    __match_args__ = ("symbol",)
     @property
-    def kind(
-        self,
-    ) -> Literal[
-        "snapshot_needed", "synced", "gap", "book", "control", "server_shutdown", "trade_gap", "big_trade"
-    ]: ...
+    def symbol(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class BookSynced:
+    """The book of ``symbol`` is synced at ``last_update_id``."""
+
+    __match_args__ = ("symbol", "last_update_id")
     @property
-    def symbol(self) -> str | None: ...
+    def symbol(self) -> str: ...
     @property
-    def last_update_id(self) -> int | None:
-        """``synced``: the book's update id."""
+    def last_update_id(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class BookGap:
+    """The diff stream of ``symbol`` broke (or a diff crossed the book): the book was discarded, and a
+    :class:`SnapshotNeeded` follows."""
+
+    __match_args__ = ("symbol", "expected", "got")
     @property
-    def expected(self) -> int | None:
-        """``gap``: the id the book expected (spot: next ``U``; futures: ``pu``)."""
+    def symbol(self) -> str: ...
     @property
-    def got(self) -> int | None:
-        """``gap``: the id the diff carried."""
+    def expected(self) -> int:
+        """The id the book expected (spot: next ``U``; futures: ``pu``); for a crossed book, the diff's ``u``."""
+    @property
+    def got(self) -> int:
+        """The id the diff carried."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class BookTrace:
+    """With ``trace_depth`` set: the book right after one applied diff (or snapshot)."""
+
+    __match_args__ = ("symbol", "last_update_id", "bids", "asks", "levels", "digest")
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def last_update_id(self) -> int: ...
+    @property
+    def bids(self) -> list[tuple[str, str]]:
+        """Top bid levels as exact decimal strings ``(price, qty)``, best first."""
+    @property
+    def asks(self) -> list[tuple[str, str]]:
+        """Top ask levels as exact decimal strings ``(price, qty)``, best first."""
+    @property
+    def levels(self) -> tuple[int, int]:
+        """Number of bid and ask levels in the whole book."""
+    @property
+    def digest(self) -> str:
+        """Hex SHA-256 of the whole book in canonical text form."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class ControlReply:
+    """A reply to a control request (``SUBSCRIBE``, ``UNSUBSCRIBE``, ``LIST_SUBSCRIPTIONS``), or a control error."""
+
+    __match_args__ = ("request_id", "result", "error_code", "error_msg")
     @property
     def request_id(self) -> int | None:
-        """``control``: the request id of the reply."""
+        """The request id, if the reply carries an integer one."""
     @property
     def result(self) -> str | None:
-        """``control``: the ``result`` value as JSON text."""
+        """The ``result`` value as JSON text."""
     @property
     def error_code(self) -> int | None: ...
     @property
     def error_msg(self) -> str | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class ServerShutdown:
+    """The server announced it is going away (spot ``serverShutdown``): reconnect."""
+
+    __match_args__ = ("event_time",)
     @property
-    def event_time(self) -> int | None:
-        """``server_shutdown``: the event time."""
+    def event_time(self) -> int:
+        """The event time ``E`` (ms)."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class TradeGap:
+    """Aggregate trade ids ``from_id..=to_id`` of ``symbol`` are missing: fetch them back with
+    ``aggTrades?fromId=from_id`` and feed the pages to :meth:`Engine.apply_agg_trades`. Reported once per hole;
+    a REST page reports only what it left missing once all its rows are counted."""
+
+    __match_args__ = ("symbol", "from_id", "to_id")
     @property
-    def bids(self) -> list[tuple[str, str]] | None:
-        """``book`` (tracing on): top bid levels as exact decimal strings, best first."""
+    def symbol(self) -> str: ...
     @property
-    def asks(self) -> list[tuple[str, str]] | None:
-        """``book`` (tracing on): top ask levels as exact decimal strings, best first."""
+    def from_id(self) -> int:
+        """The first missing aggregate trade id."""
     @property
-    def levels(self) -> tuple[int, int] | None:
-        """``book`` (tracing on): number of bid and ask levels in the whole book."""
+    def to_id(self) -> int:
+        """The last missing aggregate trade id (inclusive)."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class BigTrade:
+    """A trade counted for the first time whose quote value reached the smallest ``big_trade`` threshold."""
+
+    __match_args__ = (
+        "symbol",
+        "trade_id",
+        "price",
+        "qty",
+        "notional",
+        "side",
+        "time_ms",
+        "price_exact",
+        "qty_exact",
+        "notional_exact",
+    )
     @property
-    def digest(self) -> str | None:
-        """``book`` (tracing on): hex SHA-256 of the whole book in canonical text form."""
+    def symbol(self) -> str: ...
     @property
-    def from_id(self) -> int | None:
-        """``trade_gap``: the first missing aggregate trade id."""
+    def trade_id(self) -> int:
+        """The aggregate trade id."""
     @property
-    def to_id(self) -> int | None:
-        """``trade_gap``: the last missing aggregate trade id (inclusive)."""
+    def price(self) -> float: ...
     @property
-    def trade_id(self) -> int | None:
-        """``big_trade``: the aggregate trade id."""
+    def qty(self) -> float:
+        """The quantity (contracts on COIN-M)."""
     @property
-    def price(self) -> float | None:
-        """``big_trade``: the trade price."""
+    def notional(self) -> float:
+        """The quote value: price x quantity; contracts x contract size (USD) on COIN-M."""
     @property
-    def qty(self) -> float | None:
-        """``big_trade``: the quantity (contracts on COIN-M)."""
+    def side(self) -> Literal["buy", "sell"]:
+        """The taker side."""
     @property
-    def notional(self) -> float | None:
-        """``big_trade``: the quote value (price x quantity; contracts x contract size in USD on COIN-M)."""
+    def time_ms(self) -> int:
+        """The trade time ``T``."""
     @property
-    def side(self) -> Literal["buy", "sell"] | None:
-        """``big_trade``: the taker side."""
+    def price_exact(self) -> str:
+        """Exact decimal string."""
     @property
-    def time_ms(self) -> int | None:
-        """``big_trade``: the trade time ``T``."""
+    def qty_exact(self) -> str: ...
+    @property
+    def notional_exact(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class Liquidation:
+    """A liquidation the engine kept (an action of the batch that carried its ``forceOrder``)."""
+
+    __match_args__ = (
+        "symbol",
+        "time_ms",
+        "event_time_ms",
+        "side",
+        "order_side",
+        "price",
+        "qty",
+        "notional",
+        "price_exact",
+        "qty_exact",
+        "notional_exact",
+    )
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def time_ms(self) -> int:
+        """Trade time ``o.T``."""
+    @property
+    def event_time_ms(self) -> int: ...
+    @property
+    def side(self) -> Literal["long", "short"]:
+        """Liquidated position side."""
+    @property
+    def order_side(self) -> Literal["BUY", "SELL"]:
+        """Raw order side ``o.S``."""
+    @property
+    def price(self) -> float:
+        """``ap``, or ``p`` when ``ap`` is 0."""
+    @property
+    def qty(self) -> float: ...
+    @property
+    def notional(self) -> float: ...
+    @property
+    def price_exact(self) -> str: ...
+    @property
+    def qty_exact(self) -> str: ...
+    @property
+    def notional_exact(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+Action: TypeAlias = (
+    SnapshotNeeded
+    | BookSynced
+    | BookGap
+    | BookTrace
+    | ControlReply
+    | ServerShutdown
+    | TradeGap
+    | BigTrade
+    | Liquidation
+)
+"""Anything the apply calls report (narrow it with ``isinstance`` or ``match``)."""
 
 @final
 class BatchResult:
@@ -136,6 +295,188 @@ class BatchResult:
     @property
     def errors(self) -> list[Exception]:
         """One :class:`tapeflow.DecodeError` per malformed frame (``.index`` set); those frames changed nothing."""
+    @property
+    def last_event_time_ms(self) -> int | None:
+        """The event time ``E`` of the last event in the batch that carries one (for the feed lag)."""
+    @property
+    def recv_ts_ns(self) -> int:
+        """The receive time the batch was applied with."""
+
+@final
+class TradesPage:
+    """What one :meth:`Engine.apply_agg_trades` call did."""
+
+    @property
+    def rows(self) -> int:
+        """Rows in the page."""
+    @property
+    def counted(self) -> int:
+        """Rows counted for the first time (the others were counted before)."""
+    @property
+    def first_id(self) -> int | None:
+        """The aggregate trade id of the first row; ``None`` for an empty page."""
+    @property
+    def last_id(self) -> int | None:
+        """The aggregate trade id of the last row; ``None`` for an empty page."""
+    @property
+    def abandoned(self) -> tuple[int, int] | None:
+        """With ``from_id`` below the first row's id: ``(from_id, first_id - 1)``, ids the exchange no longer serves,
+        now marked abandoned (no :class:`TradeGap` is reported for them)."""
+    @property
+    def actions(self) -> list[Action]:
+        """:class:`BigTrade` for the big trades among the counted rows, then a :class:`TradeGap` for each hole the
+        page showed, as far as the whole page left it missing."""
+
+@final
+class EngineStats:
+    """Engine counters (see :meth:`Engine.stats`)."""
+
+    __match_args__ = (
+        "frames",
+        "events",
+        "malformed",
+        "depth_updates",
+        "level_updates",
+        "book_tickers",
+        "partial_depth",
+        "unknown",
+    )
+
+    @property
+    def frames(self) -> int: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def malformed(self) -> int:
+        """Frames rejected (and skipped) as malformed."""
+    @property
+    def depth_updates(self) -> int: ...
+    @property
+    def level_updates(self) -> int:
+        """Price levels in the depth updates."""
+    @property
+    def book_tickers(self) -> int: ...
+    @property
+    def partial_depth(self) -> int: ...
+    @property
+    def unknown(self) -> dict[str, int]:
+        """Events of a type the engine does not handle, counted by type and skipped."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class FlowStats:
+    """Flow counters (see :meth:`Engine.flow_stats`)."""
+
+    __match_args__ = (
+        "aggtrades",
+        "duplicates",
+        "late",
+        "expired",
+        "overflow",
+        "gaps",
+        "gaps_filled",
+        "big_trades",
+        "time_regressions",
+        "trades_market",
+        "trades_other",
+        "klines",
+        "rest_bodies",
+        "rest_trades",
+        "symbols",
+        "memory_bytes",
+    )
+
+    @property
+    def aggtrades(self) -> int:
+        """Aggregate trades counted (the first arrival of each id)."""
+    @property
+    def duplicates(self) -> int:
+        """Arrivals of an id counted before."""
+    @property
+    def late(self) -> int:
+        """Counted trades older than their symbol's newest trade."""
+    @property
+    def expired(self) -> int:
+        """Trades older than the retention: not counted."""
+    @property
+    def overflow(self) -> int:
+        """Trades with an implausible notional: not counted."""
+    @property
+    def gaps(self) -> int:
+        """Trade gaps reported."""
+    @property
+    def gaps_filled(self) -> int:
+        """Holes closed completely by later trades."""
+    @property
+    def big_trades(self) -> int: ...
+    @property
+    def time_regressions(self) -> int:
+        """Counted trades whose trade time is earlier than that of a lower id counted before (Binance's ids follow
+        trade time, so this should stay 0; it is counted only, windows are unchanged)."""
+    @property
+    def trades_market(self) -> int:
+        """``trade`` events of type MARKET (or spot trades)."""
+    @property
+    def trades_other(self) -> int:
+        """``trade`` events of another type (insurance fund, ADL...)."""
+    @property
+    def klines(self) -> int: ...
+    @property
+    def rest_bodies(self) -> int:
+        """REST ``aggTrades`` pages fed."""
+    @property
+    def rest_trades(self) -> int:
+        """Rows in those pages."""
+    @property
+    def symbols(self) -> int:
+        """Symbols with flow state."""
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by all flow state."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class LiqStats:
+    """Liquidation counters (see :meth:`Engine.liq_stats`)."""
+
+    __match_args__ = (
+        "kept",
+        "foreign",
+        "unknown_side",
+        "unknown_status",
+        "unfilled",
+        "expired",
+        "pruned",
+        "overflow",
+        "mark_prices",
+        "foreign_mark_prices",
+    )
+
+    @property
+    def kept(self) -> int: ...
+    @property
+    def foreign(self) -> int:
+        """Events of the other contract kind (USD-M vs COIN-M) on a merged stream."""
+    @property
+    def unknown_side(self) -> int: ...
+    @property
+    def unknown_status(self) -> int: ...
+    @property
+    def unfilled(self) -> int:
+        """Orders with nothing filled (``z = 0``)."""
+    @property
+    def expired(self) -> int:
+        """Late events already outside retention."""
+    @property
+    def pruned(self) -> int:
+        """Events dropped by retention."""
+    @property
+    def overflow(self) -> int: ...
+    @property
+    def mark_prices(self) -> int: ...
+    @property
+    def foreign_mark_prices(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class BookView:
@@ -205,13 +546,13 @@ class Engine:
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``: picks the book sync procedure.
         buffer_limit: diffs kept per symbol while waiting for a snapshot (the oldest go first; 1,000 is 100 s of a
             ``@100ms`` stream, far more than a snapshot request takes).
-        trace_depth: when set, every applied diff adds an action of kind ``"book"`` with the top ``trace_depth``
-            levels and the digest of the whole book (for replays and audits; costs a full-book hash per diff).
+        trace_depth: when set, every applied diff adds a :class:`BookTrace` with the top ``trace_depth`` levels and
+            the digest of the whole book (for replays and audits; costs a full-book hash per diff).
         flow_horizons: sliding windows of trade flow (``"30s"``, ``"15m"``, ``"4h"``: whole seconds, at most 7 days).
         flow_intervals: UTC-aligned intervals like Binance klines (whole seconds, dividing a day).
         flow_history: completed aligned intervals kept per interval.
         big_trade: up to 4 quote-value thresholds; trades at or above one are counted per threshold, and each new
-            trade at or above the smallest is reported as a ``"big_trade"`` action.
+            trade at or above the smallest is reported as a :class:`BigTrade`.
     """
 
     def __new__(
@@ -243,6 +584,9 @@ class Engine:
         """Symbols seen so far, in order of first appearance."""
     def sync_state(self, symbol: str) -> SyncState:
         """Raises :class:`tapeflow.UnknownSymbolError` for a symbol never seen."""
+    def sync_counts(self, symbols: Iterable[str]) -> dict[str, int]:
+        """How many of ``symbols`` have a book in each state, keyed ``"SYNCED"``, ``"SYNCING"`` and ``"GAP"`` (all
+        three always present), in one call; symbols never seen are not counted."""
     def book(self, symbol: str, depth: int = 10, *, allow_unsynced: bool = False) -> BookView:
         """The top ``depth`` levels. Raises :class:`tapeflow.BookNotSyncedError` unless the book is synced or
         ``allow_unsynced`` is true (the view's ``state`` then says what it is)."""
@@ -257,8 +601,8 @@ class Engine:
     def reset_books(self) -> None:
         """Discards every book (after a reconnect of the depth connection)."""
     def reset_book(self, symbol: str) -> None: ...
-    def stats(self) -> dict[str, int | dict[str, int]]:
-        """Counters: frames, events, malformed, depth_updates, level_updates, book_tickers, partial_depth, unknown."""
+    def stats(self) -> EngineStats:
+        """Engine counters."""
 
     # --- Liquidations -------------------------------------------------------------------------------------------
     # ``forceOrder`` and ``markPriceUpdate`` frames (per symbol or all-market) go through ``apply_frames``. Times
@@ -270,7 +614,8 @@ class Engine:
     # ``"BUY"`` a ``"short"``. Notional = average price ``ap`` x filled quantity ``z`` (order price ``p`` when
     # ``ap`` is 0); on COIN-M, ``z`` x the contract size (USD) once :meth:`set_contract_size` was called, else
     # price x contracts. Merged all-market streams carry USD-M and COIN-M: an engine keeps only its own market's
-    # liquidations (by ``st``, else by symbol form) and counts the others as ``foreign``.
+    # liquidations (by ``st``, else by symbol form) and counts the others as ``foreign``. Each kept liquidation is
+    # also reported as a :class:`Liquidation` action of the batch that carried it (for persistence or a feed).
 
     def liq_configure(
         self,
@@ -342,13 +687,8 @@ class Engine:
     def set_contract_size(self, symbol: str, size: str | float) -> None:
         """COIN-M contract size in USD (``contractSize`` of ``/dapi/v1/exchangeInfo``, e.g. 100 for
         BTCUSD_PERP); applies to liquidations kept afterwards and to the flow windows' quote volume."""
-    def liq_journal(self, enabled: bool) -> None:
-        """Turns the journal of kept liquidations on or off (off by default)."""
-    def drain_liquidations(self) -> list[Liquidation]:
-        """Liquidations kept since the last drain, in arrival order (for persistence or a feed)."""
-    def liq_stats(self) -> dict[str, int]:
-        """Counters: kept, foreign, unknown_side, unknown_status, unfilled, expired, pruned, overflow,
-        mark_prices, foreign_mark_prices."""
+    def liq_stats(self) -> LiqStats:
+        """Liquidation counters."""
 
     # --- Trade flow -----------------------------------------------------------------------------------------------
     # ``aggTrade`` frames go through ``apply_frames`` (``trade`` and ``kline`` frames are decoded and counted in
@@ -362,16 +702,31 @@ class Engine:
     #
     # Quote volume is price x quantity on spot and USD-M; on COIN-M it is contracts x contract size (USD), base
     # volume is in contracts and VWAP is contract-weighted. A window is ``complete`` when trades are known from
-    # before its start (the first trade's time + 1 ms, or a ``from_time_ms`` backfill) and no missing id range can
-    # fall inside it.
+    # before its start (the first trade's time + 1 ms, or a ``from_time_ms`` backfill), no missing id range can
+    # fall inside it, and no check of the symbol's trades is pending (:meth:`begin_check`).
 
-    def apply_agg_trades(self, symbol: str, body: bytes, *, from_time_ms: int | None = None) -> list[Action]:
+    def apply_agg_trades(
+        self, symbol: str, body: bytes, *, from_time_ms: int | None = None, from_id: int | None = None
+    ) -> TradesPage:
         """Feeds a REST ``aggTrades`` reply body (a JSON array, raw bytes); ids counted before are ignored.
 
-        With ``from_time_ms`` the body is the exchange's complete list of trades from that time on (a
-        ``startTime`` query), so the symbol's coverage starts there. Raises :class:`tapeflow.DecodeError`
-        (changing nothing) if the body is malformed.
+        The whole page is counted before any :class:`TradeGap` is reported, and a reported gap names only the ids
+        still missing after it.
+
+        Args:
+            from_time_ms: the body answers ``startTime=from_time_ms``: it is the exchange's complete list of trades
+                from that time on, so the symbol's coverage starts there.
+            from_id: the body answers ``fromId=from_id``. A first row past ``from_id`` means the ids in between are
+                no longer served: they are marked abandoned (see :attr:`TradesPage.abandoned`).
+
+        Raises:
+            tapeflow.DecodeError: the body is malformed (nothing changed).
         """
+    def begin_check(self, symbol: str) -> None:
+        """Starts a check of ``symbol``'s trades (e.g. its newest trades fetched after a reconnect, or a start-up
+        fill): its windows are not ``complete`` (and say ``checking``) until every check begun has ended."""
+    def end_check(self, symbol: str) -> None:
+        """Ends a check begun with :meth:`begin_check` (a no-op with none pending)."""
     def abandon_gap(self, symbol: str, from_id: int, to_id: int) -> None:
         """Marks ids ``from_id..=to_id`` as impossible to fill; the windows they touch say ``abandoned``."""
     def gaps(self, symbol: str | None = None) -> list[tuple[str, int, int]]:
@@ -386,13 +741,12 @@ class Engine:
         """``window`` for every symbol with flow state, one row per symbol: ``symbol`` (str objects),
         ``buy_quote``, ``sell_quote``, ``net_quote``, ``buy_base``, ``sell_base``, ``vwap`` (float64),
         ``buy_count``, ``sell_count``, ``big_buy_count``, ``big_sell_count`` (int64), ``complete``,
-        ``abandoned`` (bool)."""
+        ``abandoned``, ``checking`` (bool)."""
     def candles(self, symbol: str, interval: str, *, count: int | None = None) -> dict[str, npt.NDArray[np.generic]]:
         """The kept completed intervals and the current one of an aligned ``interval`` (``"1m"`` or
         ``"1m@aligned"``), oldest first: ``start_ms`` and the columns of :meth:`volumes` (without ``symbol``)."""
-    def flow_stats(self) -> dict[str, int]:
-        """Counters: aggtrades, duplicates, late, expired, overflow, gaps, gaps_filled, big_trades,
-        trades_market, trades_other, klines, rest_bodies, rest_trades, symbols, memory_bytes."""
+    def flow_stats(self) -> FlowStats:
+        """Flow counters."""
     def flow_memory(self, symbol: str) -> int:
         """Bytes held by ``symbol``'s flow state (second buckets, aligned intervals, id ledger)."""
 
@@ -440,10 +794,15 @@ class Volume:
     def big_sell_counts(self) -> list[int]: ...
     @property
     def complete(self) -> bool:
-        """Every trade of the window was counted (no open or abandoned id gap overlaps it)."""
+        """Every trade of the window was counted: trades are known from before its start, no open or abandoned id
+        gap overlaps it, and no check of the symbol's trades is pending."""
     @property
     def abandoned(self) -> bool:
         """An abandoned gap overlaps the window."""
+    @property
+    def checking(self) -> bool:
+        """A check of the symbol's trades is pending (:meth:`Engine.begin_check`): the window is not complete
+        meanwhile."""
     @property
     def as_of(self) -> int:
         """The ``now_ms`` the window was evaluated at."""
@@ -528,37 +887,6 @@ class LiqCluster:
     def distance_pct(self) -> float | None: ...
     @property
     def last_time_ms(self) -> int: ...
-
-@final
-class Liquidation:
-    """One kept liquidation (see :meth:`Engine.drain_liquidations`)."""
-
-    @property
-    def symbol(self) -> str: ...
-    @property
-    def time_ms(self) -> int:
-        """Trade time ``o.T``."""
-    @property
-    def event_time_ms(self) -> int: ...
-    @property
-    def side(self) -> Literal["long", "short"]:
-        """Liquidated position side."""
-    @property
-    def order_side(self) -> Literal["BUY", "SELL"]:
-        """Raw order side ``o.S``."""
-    @property
-    def price(self) -> float:
-        """``ap``, or ``p`` when ``ap`` is 0."""
-    @property
-    def qty(self) -> float: ...
-    @property
-    def notional(self) -> float: ...
-    @property
-    def price_exact(self) -> str: ...
-    @property
-    def qty_exact(self) -> str: ...
-    @property
-    def notional_exact(self) -> str: ...
 
 @final
 class WsReader:

@@ -2,8 +2,7 @@ use super::*;
 use rstest::rstest;
 
 fn decode(frame: &str) -> Result<Vec<Event>, DecodeError> {
-    let mut out = Vec::new();
-    decode_frame(frame.as_bytes(), &mut out).map(|()| out)
+    Decoder::default().decode(frame.as_bytes()).map(Decoded::into_events)
 }
 
 fn one(frame: &str) -> Event {
@@ -169,11 +168,16 @@ fn arrays_of_events_decode_each() {
 #[case::scalar("42")]
 #[case::bad_item_in_array(r#"[{"e":"x","E":1},{"e":"depthUpdate","E":1}]"#)]
 fn malformed_frames_are_errors(#[case] frame: &str) {
-    let mut out = vec![Event::Unknown {
-        kind: "sentinel".into(),
-    }];
-    assert!(decode_frame(frame.as_bytes(), &mut out).is_err(), "{frame}");
-    assert_eq!(out.len(), 1, "a failed decode must not append events");
+    let mut decoder = Decoder::default();
+    assert!(decoder.decode(frame.as_bytes()).is_err(), "{frame}");
+    // Nothing of the failed frame is left for the next one.
+    let next = decoder.decode(br#"{"e":"blockTrade","E":1}"#).map(Decoded::into_events);
+    assert_eq!(
+        next,
+        Ok(vec![Event::Unknown {
+            kind: "blockTrade".into()
+        }])
+    );
 }
 
 #[test]
@@ -205,7 +209,7 @@ fn errors_name_their_field() {
 fn bytes_after_a_combined_frame_are_an_error(#[case] tail: &str) {
     let frame = format!("{SPOT_DEPTH}{tail}");
     assert!(decode(&frame).is_err(), "{frame}");
-    assert!(fast::depth_frame(frame.as_bytes()).is_none());
+    assert!(template::depth_frame(frame.as_bytes()).is_none());
     // White space is allowed.
     assert_eq!(
         decode(&format!("{SPOT_DEPTH} \n")).unwrap(),

@@ -1,73 +1,22 @@
 //! The multi-symbol hub: takes batches of raw frames, routes decoded events to per-symbol state and returns what
-//! the I/O shell must act on (fetch a snapshot, a gap, a control reply). Sans I/O: no sockets, no clock.
+//! the I/O shell must act on (fetch a snapshot, a gap, a control reply, a kept liquidation). Sans I/O: no sockets,
+//! no clock.
+//!
+//! Books, flow and liquidations each return outcome values of their own; this module alone turns them into
+//! [`Action`]s (see `action.rs`), and is the only one that knows the others.
+
+mod action;
 
 use rustc_hash::FxHashMap;
 
-use crate::book::{ApplyOutcome, BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
+pub use action::{Action, BookTrace};
+
+use crate::book::{BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
 use crate::decode::{
-    self, BookTicker, ControlReply, DecodeError, DepthUpdate, Event, Fast, Level, Levels, Symbol, TradeType,
+    self, BookTicker, DecodeError, Decoded, Decoder, DepthUpdate, DiffHead, Event, Level, Levels, Symbol, TradeType,
 };
+use crate::flow::{PageOutcome, PageQuery};
 use crate::symbols::SymbolIndex;
-
-/// Something the caller must act on or may want to know.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Fetch a REST depth snapshot for this symbol and feed it with [`Engine::apply_snapshot`].
-    SnapshotNeeded { symbol: Symbol },
-    /// The book is synced at this update id.
-    Synced { symbol: Symbol, last_update_id: u64 },
-    /// The diff stream broke (or a diff crossed the book): the book was discarded; a snapshot is needed.
-    Gap { symbol: Symbol, expected: u64, got: u64 },
-    /// With tracing on: the book right after one applied diff (top levels, level counts, digest).
-    BookTrace(Box<BookTrace>),
-    /// A control-message reply from the server.
-    Control(ControlReply),
-    /// The server announced it is going away (spot `serverShutdown`).
-    ServerShutdown { event_time: i64 },
-    /// Aggregate trade ids `from_id..=to_id` of `symbol` are missing: backfill them (REST `aggTrades?fromId=`).
-    TradeGap { symbol: Symbol, from_id: u64, to_id: u64 },
-    /// A trade counted for the first time whose quote value reached the smallest big-trade threshold.
-    BigTrade {
-        symbol: Symbol,
-        trade_id: u64,
-        /// e8 units.
-        price: i64,
-        /// e8 units (contracts on COIN-M).
-        qty: i64,
-        /// Quote value, e16 units (see [`crate::flow`]).
-        quote: i128,
-        /// Taker buy.
-        buy: bool,
-        /// Trade time (ms).
-        time: i64,
-    },
-}
-
-/// The state of a book right after one applied diff; see [`Engine::set_trace_depth`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BookTrace {
-    pub symbol: Symbol,
-    pub last_update_id: u64,
-    pub bids: Vec<Level>,
-    pub asks: Vec<Level>,
-    pub n_bids: usize,
-    pub n_asks: usize,
-    pub digest: String,
-}
-
-impl BookTrace {
-    fn of(symbol: &Symbol, book: &OrderBook, depth: usize) -> Action {
-        Action::BookTrace(Box::new(Self {
-            symbol: symbol.clone(),
-            last_update_id: book.last_update_id,
-            bids: book.bids.top(depth),
-            asks: book.asks.top(depth),
-            n_bids: book.bids.len(),
-            n_asks: book.asks.len(),
-            digest: book.digest(),
-        }))
-    }
-}
 
 /// Engine-wide counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,6 +39,8 @@ pub struct BatchReport {
     pub actions: Vec<Action>,
     /// `(index in the batch, error)` for each malformed frame; those frames changed nothing.
     pub errors: Vec<(usize, DecodeError)>,
+    /// Event time `E` (ms) of the last event in the batch that carries one.
+    pub last_event_time: Option<i64>,
 }
 
 /// Per-symbol state.
@@ -100,6 +51,14 @@ pub struct SymbolState {
     pub ticker: Option<BookTicker>,
     /// Receive time (caller's clock, ns) of the last event for this symbol.
     pub recv_ts_ns: i64,
+}
+
+/// Number of books per sync state; see [`Engine::sync_counts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounts {
+    pub synced: usize,
+    pub syncing: usize,
+    pub gap: usize,
 }
 
 /// A futures diff without `pu` breaks the contract of its market: the whole frame is rejected before any state
@@ -119,10 +78,11 @@ pub struct Engine {
     buffer_limit: usize,
     symbols: SymbolIndex,
     states: Vec<SymbolState>,
-    scratch: Vec<Event>,
-    /// Reusable level buffers of the diff fast path.
-    levels: (Vec<Level>, Vec<Level>),
+    /// Reusable buffers of the frame decoder (boxed: taken out and put back for every frame, one word each way).
+    decoder: Option<Box<Decoder>>,
     trace_depth: Option<usize>,
+    /// Event time of the last event routed that carries one.
+    last_event_time: Option<i64>,
     pub stats: EngineStats,
     /// Liquidations and mark prices of this engine's futures market (see [`crate::liq`]).
     pub liq: crate::liq::Liquidations,
@@ -137,9 +97,9 @@ impl Engine {
             buffer_limit,
             symbols: SymbolIndex::default(),
             states: Vec::new(),
-            scratch: Vec::with_capacity(4),
-            levels: (Vec::new(), Vec::new()),
+            decoder: Some(Box::default()),
             trace_depth: None,
+            last_event_time: None,
             stats: EngineStats::default(),
             liq: crate::liq::Liquidations::new(crate::liq::contract_kind_of(market)),
             flow: crate::flow::Flow::new(market),
@@ -199,74 +159,58 @@ impl Engine {
         self.flow.track(&symbol);
     }
 
+    /// Starts a check of `symbol`'s trades: its flow windows are not complete until it ends (see
+    /// [`crate::flow::Flow::begin_check`]).
+    pub fn begin_check(&mut self, symbol: &str) {
+        self.flow.begin_check(&symbol.to_ascii_uppercase());
+    }
+
+    /// Ends a check begun with [`Engine::begin_check`] (a no-op with none pending).
+    pub fn end_check(&mut self, symbol: &str) {
+        self.flow.end_check(&symbol.to_ascii_uppercase());
+    }
+
     /// Decodes and applies one frame. A malformed frame is an error and changes nothing.
     pub fn apply_frame(&mut self, frame: &[u8], recv_ts_ns: i64, actions: &mut Vec<Action>) -> Result<(), DecodeError> {
-        // Diffs, trades and book tickers are most of the traffic: in Binance's exact layout they skip the generic
-        // dispatch, and a diff for a synced book is applied straight from reusable level buffers.
-        let (mut bids, mut asks) = std::mem::take(&mut self.levels);
-        bids.clear();
-        asks.clear();
-        match decode::decode_frame_fast(frame, &mut bids, &mut asks) {
-            Fast::Diff(h) => {
-                self.stats.frames += 1;
-                let result = if h.prev_final_id.is_none() && self.market.is_futures() {
-                    self.stats.malformed += 1;
-                    Err(MISSING_PU)
-                } else {
-                    self.stats.events += 1;
-                    let i = self.depth_slot(h.symbol, bids.len() + asks.len(), recv_ts_ns);
-                    let book = &mut self.states[i].book;
-                    let outcome = book.apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, &bids, &asks);
-                    let outcome = outcome.unwrap_or_else(|| {
-                        book.apply(h.into_update(Levels::from_slice(&bids), Levels::from_slice(&asks)))
-                    });
-                    self.depth_outcome(i, h.final_id, outcome, actions);
-                    Ok(())
-                };
-                self.levels = (bids, asks);
-                return result;
-            }
-            Fast::Event(event) => {
-                self.levels = (bids, asks);
-                self.stats.frames += 1;
+        // The decoder's buffers are taken out for the call, so that routing may borrow the engine.
+        let mut decoder = self.decoder.take().unwrap_or_default();
+        self.stats.frames += 1;
+        let result = match decoder.decode(frame) {
+            Ok(Decoded::Diff { head, bids, asks }) => self.route_diff(head, bids, asks, recv_ts_ns, actions),
+            Ok(Decoded::Event(event)) => {
                 self.stats.events += 1;
                 self.route(event, recv_ts_ns, actions);
-                return Ok(());
+                Ok(())
             }
-            Fast::Declined => self.levels = (bids, asks),
-        }
-        let mut events = std::mem::take(&mut self.scratch);
-        events.clear();
-        self.stats.frames += 1;
-        let decoded = decode::decode_frame_slow(frame, &mut events);
-        if let Err(e) = decoded {
+            Ok(Decoded::Events(events)) => {
+                // A futures diff without `pu` breaks the contract of its market: reject the frame before any state
+                // changes.
+                let missing_pu = |e: &Event| matches!(e, Event::Depth(d) if d.prev_final_id.is_none());
+                if self.market.is_futures() && events.as_slice().iter().any(missing_pu) {
+                    Err(MISSING_PU)
+                } else {
+                    for event in events {
+                        self.stats.events += 1;
+                        self.route(event, recv_ts_ns, actions);
+                    }
+                    Ok(())
+                }
+            }
+            Err(e) => Err(e),
+        };
+        // The slot is empty (taken above): filling it drops nothing.
+        self.decoder.get_or_insert(decoder);
+        if result.is_err() {
             self.stats.malformed += 1;
-            self.scratch = events;
-            return Err(e);
         }
-        // A futures diff without `pu` breaks the contract of its market; reject the frame before any state changes.
-        if self.market.is_futures() {
-            if let Some(Event::Depth(_)) = events
-                .iter()
-                .find(|e| matches!(e, Event::Depth(d) if d.prev_final_id.is_none()))
-            {
-                self.stats.malformed += 1;
-                self.scratch = events;
-                return Err(MISSING_PU);
-            }
-        }
-        for event in events.drain(..) {
-            self.stats.events += 1;
-            self.route(event, recv_ts_ns, actions);
-        }
-        self.scratch = events;
-        Ok(())
+        result
     }
 
     /// Applies a batch of frames; malformed frames are reported in the result and skipped.
     pub fn apply_frames<'a>(&mut self, frames: impl IntoIterator<Item = &'a [u8]>, recv_ts_ns: i64) -> BatchReport {
         let mut report = BatchReport::default();
         let events_before = self.stats.events;
+        self.last_event_time = None;
         for (i, frame) in frames.into_iter().enumerate() {
             report.frames += 1;
             if let Err(e) = self.apply_frame(frame, recv_ts_ns, &mut report.actions) {
@@ -274,7 +218,32 @@ impl Engine {
             }
         }
         report.events = (self.stats.events - events_before) as usize;
+        report.last_event_time = self.last_event_time;
         report
+    }
+
+    /// Applies a diff decoded on the template path: straight from the decoder's level buffers when the book is
+    /// synced, as an owned diff otherwise.
+    fn route_diff(
+        &mut self,
+        h: DiffHead<'_>,
+        bids: &[Level],
+        asks: &[Level],
+        recv_ts_ns: i64,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), DecodeError> {
+        if h.prev_final_id.is_none() && self.market.is_futures() {
+            return Err(MISSING_PU);
+        }
+        self.stats.events += 1;
+        self.last_event_time = Some(h.event_time);
+        let i = self.depth_slot(h.symbol, bids.len() + asks.len(), recv_ts_ns);
+        let book = &mut self.states[i].book;
+        let outcome = book.apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, bids, asks);
+        let outcome =
+            outcome.unwrap_or_else(|| book.apply(h.into_update(Levels::from_slice(bids), Levels::from_slice(asks))));
+        self.depth_outcome(i, h.final_id, outcome, actions);
+        Ok(())
     }
 
     fn route_depth(&mut self, d: DepthUpdate, recv_ts_ns: i64, actions: &mut Vec<Action>) {
@@ -294,40 +263,21 @@ impl Engine {
     }
 
     /// The actions of one diff's outcome for symbol slot `i` (`u`: the diff's final update id).
-    fn depth_outcome(&self, i: usize, u: u64, outcome: ApplyOutcome, actions: &mut Vec<Action>) {
+    fn depth_outcome(&self, i: usize, u: u64, outcome: crate::book::ApplyOutcome, actions: &mut Vec<Action>) {
         let symbol = &self.symbols[i];
-        match outcome {
-            ApplyOutcome::Applied => {
-                if let Some(depth) = self.trace_depth {
-                    actions.push(BookTrace::of(symbol, self.states[i].book.book(), depth));
-                }
+        let trace = match (outcome, self.trace_depth) {
+            (crate::book::ApplyOutcome::Applied, Some(depth)) => {
+                Some(BookTrace::of(symbol, self.states[i].book.book(), depth))
             }
-            ApplyOutcome::Stale => {}
-            ApplyOutcome::Buffered { snapshot_needed } => {
-                if snapshot_needed {
-                    actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-                }
-            }
-            ApplyOutcome::Gap { expected, got } => {
-                actions.push(Action::Gap {
-                    symbol: symbol.clone(),
-                    expected,
-                    got,
-                });
-                actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-            }
-            ApplyOutcome::Crossed => {
-                actions.push(Action::Gap {
-                    symbol: symbol.clone(),
-                    expected: u,
-                    got: u,
-                });
-                actions.push(Action::SnapshotNeeded { symbol: symbol.clone() });
-            }
-        }
+            _ => None,
+        };
+        action::diff(symbol, u, outcome, trace, actions);
     }
 
     fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
+        if let Some(t) = event.event_time() {
+            self.last_event_time = Some(t);
+        }
         match event {
             Event::Depth(d) => self.route_depth(*d, recv_ts_ns, actions),
             Event::BookTicker(t) => {
@@ -341,9 +291,12 @@ impl Engine {
             Event::ServerShutdown { event_time } => {
                 actions.push(Action::ServerShutdown { event_time });
             }
-            Event::ForceOrder(f) => drop(self.liq.apply_force_order(&f)),
+            Event::ForceOrder(f) => actions.extend(self.liq.apply_force_order(&f).map(Action::Liquidation)),
             Event::MarkPrice(m) => self.liq.apply_mark_price(&m),
-            Event::AggTrade(t) => self.flow.apply(&t, actions),
+            Event::AggTrade(t) => {
+                let outcome = self.flow.apply(&t);
+                action::trade(&t.symbol, outcome, actions);
+            }
             Event::Trade(t) => {
                 // Windows count aggregate trades (one id space, backfillable by id); `trade` events are counted
                 // by type only, so that subscribing to both never counts a fill twice.
@@ -358,19 +311,20 @@ impl Engine {
         }
     }
 
-    /// Feeds a REST `aggTrades` reply body for `symbol` (see [`crate::flow::Flow::apply_rest`]). A malformed body
-    /// is an error and changes nothing.
+    /// Feeds a REST `aggTrades` reply body for `symbol`, the answer to `query` (see
+    /// [`crate::flow::Flow::apply_rest`]). A malformed body is an error and changes nothing.
     pub fn apply_agg_trades(
         &mut self,
         symbol: &str,
         body: &[u8],
-        from_time: Option<i64>,
+        query: PageQuery,
         actions: &mut Vec<Action>,
-    ) -> Result<usize, DecodeError> {
-        let symbol = symbol.to_ascii_uppercase();
+    ) -> Result<PageOutcome, DecodeError> {
+        let symbol = Symbol::from(symbol.to_ascii_uppercase());
         let trades = decode::decode_agg_trades_body(body, &symbol)?;
-        self.flow.apply_rest(&symbol, &trades, from_time, actions);
-        Ok(trades.len())
+        let page = self.flow.apply_rest(&symbol, &trades, query);
+        action::page(&symbol, &page, actions);
+        Ok(page)
     }
 
     /// Feeds a REST depth snapshot body for `symbol`. A malformed body is an error and changes nothing.
@@ -391,25 +345,26 @@ impl Engine {
             }
             None => self.states[i].book.apply_snapshot(&snap),
         };
-        match outcome {
-            SnapshotOutcome::Synced { last_update_id, .. } => actions.push(Action::Synced { symbol, last_update_id }),
-            SnapshotOutcome::TooOld { .. } => actions.push(Action::SnapshotNeeded { symbol }),
-            SnapshotOutcome::Gap { expected, got } => {
-                actions.push(Action::Gap {
-                    symbol: symbol.clone(),
-                    expected,
-                    got,
-                });
-                actions.push(Action::SnapshotNeeded { symbol });
-            }
-            SnapshotOutcome::Ignored => {}
-        }
+        action::snapshot(symbol, outcome, actions);
         Ok(outcome)
     }
 
     /// Sync state of a symbol's book (`None` if the symbol was never seen).
     pub fn sync_state(&self, symbol: &str) -> Option<SyncState> {
         self.state(symbol).map(|s| s.book.state())
+    }
+
+    /// How many of `symbols` have a book in each sync state (symbols never seen are not counted).
+    pub fn sync_counts<'a>(&self, symbols: impl IntoIterator<Item = &'a str>) -> SyncCounts {
+        let mut counts = SyncCounts::default();
+        for state in symbols.into_iter().filter_map(|s| self.sync_state(s)) {
+            match state {
+                SyncState::Synced => counts.synced += 1,
+                SyncState::Syncing => counts.syncing += 1,
+                SyncState::Gap => counts.gap += 1,
+            }
+        }
+        counts
     }
 
     /// Forgets an outstanding snapshot request (the fetch failed), so the next diff asks again.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::flow::PageQuery;
 
 fn spot_diff(symbol: &str, first: u64, last: u64, bid: &str) -> String {
     format!(
@@ -240,7 +241,13 @@ fn agg_trades_feed_the_flow_windows_and_report_gaps() {
     );
     let mut actions = Vec::new();
     let body = br#"[{"a":2,"p":"2.5","q":"1","f":2,"l":2,"T":1500,"m":true},{"a":3,"p":"2.5","q":"1","f":3,"l":3,"T":1500,"m":true}]"#;
-    assert_eq!(e.apply_agg_trades("aaa", body, None, &mut actions).unwrap(), 2);
+    let page = e
+        .apply_agg_trades("aaa", body, PageQuery::default(), &mut actions)
+        .unwrap();
+    assert_eq!(
+        (page.rows, page.counted, page.first_id, page.last_id),
+        (2, 2, Some(2), Some(3))
+    );
     assert!(e.flow.gaps(None).unwrap().is_empty());
     assert_eq!(e.flow.volume("AAA", w, None).unwrap().totals.sell_base, 300_000_000);
 }
@@ -253,7 +260,151 @@ fn malformed_agg_trade_changes_nothing() {
     assert!(e.apply_frame(bad.as_bytes(), 0, &mut actions).is_err());
     assert!(e.flow.symbols().is_empty());
     let body = br#"[{"a":2,"p":"2.5","q":"1","f":2,"l":2,"T":1500,"m":true},{"a":3}]"#;
-    assert!(e.apply_agg_trades("AAA", body, None, &mut actions).is_err());
+    assert!(e
+        .apply_agg_trades("AAA", body, PageQuery::default(), &mut actions)
+        .is_err());
     assert!(e.flow.symbols().is_empty());
     assert!(actions.is_empty());
+}
+
+#[test]
+fn big_trades_and_trade_gaps_of_a_page_become_actions_after_the_page() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let config = crate::flow::FlowConfig {
+        big_e16: vec![4 * crate::num::NOTIONAL_ONE],
+        ..crate::flow::FlowConfig::default()
+    };
+    e.flow.configure(config).unwrap();
+    let report = e.apply_frames([agg("AAA", 10, 1_000, "2", false).as_bytes()], 0);
+    let big = |trade_id, qty: i64, buy| Action::BigTrade {
+        symbol: "AAA".into(),
+        trade: crate::flow::BigTrade {
+            trade_id,
+            price: 250_000_000,
+            qty: qty * 100_000_000,
+            quote: i128::from(qty) * 25 * crate::num::NOTIONAL_ONE / 10,
+            buy,
+            time: 1_000 + trade_id as i64,
+        },
+    };
+    assert_eq!(report.actions.len(), 1);
+    // Rows 2 (big) and 4; the page's own hole 5..=9 is reported after its rows, as far as it is still missing.
+    let mut actions = Vec::new();
+    let body = br#"[{"a":2,"p":"2.5","q":"2","f":2,"l":2,"T":1002,"m":true},{"a":4,"p":"2.5","q":"1","f":4,"l":4,"T":1004,"m":false}]"#;
+    let page = e
+        .apply_agg_trades("AAA", body, PageQuery::default(), &mut actions)
+        .unwrap();
+    assert_eq!(page.gaps, vec![(3, 3), (5, 9)]);
+    assert_eq!(
+        actions,
+        vec![
+            big(2, 2, false),
+            Action::TradeGap {
+                symbol: "AAA".into(),
+                from_id: 3,
+                to_id: 3
+            },
+            Action::TradeGap {
+                symbol: "AAA".into(),
+                from_id: 5,
+                to_id: 9
+            },
+        ]
+    );
+}
+
+#[test]
+fn kept_liquidations_are_actions() {
+    let mut e = Engine::new(Market::UsdM, 100);
+    let order = |symbol: &str, z: &str, t: i64| {
+        format!(
+            r#"{{"e":"forceOrder","E":{t},"o":{{"s":"{symbol}","S":"SELL","o":"LIMIT","f":"IOC","q":"1","p":"10","ap":"10","X":"FILLED","l":"{z}","z":"{z}","T":{t}}}}}"#
+        )
+    };
+    // Kept, unfilled (skipped), and a COIN-M symbol on the merged stream (foreign, skipped).
+    let frames = [
+        order("BTCUSDT", "0.5", 5),
+        order("ETHUSDT", "0", 6),
+        order("BTCUSD_PERP", "1", 7),
+    ];
+    let report = e.apply_frames(frames.iter().map(String::as_bytes), 0);
+    assert_eq!(
+        report.actions,
+        vec![Action::Liquidation(crate::liq::Liquidation {
+            symbol: "BTCUSDT".into(),
+            time: 5,
+            event_time: 5,
+            side: crate::liq::Side::Long,
+            price: 1_000_000_000,
+            qty: 50_000_000,
+            notional: 5 * crate::num::NOTIONAL_ONE,
+        })]
+    );
+    assert_eq!((e.liq.stats.kept, e.liq.stats.unfilled, e.liq.stats.foreign), (1, 1, 1));
+}
+
+#[test]
+fn a_batch_reports_the_event_time_of_its_last_event_that_has_one() {
+    let mut e = Engine::new(Market::Spot, 100);
+    let frames = [
+        spot_diff("AAA", 10, 11, "2"),
+        agg("AAA", 1, 1_234, "1", false),
+        r#"{"result":null,"id":1}"#.to_owned(),
+        r#"{"u":5,"s":"AAA","b":"1","B":"1","a":"2","A":"1"}"#.to_owned(),
+    ];
+    let report = e.apply_frames(frames.iter().map(String::as_bytes), 0);
+    assert!(report.errors.is_empty());
+    assert_eq!(
+        report.last_event_time,
+        Some(1_234),
+        "control replies and spot book tickers carry no E"
+    );
+    let diff_only = e.apply_frames([spot_diff("AAA", 12, 12, "2").as_bytes()], 0);
+    assert_eq!(diff_only.last_event_time, Some(1));
+    let none = e.apply_frames([br#"{"result":null,"id":2}"#.as_slice()], 0);
+    assert_eq!(none.last_event_time, None);
+}
+
+#[test]
+fn sync_counts_count_books_per_state() {
+    let mut e = Engine::new(Market::Spot, 100);
+    e.apply_frames(
+        [
+            spot_diff("AAA", 10, 11, "2").as_bytes(),
+            spot_diff("BBB", 10, 11, "2").as_bytes(),
+        ],
+        0,
+    );
+    let mut actions = Vec::new();
+    e.apply_snapshot("AAA", snapshot(10).as_bytes(), &mut actions).unwrap();
+    e.track("CCC");
+    let counts = e.sync_counts(["AAA", "BBB", "CCC", "NEVER"]);
+    assert_eq!(
+        counts,
+        SyncCounts {
+            synced: 1,
+            syncing: 2,
+            gap: 0
+        }
+    );
+    e.apply_frame(spot_diff("AAA", 20, 21, "2").as_bytes(), 0, &mut actions)
+        .unwrap();
+    assert_eq!(
+        e.sync_counts(["AAA", "BBB"]),
+        SyncCounts {
+            synced: 0,
+            syncing: 1,
+            gap: 1
+        }
+    );
+}
+
+#[test]
+fn checks_reach_the_flow_windows_by_any_case_of_the_name() {
+    let mut e = Engine::new(Market::Spot, 100);
+    e.begin_check("aaa");
+    let w = e.flow.parse_window("1m").unwrap();
+    assert!(e.flow.volume("AAA", w, Some(0)).unwrap().checking);
+    e.end_check("Aaa");
+    assert!(!e.flow.volume("AAA", w, Some(0)).unwrap().checking);
 }

@@ -33,6 +33,8 @@ pub enum Insert {
         filled: bool,
         /// The id is below every counted id.
         below: bool,
+        /// The trade time is earlier than that of a lower id counted before (ids follow trade time).
+        regressed: bool,
     },
 }
 
@@ -41,6 +43,8 @@ pub struct Ledger {
     spans: Vec<Span>,
     /// Sorted, disjoint, merged id ranges marked abandoned.
     abandoned: Vec<(u64, u64)>,
+    /// Newest trade time recorded (ms): the latest time of any id below a new last id.
+    t_max: Option<i64>,
 }
 
 impl Ledger {
@@ -63,13 +67,18 @@ impl Ledger {
         };
         let Some(last) = self.spans.last_mut() else {
             self.spans.push(span(id));
+            self.t_max = Some(t);
             return Insert::New {
                 gap: None,
                 filled: false,
                 below: true,
+                regressed: false,
             };
         };
         if id > last.last {
+            // Every counted id is lower.
+            let regressed = self.t_max.is_some_and(|m| t < m);
+            self.t_max = Some(self.t_max.map_or(t, |m| m.max(t)));
             if id == last.last + 1 {
                 last.last = id;
                 last.t_last = last.t_last.max(t);
@@ -77,6 +86,7 @@ impl Ledger {
                     gap: None,
                     filled: false,
                     below: false,
+                    regressed,
                 };
             }
             let gap = Some((last.last + 1, id - 1));
@@ -85,9 +95,14 @@ impl Ledger {
                 gap,
                 filled: false,
                 below: false,
+                regressed,
             };
         }
-        self.insert_slow(id, t)
+        let inserted = self.insert_slow(id, t);
+        if inserted != Insert::Duplicate {
+            self.t_max = Some(self.t_max.map_or(t, |m| m.max(t)));
+        }
+        inserted
     }
 
     fn insert_slow(&mut self, id: u64, t: i64) -> Insert {
@@ -96,6 +111,8 @@ impl Ledger {
         if self.spans[p].first <= id {
             return Insert::Duplicate;
         }
+        // Each span's `t_last` is the latest time recorded in it, so the spans below hold the latest lower time.
+        let regressed = self.spans[..p].iter().any(|s| t < s.t_last);
         let join_prev = p > 0 && self.spans[p - 1].last + 1 == id;
         let join_next = self.spans[p].first == id + 1;
         match (join_prev, join_next) {
@@ -103,11 +120,12 @@ impl Ledger {
                 let next = self.spans.remove(p);
                 let prev = &mut self.spans[p - 1];
                 prev.last = next.last;
-                prev.t_last = next.t_last;
+                prev.t_last = prev.t_last.max(next.t_last).max(t);
                 Insert::New {
                     gap: None,
                     filled: true,
                     below: false,
+                    regressed,
                 }
             }
             (true, false) => {
@@ -118,16 +136,19 @@ impl Ledger {
                     gap: None,
                     filled: false,
                     below: false,
+                    regressed,
                 }
             }
             (false, true) => {
                 let next = &mut self.spans[p];
                 next.first = id;
                 next.t_first = next.t_first.min(t);
+                next.t_last = next.t_last.max(t);
                 Insert::New {
                     gap: None,
                     filled: false,
                     below: p == 0,
+                    regressed,
                 }
             }
             (false, false) => {
@@ -147,6 +168,7 @@ impl Ledger {
                     gap,
                     filled: false,
                     below: p == 0,
+                    regressed,
                 }
             }
         }
@@ -206,6 +228,15 @@ impl Ledger {
             }
         }
         out
+    }
+
+    /// The missing, not abandoned ids within `from..=to`, oldest first (see [`Ledger::open_gaps`]).
+    pub fn open_within(&self, from: u64, to: u64) -> Vec<(u64, u64)> {
+        self.open_gaps()
+            .into_iter()
+            .filter(|&(a, b)| a <= to && b >= from)
+            .map(|(a, b)| (a.max(from), b.min(to)))
+            .collect()
     }
 
     /// Marks `from..=to` abandoned: the exchange can no longer deliver those ids.

@@ -32,12 +32,26 @@ fn flow(horizons: &[i64], intervals: &[i64], history: usize, big: &[i128]) -> Fl
 
 const E8: i64 = num::ONE;
 
+/// What the trades of a test reported, in order.
+#[derive(Default)]
+struct Seen {
+    gaps: Vec<(u64, u64)>,
+    big: Vec<BigTrade>,
+}
+
+/// Counts one trade, collecting what it reports.
+fn apply(f: &mut Flow, t: &AggTrade, seen: &mut Seen) {
+    let outcome = f.apply(t);
+    seen.gaps.extend(outcome.gap);
+    seen.big.extend(outcome.big);
+}
+
 #[test]
 fn sliding_window_adds_and_evicts_by_second() {
     let mut f = flow(&[10_000], &[60_000], 5, &[]);
-    let mut actions = Vec::new();
-    f.apply(&trade("X", 1, 1_000, 2 * E8, E8, true), &mut actions);
-    f.apply(&trade("X", 2, 5_500, 3 * E8, 2 * E8, false), &mut actions);
+    let mut seen = Seen::default();
+    apply(&mut f, &trade("X", 1, 1_000, 2 * E8, E8, true), &mut seen);
+    apply(&mut f, &trade("X", 2, 5_500, 3 * E8, 2 * E8, false), &mut seen);
     let v = f.volume("X", Window::Sliding(0), None).unwrap();
     assert_eq!(
         (v.totals.buy_base, v.totals.sell_base),
@@ -52,27 +66,20 @@ fn sliding_window_adds_and_evicts_by_second() {
     let v = f.volume("X", Window::Sliding(0), Some(11_000)).unwrap();
     assert_eq!((v.totals.buy_count, v.totals.sell_count), (0, 1));
     // Moving the clock there by a trade gives the same.
-    f.apply(&trade("X", 3, 11_000, E8, E8, true), &mut actions);
+    apply(&mut f, &trade("X", 3, 11_000, E8, E8, true), &mut seen);
     let v = f.volume("X", Window::Sliding(0), None).unwrap();
     assert_eq!((v.totals.buy_count, v.totals.sell_count), (1, 1));
-    assert!(actions.is_empty());
+    assert!(seen.gaps.is_empty() && seen.big.is_empty());
 }
 
 #[test]
 fn duplicates_count_once_and_gaps_are_reported_then_filled() {
     let mut f = flow(&[60_000], &[60_000], 5, &[]);
-    let mut actions = Vec::new();
-    f.apply(&trade("X", 10, 1_000, E8, E8, true), &mut actions);
-    f.apply(&trade("X", 10, 1_000, E8, E8, true), &mut actions);
-    f.apply(&trade("X", 14, 3_000, E8, E8, true), &mut actions);
-    assert_eq!(
-        actions,
-        vec![Action::TradeGap {
-            symbol: "X".into(),
-            from_id: 11,
-            to_id: 13
-        }]
-    );
+    let mut seen = Seen::default();
+    apply(&mut f, &trade("X", 10, 1_000, E8, E8, true), &mut seen);
+    apply(&mut f, &trade("X", 10, 1_000, E8, E8, true), &mut seen);
+    apply(&mut f, &trade("X", 14, 3_000, E8, E8, true), &mut seen);
+    assert_eq!(seen.gaps, vec![(11, 13)]);
     assert_eq!(f.stats.duplicates, 1);
     assert_eq!(f.gaps(Some("X")).unwrap(), vec![("X".into(), 11, 13)]);
     let v = f.volume("X", Window::Sliding(0), Some(70_000)).unwrap();
@@ -80,7 +87,7 @@ fn duplicates_count_once_and_gaps_are_reported_then_filled() {
     let v = f.volume("X", Window::Sliding(0), None).unwrap();
     assert!(!v.complete);
     for id in 11..=13 {
-        f.apply(&trade("X", id, 2_000, E8, E8, false), &mut actions);
+        apply(&mut f, &trade("X", id, 2_000, E8, E8, false), &mut seen);
     }
     assert_eq!(f.stats.gaps_filled, 1);
     assert!(f.gaps(None).unwrap().is_empty());
@@ -98,14 +105,15 @@ fn duplicates_count_once_and_gaps_are_reported_then_filled() {
 #[test]
 fn abandoned_gap_is_reported_on_the_windows_it_touches() {
     let mut f = flow(&[60_000], &[60_000], 5, &[]);
-    let mut actions = Vec::new();
-    f.apply_rest(
+    let page = f.apply_rest(
         "X",
         &[trade("X", 1, 1_000, E8, E8, true), trade("X", 5, 2_000, E8, E8, true)],
-        Some(0),
-        &mut actions,
+        PageQuery {
+            from_time: Some(0),
+            from_id: None,
+        },
     );
-    assert_eq!(actions.len(), 1);
+    assert_eq!(page.gaps, vec![(2, 4)]);
     let v = f.volume("X", Window::Aligned(0), None).unwrap();
     assert!(!v.complete && !v.abandoned);
     f.abandon_gap("X", 2, 3).unwrap();
@@ -122,20 +130,15 @@ fn big_trades_are_counted_per_threshold_and_reported_once() {
     let t1 = 1_000 * num::NOTIONAL_ONE;
     let t2 = 10_000 * num::NOTIONAL_ONE;
     let mut f = flow(&[60_000], &[60_000], 5, &[t2, t1]);
-    let mut actions = Vec::new();
-    f.apply(&trade("X", 1, 1_000, 100 * E8, 10 * E8, true), &mut actions); // 1000: first threshold
-    f.apply(&trade("X", 2, 1_000, 100 * E8, 100 * E8, false), &mut actions); // 10000: both
-    f.apply(&trade("X", 2, 1_000, 100 * E8, 100 * E8, false), &mut actions); // duplicate
-    f.apply(&trade("X", 3, 1_000, 100 * E8, 9 * E8, false), &mut actions); // below
-    assert_eq!(actions.len(), 2);
-    assert!(matches!(
-        actions[1],
-        Action::BigTrade {
-            trade_id: 2,
-            buy: false,
-            ..
-        }
-    ));
+    let mut seen = Seen::default();
+    apply(&mut f, &trade("X", 1, 1_000, 100 * E8, 10 * E8, true), &mut seen); // 1000: first threshold
+    apply(&mut f, &trade("X", 2, 1_000, 100 * E8, 100 * E8, false), &mut seen); // 10000: both
+    apply(&mut f, &trade("X", 2, 1_000, 100 * E8, 100 * E8, false), &mut seen); // duplicate
+    apply(&mut f, &trade("X", 3, 1_000, 100 * E8, 9 * E8, false), &mut seen); // below
+    assert_eq!(seen.big.len(), 2);
+    assert_eq!((seen.big[0].trade_id, seen.big[0].buy), (1, true));
+    assert_eq!((seen.big[1].trade_id, seen.big[1].buy), (2, false));
+    assert_eq!(seen.big[1].quote, 10_000 * num::NOTIONAL_ONE);
     let v = f.volume("X", Window::Sliding(0), None).unwrap();
     assert_eq!(v.totals.big[0], [1, 1]);
     assert_eq!(v.totals.big[1], [0, 1]);
@@ -144,9 +147,17 @@ fn big_trades_are_counted_per_threshold_and_reported_once() {
 #[test]
 fn coin_m_quote_is_contracts_times_contract_size() {
     let mut f = Flow::new(Market::CoinM);
-    let mut actions = Vec::new();
-    f.apply(&trade("BTCUSD_PERP", 1, 1_000, 30_000 * E8, 3 * E8, true), &mut actions);
-    f.apply(&trade("ETHUSD_PERP", 1, 1_000, 2_000 * E8, 3 * E8, false), &mut actions);
+    let mut seen = Seen::default();
+    apply(
+        &mut f,
+        &trade("BTCUSD_PERP", 1, 1_000, 30_000 * E8, 3 * E8, true),
+        &mut seen,
+    );
+    apply(
+        &mut f,
+        &trade("ETHUSD_PERP", 1, 1_000, 2_000 * E8, 3 * E8, false),
+        &mut seen,
+    );
     let v = f.volume("BTCUSD_PERP", Window::Sliding(0), None).unwrap();
     assert_eq!(v.quote(), (300 * num::NOTIONAL_ONE, 0));
     assert!((v.vwap() - 30_000.0).abs() < 1e-9);
@@ -183,20 +194,21 @@ fn windows_parse_and_reject_unknown_names() {
 fn extreme_values_stay_exact() {
     // PEPE-sized quantities (90 billion units) at tiny prices and BTC-sized prices, a million trades in a window.
     let mut f = flow(&[3_600_000], &[3_600_000], 2, &[]);
-    let mut actions = Vec::new();
+    let mut seen = Seen::default();
     let qty = 90_000_000_000 * E8; // the largest whole number of units that fits
     let price = 1; // 0.00000001
     for id in 0..1_000_000u64 {
         let time = 1_700_000_000_000 + (id as i64) % 3_000_000;
-        f.apply(&trade("PEPEUSDT", id, time, price, qty, id % 2 == 0), &mut actions);
+        apply(&mut f, &trade("PEPEUSDT", id, time, price, qty, id % 2 == 0), &mut seen);
     }
     let v = f.volume("PEPEUSDT", Window::Sliding(0), None).unwrap();
     assert_eq!(v.totals.buy_base, 500_000 * i128::from(qty));
     assert_eq!(v.totals.buy_notional, 500_000 * i128::from(qty) * i128::from(price));
     assert_eq!(v.totals.buy_count + v.totals.sell_count, 1_000_000);
-    f.apply(
+    apply(
+        &mut f,
         &trade("BTCUSDT", 1, 0, 9_999_999 * E8 + 99_999_999, 9_000 * E8, true),
-        &mut actions,
+        &mut seen,
     );
     let v = f.volume("BTCUSDT", Window::Sliding(0), Some(0)).unwrap();
     assert_eq!(
@@ -338,10 +350,10 @@ proptest! {
         order.extend(dups.iter().map(|&i| (i + 3, i)));
         order.sort_unstable();
         let mut m = Model { trades: std::collections::BTreeMap::new(), from_time: None };
-        let mut actions = Vec::new();
+        let mut seen = Seen::default();
         for (_, i) in order {
             let (id, time, price, qty, buy) = trades[i];
-            f.apply(&trade("X", id, time, price, qty, buy), &mut actions);
+            apply(&mut f, &trade("X", id, time, price, qty, buy), &mut seen);
             m.trades.insert(id, (time, price, qty, buy));
             let clock = f.clock().unwrap();
             check(&f, &m, clock)?;
@@ -372,10 +384,10 @@ proptest! {
     #[test]
     fn gaps_are_the_holes_between_seen_ids(ids in prop::collection::vec(0u64..300, 1..80)) {
         let mut f = flow(&[60_000], &[60_000], 5, &[]);
-        let mut actions = Vec::new();
+        let mut reports = Seen::default();
         let mut seen = std::collections::BTreeSet::new();
         for &id in &ids {
-            f.apply(&trade("X", id, id as i64 * 10, E8, E8, true), &mut actions);
+            apply(&mut f, &trade("X", id, id as i64 * 10, E8, E8, true), &mut reports);
             seen.insert(id);
             let (lo, hi) = (*seen.first().unwrap(), *seen.last().unwrap());
             let mut holes = Vec::new();
@@ -389,13 +401,11 @@ proptest! {
             }
             prop_assert_eq!(f.gaps(None).unwrap(), holes);
         }
-        // Every missing id was reported in some trade_gap action.
+        // Every missing id was reported in some gap.
         let (lo, hi) = (*seen.first().unwrap(), *seen.last().unwrap());
         for id in lo..=hi {
             if !ids.contains(&id) {
-                let reported = actions
-                    .iter()
-                    .any(|a| matches!(a, Action::TradeGap { from_id, to_id, .. } if *from_id <= id && id <= *to_id));
+                let reported = reports.gaps.iter().any(|&(from_id, to_id)| from_id <= id && id <= to_id);
                 prop_assert!(reported, "id {} never reported", id);
             }
         }
@@ -406,10 +416,10 @@ proptest! {
 fn trades_older_than_the_retention_expire_and_old_holes_are_forgotten() {
     // Retention: max(2 s horizon, 1 s interval × (2 + 1)) = 3 s.
     let mut f = flow(&[2_000], &[1_000], 2, &[]);
-    let mut actions = Vec::new();
-    f.apply(&trade("X", 1, 1_000, E8, E8, true), &mut actions);
-    f.apply(&trade("X", 5, 1_500, E8, E8, true), &mut actions); // hole 2..=4
-    f.apply(&trade("X", 10, 10_000, E8, E8, true), &mut actions); // hole 6..=9
+    let mut seen = Seen::default();
+    apply(&mut f, &trade("X", 1, 1_000, E8, E8, true), &mut seen);
+    apply(&mut f, &trade("X", 5, 1_500, E8, E8, true), &mut seen); // hole 2..=4
+    apply(&mut f, &trade("X", 10, 10_000, E8, E8, true), &mut seen); // hole 6..=9
     assert_eq!(f.stats.gaps, 2);
     // Both holes were forgotten with the spans before them; coverage starts after the first kept trade.
     assert_eq!(f.gaps(None).unwrap(), vec![]);
@@ -417,15 +427,196 @@ fn trades_older_than_the_retention_expire_and_old_holes_are_forgotten() {
     assert_eq!(s.ledger.spans().len(), 1);
     assert_eq!(s.coverage, Some(10_001));
     // Too old to count anywhere: expired, and so is a second arrival of it.
-    f.apply(&trade("X", 3, 1_200, E8, E8, true), &mut actions);
-    f.apply(&trade("X", 3, 1_200, E8, E8, true), &mut actions);
+    apply(&mut f, &trade("X", 3, 1_200, E8, E8, true), &mut seen);
+    apply(&mut f, &trade("X", 3, 1_200, E8, E8, true), &mut seen);
     assert_eq!(f.stats.expired, 2);
     // Within the retention but before every kept id: counted, with a new hole up to the kept span.
-    f.apply(&trade("X", 8, 8_000, E8, E8, false), &mut actions);
+    apply(&mut f, &trade("X", 8, 8_000, E8, E8, false), &mut seen);
     assert_eq!(f.gaps(None).unwrap(), vec![("X".into(), 9, 9)]);
     assert_eq!(f.state("X").unwrap().coverage, Some(8_001));
     let v = f.volume("X", Window::Aligned(0), Some(8_000)).unwrap();
     assert_eq!((v.totals.sell_count, v.complete), (1, false));
     let starts: Vec<i64> = f.candles("X", 0, None).unwrap().iter().map(|c| c.start_ms).collect();
     assert_eq!(starts, vec![8_000, 9_000, 10_000]);
+}
+
+/// A page query answering `startTime`.
+fn from_time(t: i64) -> PageQuery {
+    PageQuery {
+        from_time: Some(t),
+        from_id: None,
+    }
+}
+
+/// A page query answering `fromId`.
+fn from_id(id: u64) -> PageQuery {
+    PageQuery {
+        from_time: None,
+        from_id: Some(id),
+    }
+}
+
+/// Taker buys of `X` with these ids, each at 1 s + its id in ms.
+fn rows(ids: impl IntoIterator<Item = u64>) -> Vec<AggTrade> {
+    ids.into_iter()
+        .map(|id| trade("X", id, 1_000 + id as i64, E8, E8, true))
+        .collect()
+}
+
+/// A flow with one-minute windows that counted `ids` of `X` live.
+fn live(ids: impl IntoIterator<Item = u64>) -> Flow {
+    let mut f = flow(&[60_000], &[60_000], 5, &[]);
+    for t in rows(ids) {
+        assert_eq!(f.apply(&t).gap, None, "the live ids are consecutive");
+    }
+    f
+}
+
+#[test]
+fn a_page_that_fills_its_own_hole_reports_nothing() {
+    // Live trades 110..=112, then a start-time page of 100..=112: row 100 opens 101..=109, rows 101..=109 fill it.
+    let mut f = live(110..=112);
+    let page = f.apply_rest("X", &rows(100..=112), from_time(1_000));
+    assert_eq!(page.gaps, vec![]);
+    assert_eq!((page.rows, page.counted), (13, 10));
+    assert_eq!(
+        (page.first_id, page.last_id, page.abandoned),
+        (Some(100), Some(112), None)
+    );
+    assert!(f.gaps(None).unwrap().is_empty());
+    assert_eq!(f.stats.gaps, 0);
+}
+
+#[test]
+fn a_page_reports_only_what_it_left_missing() {
+    // Live trades 110..=112, then a page of 100..=105: the hole is 106..=109, not 101..=109.
+    let mut f = live(110..=112);
+    let page = f.apply_rest("X", &rows(100..=105), from_time(1_000));
+    assert_eq!(page.gaps, vec![(106, 109)]);
+    assert_eq!(f.gaps(None).unwrap(), vec![("X".into(), 106, 109)]);
+    assert_eq!(page.counted, 6);
+    assert_eq!(f.stats.gaps, 1);
+}
+
+#[test]
+fn a_from_id_page_starting_later_abandons_the_ids_before_it() {
+    let mut f = live(1..=3);
+    f.apply(&rows([20])[0]);
+    assert_eq!(f.gaps(None).unwrap(), vec![("X".into(), 4, 19)]);
+    // The exchange's oldest id from 4 on is 10: 4..=9 are gone.
+    let page = f.apply_rest("X", &rows(10..=19), from_id(4));
+    assert_eq!(page.abandoned, Some((4, 9)));
+    assert_eq!(page.gaps, vec![]);
+    assert!(f.gaps(None).unwrap().is_empty());
+    let v = f.volume("X", Window::Sliding(0), Some(1_020)).unwrap();
+    assert!(v.abandoned && !v.complete);
+    // A page that starts at the asked id abandons nothing; neither does an empty one.
+    assert_eq!(f.apply_rest("X", &rows(21..=22), from_id(21)).abandoned, None);
+    let empty = f.apply_rest("X", &[], from_id(23));
+    assert_eq!(
+        (empty.rows, empty.first_id, empty.last_id, empty.abandoned),
+        (0, None, None, None)
+    );
+}
+
+#[test]
+fn a_tail_page_starting_later_reports_no_gap_for_the_ids_it_abandons() {
+    let mut f = live(1..=3);
+    let page = f.apply_rest("X", &rows(7..=8), from_id(4));
+    assert_eq!((page.abandoned, page.gaps.clone()), (Some((4, 6)), vec![]));
+    assert!(f.gaps(None).unwrap().is_empty());
+}
+
+#[test]
+fn trade_times_earlier_than_a_lower_id_are_counted_as_regressions() {
+    let mut f = flow(&[60_000], &[60_000], 5, &[]);
+    let t = |id, time| trade("X", id, time, E8, E8, true);
+    f.apply(&t(1, 1_000));
+    f.apply(&t(2, 2_000));
+    f.apply(&t(3, 2_000)); // same time: not earlier
+    assert_eq!(f.stats.time_regressions, 0);
+    f.apply(&t(4, 1_500)); // earlier than ids 2 and 3
+    assert_eq!(f.stats.time_regressions, 1);
+    f.apply(&t(4, 500)); // a duplicate arrival is not counted again
+    f.apply(&t(10, 3_000));
+    f.apply(&t(6, 2_500)); // inside the hole 5..=9, later than every lower id
+    assert_eq!(f.stats.time_regressions, 1);
+    f.apply(&t(8, 1_900)); // inside the hole, earlier than id 6
+    f.apply(&t(0, 5_000)); // below every id: nothing lower
+    assert_eq!(f.stats.time_regressions, 2);
+    // Counted only: the windows hold every trade.
+    let v = f.volume("X", Window::Sliding(0), Some(5_000)).unwrap();
+    assert_eq!(v.totals.buy_count, 8);
+}
+
+#[test]
+fn pending_checks_keep_windows_incomplete() {
+    let mut f = flow(&[60_000], &[60_000], 5, &[]);
+    f.apply_rest("X", &rows(1..=3), from_time(0));
+    let complete = |f: &Flow| {
+        let v = f.volume("X", Window::Aligned(0), Some(1_003)).unwrap();
+        (v.complete, v.checking)
+    };
+    assert_eq!(complete(&f), (true, false));
+    f.begin_check("X");
+    f.begin_check("X");
+    assert_eq!(complete(&f), (false, true));
+    assert!(f
+        .volumes(Window::Aligned(0), Some(1_003))
+        .unwrap()
+        .iter()
+        .all(|v| !v.complete && v.checking));
+    assert!(f.candles("X", 0, None).unwrap().iter().all(|v| !v.complete));
+    f.end_check("X");
+    assert_eq!(complete(&f), (false, true));
+    f.end_check("X");
+    assert_eq!(complete(&f), (true, false));
+    // Ending more checks than were begun changes nothing; a new check counts again.
+    f.end_check("X");
+    f.end_check("Y");
+    assert_eq!(complete(&f), (true, false));
+    f.begin_check("X");
+    assert_eq!(complete(&f), (false, true));
+    // A check of a symbol without trades yet creates its state.
+    f.begin_check("NEW");
+    assert!(f.volume("NEW", Window::Aligned(0), Some(0)).unwrap().checking);
+}
+
+/// The ids in `from..=to` ranges, as a set.
+fn ids_of(ranges: &[(u64, u64)]) -> std::collections::BTreeSet<u64> {
+    ranges.iter().flat_map(|&(a, b)| a..=b).collect()
+}
+
+/// The holes between the lowest and the highest of `seen`, by brute force.
+fn holes_of(seen: &std::collections::BTreeSet<u64>) -> std::collections::BTreeSet<u64> {
+    match (seen.first(), seen.last()) {
+        (Some(&lo), Some(&hi)) => (lo..=hi).filter(|i| !seen.contains(i)).collect(),
+        _ => std::collections::BTreeSet::new(),
+    }
+}
+
+proptest! {
+    /// A page reports exactly the ids it leaves missing that were not known missing before it: the ids of the
+    /// holes after the page (brute force) that were not in a hole before it, each once.
+    #[test]
+    fn page_gaps_are_the_new_holes_after_the_whole_page(
+        live in prop::collection::btree_set(0u64..120, 0..40),
+        page in prop::collection::btree_set(0u64..120, 0..60),
+    ) {
+        let mut f = flow(&[60_000], &[60_000], 5, &[]);
+        for &id in &live {
+            f.apply(&trade("X", id, 1_000 + id as i64, E8, E8, true));
+        }
+        let before = holes_of(&live);
+        let trades: Vec<AggTrade> = page.iter().map(|&id| trade("X", id, 1_000 + id as i64, E8, E8, false)).collect();
+        let out = f.apply_rest("X", &trades, PageQuery::default());
+        let all: std::collections::BTreeSet<u64> = live.union(&page).copied().collect();
+        let after = holes_of(&all);
+        let want: std::collections::BTreeSet<u64> = after.difference(&before).copied().collect();
+        prop_assert_eq!(ids_of(&out.gaps), want.clone());
+        let reported: u64 = out.gaps.iter().map(|&(a, b)| b - a + 1).sum();
+        prop_assert_eq!(reported, want.len() as u64, "reported twice: {:?}", out.gaps);
+        prop_assert_eq!(out.counted, page.difference(&live).count());
+        prop_assert_eq!(ids_of(&f.gaps(None).unwrap().iter().map(|g| (g.1, g.2)).collect::<Vec<_>>()), after);
+    }
 }

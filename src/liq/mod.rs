@@ -25,12 +25,16 @@
 //! and counted as `expired`.
 
 mod cluster;
+mod config;
 mod heatmap;
+mod liquidation;
 mod log;
 mod query;
 
 pub use cluster::{bin_edge, bin_index, to_quote};
+pub use config::LiqConfig;
 pub use heatmap::Heatmap;
+pub use liquidation::{Liquidation, Side};
 pub use log::Sums;
 pub use query::{lookback_range, Cluster, MAX_BUCKETS};
 
@@ -51,40 +55,6 @@ pub fn contract_kind_of(market: crate::book::Market) -> Option<ContractKind> {
     }
 }
 
-/// The liquidated position's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// A long position, closed by a SELL order.
-    Long = 0,
-    /// A short position, closed by a BUY order.
-    Short = 1,
-}
-
-impl Side {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Long => "long",
-            Self::Short => "short",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "long" | "sell" => Some(Self::Long),
-            "short" | "buy" => Some(Self::Short),
-            _ => None,
-        }
-    }
-
-    /// The raw order side that closes this position side.
-    pub fn order_side(self) -> OrderSide {
-        match self {
-            Self::Long => OrderSide::Sell,
-            Self::Short => OrderSide::Buy,
-        }
-    }
-}
-
 /// Why a query or a setting was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LiqError {
@@ -92,73 +62,6 @@ pub enum LiqError {
     BadArgument(String),
     #[error("notional sum overflow")]
     Overflow,
-}
-
-/// One kept liquidation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Liquidation {
-    pub symbol: Symbol,
-    /// Trade time `o.T` (ms).
-    pub time: i64,
-    /// Event time `E` (ms).
-    pub event_time: i64,
-    pub side: Side,
-    /// Price used for the notional: `ap`, or `p` when `ap` is 0 (e8).
-    pub price: i64,
-    /// Filled quantity `z` (e8; contracts on COIN-M).
-    pub qty: i64,
-    /// Notional, e16 units (see the module docs).
-    pub notional: i128,
-}
-
-/// Settings of the store.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LiqConfig {
-    /// Events older than the newest event time minus this are dropped (ms).
-    pub retention_ms: i64,
-    /// Cluster bin width, percent of price (0.25 = 0.25 %).
-    pub bin_pct: f64,
-    /// Decay time constant τ (ms); the half-life is τ·ln 2.
-    pub tau_ms: f64,
-    /// A bin is reported as a cluster once it holds at least this many events.
-    pub min_events: u64,
-}
-
-impl Default for LiqConfig {
-    fn default() -> Self {
-        Self {
-            retention_ms: 240 * 3_600_000,
-            bin_pct: 0.25,
-            tau_ms: 3_600_000.0,
-            min_events: 2,
-        }
-    }
-}
-
-impl LiqConfig {
-    pub(crate) fn log_step(&self) -> f64 {
-        (self.bin_pct / 100.0).ln_1p()
-    }
-
-    fn validate(&self) -> Result<(), LiqError> {
-        let bad = |m: String| Err(LiqError::BadArgument(m));
-        if self.retention_ms <= 0 {
-            return bad(format!("retention must be positive, got {} ms", self.retention_ms));
-        }
-        if !(self.bin_pct.is_finite() && self.bin_pct > 0.0 && self.bin_pct <= 100.0) {
-            return bad(format!(
-                "bin width must be within (0, 100] percent, got {}",
-                self.bin_pct
-            ));
-        }
-        if !(self.tau_ms.is_finite() && self.tau_ms >= 1.0) {
-            return bad(format!("time constant must be at least 1 ms, got {}", self.tau_ms));
-        }
-        if self.min_events == 0 {
-            return bad("min_events must be at least 1".into());
-        }
-        Ok(())
-    }
 }
 
 /// Counters of what the store kept and skipped.
@@ -206,7 +109,6 @@ pub struct Liquidations {
     all: TotalsLog,
     /// Newest event time seen (ms): the store's clock.
     clock: Option<i64>,
-    journal: Option<Vec<Liquidation>>,
     pub stats: LiqStats,
 }
 
@@ -220,7 +122,6 @@ impl Liquidations {
             states: Vec::new(),
             all: TotalsLog::default(),
             clock: None,
-            journal: None,
             stats: LiqStats::default(),
         }
     }
@@ -269,20 +170,6 @@ impl Liquidations {
             }
         }
         Ok(())
-    }
-
-    /// Keeps (or stops keeping) a journal of kept liquidations for [`Self::drain_journal`].
-    pub fn set_journal(&mut self, on: bool) {
-        match (on, self.journal.is_some()) {
-            (true, false) => self.journal = Some(Vec::new()),
-            (false, true) => self.journal = None,
-            _ => {}
-        }
-    }
-
-    /// Takes the liquidations kept since the last drain (empty when the journal is off).
-    pub fn drain_journal(&mut self) -> Vec<Liquidation> {
-        self.journal.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Sets a COIN-M contract size (e8 USD; `contractSize` of `/dapi/v1/exchangeInfo`). Applies to events kept
@@ -370,12 +257,7 @@ impl Liquidations {
             qty: f.filled_qty,
             notional,
         };
-        self.insert(i, &liq).then(|| {
-            if let Some(j) = &mut self.journal {
-                j.push(liq.clone());
-            }
-            liq
-        })
+        self.insert(i, &liq).then_some(liq)
     }
 
     /// Inserts a liquidation for symbol slot `i`; `false` if it was skipped (expired or overflow).

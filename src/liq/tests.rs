@@ -3,7 +3,7 @@ use rstest::rstest;
 
 use super::*;
 use crate::book::Market;
-use crate::decode::{decode_frame, Event};
+use crate::decode::{Decoder, Event};
 use crate::engine::Engine;
 use crate::num::{parse_str, NOTIONAL_ONE};
 
@@ -24,8 +24,7 @@ fn cm_frame(symbol: &str, side: &str, ap: &str, z: &str, t: i64, st: Option<i64>
 }
 
 fn decode_one(frame: &str) -> Result<Event, crate::decode::DecodeError> {
-    let mut out = Vec::new();
-    decode_frame(frame.as_bytes(), &mut out)?;
+    let mut out = Decoder::default().decode(frame.as_bytes())?.into_events();
     assert_eq!(out.len(), 1);
     Ok(out.pop().unwrap())
 }

@@ -7,8 +7,13 @@
 //!
 //! The largest value Binance's filters allow is `92233720368.54775807` (`i64::MAX` e8 units); anything
 //! above is an overflow error, never a wrap.
+//!
+//! [`swar`] holds the decoders' fast readers of the same text, eight bytes at a time, each held to a byte-by-byte
+//! definition.
 
 use std::fmt::Write as _;
+
+pub(crate) mod swar;
 
 /// Decimal places kept: Binance's own precision.
 pub const SCALE: u32 = 8;

@@ -140,3 +140,48 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Number-ish text: digits, points, quotes and a few other bytes, long enough for the eight-byte reads.
+fn numberish() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::collection::vec(prop::sample::select(b"0123456789000.\"\"x-e,".to_vec()), 0..30),
+        0usize..24,
+    )
+        .prop_map(|(mut v, pad)| {
+            v.extend(std::iter::repeat_n(b',', pad));
+            v
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+
+    /// The eight-bytes-at-a-time decimal and integer readers equal their byte-by-byte definitions, and a decimal
+    /// they accept is the value `parse_e8` gives its text.
+    #[test]
+    fn swar_numbers_equal_scalar(s in numberish()) {
+        let decimal = swar::quoted_e8(&s);
+        prop_assert_eq!(decimal, swar::quoted_e8_scalar(&s));
+        if let Some((v, len)) = decimal {
+            prop_assert_eq!(s[len], b'"');
+            prop_assert_eq!(parse_e8(&s[..len]), Ok(v));
+        }
+        prop_assert_eq!(swar::json_uint(&s), swar::json_uint_scalar(&s));
+    }
+
+    /// Real decimal spellings (prices, quantities, ids) with something after them.
+    #[test]
+    fn swar_decimals_of_real_shapes(int in 0u64..100_000_000_000, frac in 0u64..100_000_000, places in 0usize..10, tail in "[\"0-9,.\\]]{0,25}") {
+        let text = match places {
+            0 => format!("{int}{tail}"),
+            p => format!("{int}.{:0>p$}{tail}", frac % 10u64.pow(p.min(9) as u32)),
+        };
+        let s = text.as_bytes();
+        prop_assert_eq!(swar::quoted_e8(s), swar::quoted_e8_scalar(s));
+        let uint = swar::json_uint(s);
+        prop_assert_eq!(uint, swar::json_uint_scalar(s));
+        if let Some((v, len)) = uint {
+            prop_assert_eq!(text[..len].parse::<u64>().ok(), Some(v));
+        }
+    }
+}

@@ -24,12 +24,18 @@ pub enum PySyncState {
 #[pymethods]
 impl PySyncState {
     fn __str__(&self) -> &'static str {
-        (*self).name()
+        (*self).as_str()
+    }
+
+    /// `"SYNCED"`, `"SYNCING"` or `"GAP"`.
+    #[getter]
+    fn name(&self) -> &'static str {
+        (*self).as_str()
     }
 }
 
 impl PySyncState {
-    pub fn name(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Syncing => "SYNCING",
             Self::Synced => "SYNCED",
@@ -156,7 +162,7 @@ impl PyBookView {
         format!(
             "BookView({} {} u={} bid={} ask={} levels={}/{})",
             self.symbol,
-            self.state.name(),
+            self.state.as_str(),
             self.last_update_id,
             fmt(self.bid_levels.first()),
             fmt(self.ask_levels.first()),

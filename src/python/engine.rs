@@ -5,181 +5,14 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyBytesMethods, PyDict, PyList};
 
+use super::actions::actions_list;
 use super::book::{PyBand, PyBookView, PySyncState};
 use super::errors;
 use crate::book::Market;
-use crate::engine::{Action, Engine};
-use crate::num::format_e8;
+use crate::engine::Engine;
 
 /// `(update_id, bid, bid_qty, ask, ask_qty)`.
 type TickerTuple = (u64, f64, f64, f64, f64);
-
-/// Something the I/O shell must act on or may want to know, returned by the apply calls.
-#[pyclass(frozen, get_all, name = "Action", module = "tapeflow._core")]
-pub struct PyAction {
-    /// `"snapshot_needed"`, `"synced"`, `"gap"`, `"control"`, `"server_shutdown"`, `"trade_gap"` or `"big_trade"`.
-    kind: &'static str,
-    symbol: Option<String>,
-    last_update_id: Option<u64>,
-    expected: Option<u64>,
-    got: Option<u64>,
-    request_id: Option<i64>,
-    result: Option<String>,
-    error_code: Option<i64>,
-    error_msg: Option<String>,
-    event_time: Option<i64>,
-    bids: Option<Vec<(String, String)>>,
-    asks: Option<Vec<(String, String)>>,
-    levels: Option<(usize, usize)>,
-    digest: Option<String>,
-    from_id: Option<u64>,
-    to_id: Option<u64>,
-    trade_id: Option<u64>,
-    price: Option<f64>,
-    qty: Option<f64>,
-    notional: Option<f64>,
-    side: Option<&'static str>,
-    time_ms: Option<i64>,
-}
-
-impl PyAction {
-    fn empty(kind: &'static str) -> Self {
-        Self {
-            kind,
-            symbol: None,
-            last_update_id: None,
-            expected: None,
-            got: None,
-            request_id: None,
-            result: None,
-            error_code: None,
-            error_msg: None,
-            event_time: None,
-            bids: None,
-            asks: None,
-            levels: None,
-            digest: None,
-            from_id: None,
-            to_id: None,
-            trade_id: None,
-            price: None,
-            qty: None,
-            notional: None,
-            side: None,
-            time_ms: None,
-        }
-    }
-}
-
-impl From<Action> for PyAction {
-    fn from(a: Action) -> Self {
-        match a {
-            Action::SnapshotNeeded { symbol } => Self {
-                symbol: Some(symbol.into()),
-                ..Self::empty("snapshot_needed")
-            },
-            Action::Synced { symbol, last_update_id } => Self {
-                symbol: Some(symbol.into()),
-                last_update_id: Some(last_update_id),
-                ..Self::empty("synced")
-            },
-            Action::Gap { symbol, expected, got } => Self {
-                symbol: Some(symbol.into()),
-                expected: Some(expected),
-                got: Some(got),
-                ..Self::empty("gap")
-            },
-            Action::Control(c) => {
-                let (error_code, error_msg) = c.error.map_or((None, None), |(code, msg)| (Some(code), Some(msg)));
-                Self {
-                    request_id: c.id,
-                    result: c.result,
-                    error_code,
-                    error_msg,
-                    ..Self::empty("control")
-                }
-            }
-            Action::BookTrace(t) => {
-                let exact = |levels: &[crate::decode::Level]| {
-                    levels
-                        .iter()
-                        .map(|&(p, q)| (format_e8(p), format_e8(q)))
-                        .collect::<Vec<_>>()
-                };
-                Self {
-                    symbol: Some(t.symbol.to_string()),
-                    last_update_id: Some(t.last_update_id),
-                    bids: Some(exact(&t.bids)),
-                    asks: Some(exact(&t.asks)),
-                    levels: Some((t.n_bids, t.n_asks)),
-                    digest: Some(t.digest),
-                    ..Self::empty("book")
-                }
-            }
-            Action::ServerShutdown { event_time } => Self {
-                event_time: Some(event_time),
-                ..Self::empty("server_shutdown")
-            },
-            Action::TradeGap { symbol, from_id, to_id } => Self {
-                symbol: Some(symbol.into()),
-                from_id: Some(from_id),
-                to_id: Some(to_id),
-                ..Self::empty("trade_gap")
-            },
-            Action::BigTrade {
-                symbol,
-                trade_id,
-                price,
-                qty,
-                quote,
-                buy,
-                time,
-            } => Self {
-                symbol: Some(symbol.into()),
-                trade_id: Some(trade_id),
-                price: Some(crate::num::e8_to_f64(price)),
-                qty: Some(crate::num::e8_to_f64(qty)),
-                notional: Some(crate::num::e16_to_f64(quote)),
-                side: Some(if buy { "buy" } else { "sell" }),
-                time_ms: Some(time),
-                ..Self::empty("big_trade")
-            },
-        }
-    }
-}
-
-#[pymethods]
-impl PyAction {
-    fn __repr__(&self) -> String {
-        let mut parts = vec![format!("kind={:?}", self.kind)];
-        if let Some(s) = &self.symbol {
-            parts.push(format!("symbol={s:?}"));
-        }
-        for (name, v) in [
-            ("last_update_id", self.last_update_id),
-            ("expected", self.expected),
-            ("got", self.got),
-            ("from_id", self.from_id),
-            ("to_id", self.to_id),
-            ("trade_id", self.trade_id),
-        ] {
-            if let Some(v) = v {
-                parts.push(format!("{name}={v}"));
-            }
-        }
-        if let (Some(side), Some(notional)) = (self.side, self.notional) {
-            parts.push(format!("side={side:?}, notional={notional}"));
-        }
-        if let Some(code) = self.error_code {
-            parts.push(format!("error=({code}, {:?})", self.error_msg.as_deref().unwrap_or("")));
-        }
-        format!("Action({})", parts.join(", "))
-    }
-}
-
-fn actions_list(py: Python<'_>, actions: Vec<Action>) -> PyResult<Bound<'_, PyList>> {
-    PyList::new(py, actions.into_iter().map(PyAction::from))
-}
 
 /// What one `apply_frames` call did.
 #[pyclass(frozen, name = "BatchResult", module = "tapeflow._core")]
@@ -190,6 +23,12 @@ pub struct PyBatchResult {
     events: usize,
     actions: Py<PyList>,
     errors: Py<PyList>,
+    /// Event time `E` (ms) of the last event in the batch that carries one.
+    #[pyo3(get)]
+    last_event_time_ms: Option<i64>,
+    /// The receive time the batch was applied with (caller's clock, ns).
+    #[pyo3(get)]
+    recv_ts_ns: i64,
 }
 
 #[pymethods]
@@ -208,11 +47,13 @@ impl PyBatchResult {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "BatchResult(frames={}, events={}, actions={}, errors={})",
+            "BatchResult(frames={}, events={}, actions={}, errors={}, last_event_time_ms={})",
             self.frames,
             self.events,
             self.actions.bind(py).len(),
-            self.errors.bind(py).len()
+            self.errors.bind(py).len(),
+            self.last_event_time_ms
+                .map_or_else(|| "None".to_owned(), |t| t.to_string())
         )
     }
 }
@@ -295,6 +136,8 @@ impl PyEngine {
             events: report.events,
             actions: actions_list(py, report.actions)?.unbind(),
             errors: errors.unbind(),
+            last_event_time_ms: report.last_event_time,
+            recv_ts_ns,
         })
     }
 
@@ -322,6 +165,21 @@ impl PyEngine {
     /// Symbols seen so far, in order of first appearance.
     fn symbols(&self) -> Vec<String> {
         self.inner.lock().symbols().iter().map(ToString::to_string).collect()
+    }
+
+    /// How many of `symbols` have a book in each state: `{"SYNCED": n, "SYNCING": n, "GAP": n}` (symbols never
+    /// seen are not counted).
+    fn sync_counts<'py>(&self, py: Python<'py>, symbols: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        let names = symbols
+            .try_iter()?
+            .map(|s| s?.extract::<String>())
+            .collect::<PyResult<Vec<String>>>()?;
+        let counts = self.inner.lock().sync_counts(names.iter().map(String::as_str));
+        let d = PyDict::new(py);
+        d.set_item("SYNCED", counts.synced)?;
+        d.set_item("SYNCING", counts.syncing)?;
+        d.set_item("GAP", counts.gap)?;
+        Ok(d)
     }
 
     fn sync_state(&self, py: Python<'_>, symbol: &str) -> PyResult<PySyncState> {
@@ -394,33 +252,13 @@ impl PyEngine {
     fn reset_book(&self, symbol: &str) {
         self.inner.lock().reset_book(symbol);
     }
-
-    /// Engine counters: frames, events, malformed, depth and level updates, book tickers, unknown events by type.
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let engine = self.inner.lock();
-        let s = &engine.stats;
-        let d = PyDict::new(py);
-        d.set_item("frames", s.frames)?;
-        d.set_item("events", s.events)?;
-        d.set_item("malformed", s.malformed)?;
-        d.set_item("depth_updates", s.depth_updates)?;
-        d.set_item("level_updates", s.level_updates)?;
-        d.set_item("book_tickers", s.book_tickers)?;
-        d.set_item("partial_depth", s.partial_depth)?;
-        let unknown = PyDict::new(py);
-        for (k, v) in &s.unknown {
-            unknown.set_item(k, v)?;
-        }
-        d.set_item("unknown", unknown)?;
-        Ok(d)
-    }
 }
 
 fn check_synced(py: Python<'_>, symbol: &str, state: crate::book::SyncState, allow_unsynced: bool) -> PyResult<()> {
     if allow_unsynced || state == crate::book::SyncState::Synced {
         return Ok(());
     }
-    let name = PySyncState::from(state).name();
+    let name = PySyncState::from(state).as_str();
     let fields = [
         ("symbol", pyo3::types::PyString::new(py, symbol).into_any()),
         ("state", pyo3::types::PyString::new(py, name).into_any()),

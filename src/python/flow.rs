@@ -3,13 +3,14 @@
 use numpy::IntoPyArray;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use super::actions::actions_list;
 use super::engine::PyEngine;
 use super::errors;
-use crate::flow::{duration_name, parse_duration, FlowConfig, FlowError, Volume, Window};
-use crate::num::{self, e16_to_f64, e8_wide_to_f64, format_e16, format_e8_wide};
+use super::volume::{columns, i64s, PyVolume};
+use crate::flow::{duration_name, parse_duration, FlowConfig, FlowError, PageQuery, Window};
+use crate::num;
 
 fn flow_error(py: Python<'_>, e: &FlowError) -> PyErr {
     match e {
@@ -58,126 +59,44 @@ pub fn flow_config(
     })
 }
 
-/// Taker buy/sell flow of one symbol over one window.
-#[pyclass(frozen, name = "Volume", module = "tapeflow._core")]
-pub struct PyVolume {
+/// What one REST `aggTrades` page did.
+#[pyclass(frozen, name = "TradesPage", module = "tapeflow._core")]
+pub struct PyTradesPage {
+    /// Rows in the page.
     #[pyo3(get)]
-    symbol: String,
+    rows: usize,
+    /// Rows counted for the first time.
     #[pyo3(get)]
-    window: String,
+    counted: usize,
     #[pyo3(get)]
-    buy_base: f64,
+    first_id: Option<u64>,
     #[pyo3(get)]
-    sell_base: f64,
+    last_id: Option<u64>,
+    /// Ids `(from_id, first_id - 1)` the exchange no longer serves, marked abandoned.
     #[pyo3(get)]
-    buy_quote: f64,
-    #[pyo3(get)]
-    sell_quote: f64,
-    #[pyo3(get)]
-    net_quote: f64,
-    #[pyo3(get)]
-    buy_count: u64,
-    #[pyo3(get)]
-    sell_count: u64,
-    #[pyo3(get)]
-    vwap: f64,
-    #[pyo3(get)]
-    big_buy_count: u64,
-    #[pyo3(get)]
-    big_sell_count: u64,
-    #[pyo3(get)]
-    big_buy_counts: Vec<u64>,
-    #[pyo3(get)]
-    big_sell_counts: Vec<u64>,
-    #[pyo3(get)]
-    complete: bool,
-    #[pyo3(get)]
-    abandoned: bool,
-    #[pyo3(get)]
-    as_of: i64,
-    #[pyo3(get)]
-    start_ms: i64,
-    #[pyo3(get)]
-    end_ms: i64,
-    /// Exact sums: base (e8) and quote (e16) per side, notional (e16) for the VWAP.
-    exact: [i128; 6],
-}
-
-impl PyVolume {
-    fn new(symbol: &str, window: &str, v: &Volume, thresholds: usize) -> Self {
-        let t = &v.totals;
-        let (bq, sq) = v.quote();
-        Self {
-            symbol: symbol.to_owned(),
-            window: window.to_owned(),
-            buy_base: e8_wide_to_f64(t.buy_base),
-            sell_base: e8_wide_to_f64(t.sell_base),
-            buy_quote: e16_to_f64(bq),
-            sell_quote: e16_to_f64(sq),
-            net_quote: e16_to_f64(bq - sq),
-            buy_count: t.buy_count,
-            sell_count: t.sell_count,
-            vwap: v.vwap(),
-            // Counts at the smallest threshold (zero without thresholds: nothing is counted then).
-            big_buy_count: t.big[0][0],
-            big_sell_count: t.big[0][1],
-            big_buy_counts: t.big[..thresholds].iter().map(|b| b[0]).collect(),
-            big_sell_counts: t.big[..thresholds].iter().map(|b| b[1]).collect(),
-            complete: v.complete,
-            abandoned: v.abandoned,
-            as_of: v.as_of,
-            start_ms: v.start_ms,
-            end_ms: v.end_ms,
-            exact: [t.buy_base, t.sell_base, bq, sq, t.buy_notional, t.sell_notional],
-        }
-    }
-}
-
-static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-fn decimal<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let class = DECIMAL.get_or_try_init(py, || {
-        py.import("decimal")
-            .and_then(|m| m.getattr("Decimal"))
-            .map(Bound::unbind)
-    })?;
-    class.bind(py).call1((text,))
+    abandoned: Option<(u64, u64)>,
+    actions: Py<PyList>,
 }
 
 #[pymethods]
-impl PyVolume {
-    /// Exact values as `decimal.Decimal`: `buy_base`, `sell_base`, `net_base`, `buy_quote`, `sell_quote`,
-    /// `net_quote`, and `vwap` (the quotient at `Decimal`'s context precision; NaN without trades).
-    fn exact<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let [bb, sb, bq, sq, bn, sn] = self.exact;
-        let d = PyDict::new(py);
-        d.set_item("buy_base", decimal(py, &format_e8_wide(bb))?)?;
-        d.set_item("sell_base", decimal(py, &format_e8_wide(sb))?)?;
-        d.set_item("net_base", decimal(py, &format_e8_wide(bb - sb))?)?;
-        d.set_item("buy_quote", decimal(py, &format_e16(bq))?)?;
-        d.set_item("sell_quote", decimal(py, &format_e16(sq))?)?;
-        d.set_item("net_quote", decimal(py, &format_e16(bq - sq))?)?;
-        let vwap = if bb + sb == 0 {
-            decimal(py, "NaN")?
-        } else {
-            decimal(py, &format_e16(bn + sn))?.call_method1("__truediv__", (decimal(py, &format_e8_wide(bb + sb))?,))?
-        };
-        d.set_item("vwap", vwap)?;
-        Ok(d)
+impl PyTradesPage {
+    /// Big trades among the counted rows, then the trade gaps the page left missing.
+    #[getter]
+    fn actions(&self, py: Python<'_>) -> Py<PyList> {
+        self.actions.clone_ref(py)
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let opt = |v: Option<u64>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
         format!(
-            "Volume(symbol={:?}, window={:?}, buy_quote={}, sell_quote={}, buy_count={}, sell_count={}, complete={}, \
-             as_of={})",
-            self.symbol,
-            self.window,
-            format_e16(self.exact[2]),
-            format_e16(self.exact[3]),
-            self.buy_count,
-            self.sell_count,
-            if self.complete { "True" } else { "False" },
-            self.as_of
+            "TradesPage(rows={}, counted={}, first_id={}, last_id={}, abandoned={}, actions={})",
+            self.rows,
+            self.counted,
+            opt(self.first_id),
+            opt(self.last_id),
+            self.abandoned
+                .map_or_else(|| "None".to_owned(), |(a, b)| format!("({a}, {b})")),
+            self.actions.bind(py).len()
         )
     }
 }
@@ -191,71 +110,46 @@ fn window_name(engine: &crate::engine::Engine, w: Window) -> String {
     }
 }
 
-fn f64s(py: Python<'_>, rows: &[Volume], f: impl Fn(&Volume) -> f64) -> Py<PyAny> {
-    rows.iter()
-        .map(f)
-        .collect::<Vec<f64>>()
-        .into_pyarray(py)
-        .into_any()
-        .unbind()
-}
-
-fn i64s(py: Python<'_>, rows: &[Volume], f: impl Fn(&Volume) -> i64) -> Py<PyAny> {
-    rows.iter()
-        .map(f)
-        .collect::<Vec<i64>>()
-        .into_pyarray(py)
-        .into_any()
-        .unbind()
-}
-
-fn bools(py: Python<'_>, rows: &[Volume], f: impl Fn(&Volume) -> bool) -> Py<PyAny> {
-    rows.iter()
-        .map(f)
-        .collect::<Vec<bool>>()
-        .into_pyarray(py)
-        .into_any()
-        .unbind()
-}
-
-/// The columns shared by `volumes` and `candles`.
-fn columns<'py>(py: Python<'py>, rows: &[Volume]) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("buy_quote", f64s(py, rows, |v| e16_to_f64(v.quote().0)))?;
-    d.set_item("sell_quote", f64s(py, rows, |v| e16_to_f64(v.quote().1)))?;
-    d.set_item("net_quote", f64s(py, rows, |v| e16_to_f64(v.quote().0 - v.quote().1)))?;
-    d.set_item("buy_base", f64s(py, rows, |v| e8_wide_to_f64(v.totals.buy_base)))?;
-    d.set_item("sell_base", f64s(py, rows, |v| e8_wide_to_f64(v.totals.sell_base)))?;
-    d.set_item("buy_count", i64s(py, rows, |v| v.totals.buy_count as i64))?;
-    d.set_item("sell_count", i64s(py, rows, |v| v.totals.sell_count as i64))?;
-    d.set_item("vwap", f64s(py, rows, Volume::vwap))?;
-    d.set_item("big_buy_count", i64s(py, rows, |v| v.totals.big[0][0] as i64))?;
-    d.set_item("big_sell_count", i64s(py, rows, |v| v.totals.big[0][1] as i64))?;
-    d.set_item("complete", bools(py, rows, |v| v.complete))?;
-    d.set_item("abandoned", bools(py, rows, |v| v.abandoned))?;
-    Ok(d)
-}
-
 #[pymethods]
 impl PyEngine {
     /// Feeds a REST `aggTrades` reply body (raw bytes) for `symbol`; raises `DecodeError` (changing nothing) if it is
-    /// malformed. With `from_time_ms`, the body is the exchange's complete list of trades from that time on.
-    #[pyo3(signature = (symbol, body, *, from_time_ms = None))]
-    fn apply_agg_trades<'py>(
+    /// malformed. With `from_time_ms`, the body is the exchange's complete list of trades from that time on; with
+    /// `from_id`, it answers `fromId=from_id` (ids before its first row are no longer served: they are abandoned).
+    #[pyo3(signature = (symbol, body, *, from_time_ms = None, from_id = None))]
+    fn apply_agg_trades(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         symbol: &str,
         body: &[u8],
         from_time_ms: Option<i64>,
-    ) -> PyResult<Bound<'py, PyList>> {
+        from_id: Option<u64>,
+    ) -> PyResult<PyTradesPage> {
+        let query = PageQuery {
+            from_time: from_time_ms,
+            from_id,
+        };
         let mut actions = Vec::new();
-        let result = py.detach(|| {
-            self.inner
-                .lock()
-                .apply_agg_trades(symbol, body, from_time_ms, &mut actions)
-        });
-        result.map_err(|e| errors::decode_error(py, &e))?;
-        PyList::new(py, actions.into_iter().map(super::engine::PyAction::from))
+        let result = py.detach(|| self.inner.lock().apply_agg_trades(symbol, body, query, &mut actions));
+        let page = result.map_err(|e| errors::decode_error(py, &e))?;
+        Ok(PyTradesPage {
+            rows: page.rows,
+            counted: page.counted,
+            first_id: page.first_id,
+            last_id: page.last_id,
+            abandoned: page.abandoned,
+            actions: actions_list(py, actions)?.unbind(),
+        })
+    }
+
+    /// Starts a check of `symbol`'s trades (e.g. its newest trades fetched after a reconnect): its windows are not
+    /// complete until every check begun has ended.
+    fn begin_check(&self, symbol: &str) {
+        self.inner.lock().begin_check(symbol);
+    }
+
+    /// Ends a check begun with `begin_check` (a no-op with none pending).
+    fn end_check(&self, symbol: &str) {
+        self.inner.lock().end_check(symbol);
     }
 
     /// Marks aggregate trade ids `from_id..=to_id` of `symbol` as impossible to fill (older than the exchange's
@@ -338,41 +232,6 @@ impl PyEngine {
         };
         let d = columns(py, &rows)?;
         d.set_item("start_ms", i64s(py, &rows, |v| v.start_ms))?;
-        Ok(d)
-    }
-
-    /// Flow counters: `aggtrades`, `duplicates`, `late`, `expired`, `overflow`, `gaps`, `gaps_filled`,
-    /// `big_trades`, `trades_market`, `trades_other`, `klines`, `rest_bodies`, `rest_trades`, `symbols`,
-    /// `memory_bytes`.
-    fn flow_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let engine = self.inner.lock();
-        let s = &engine.flow.stats;
-        let memory: usize = engine
-            .flow
-            .symbols()
-            .iter()
-            .map(|sym| engine.flow.memory(sym).unwrap_or(0))
-            .sum();
-        let d = PyDict::new(py);
-        for (k, v) in [
-            ("aggtrades", s.aggtrades),
-            ("duplicates", s.duplicates),
-            ("late", s.late),
-            ("expired", s.expired),
-            ("overflow", s.overflow),
-            ("gaps", s.gaps),
-            ("gaps_filled", s.gaps_filled),
-            ("big_trades", s.big_trades),
-            ("trades_market", s.trades_market),
-            ("trades_other", s.trades_other),
-            ("klines", s.klines),
-            ("rest_bodies", s.rest_bodies),
-            ("rest_trades", s.rest_trades),
-            ("symbols", engine.flow.symbols().len() as u64),
-            ("memory_bytes", memory as u64),
-        ] {
-            d.set_item(k, v)?;
-        }
         Ok(d)
     }
 

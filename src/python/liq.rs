@@ -1,4 +1,4 @@
-//! Liquidation queries on `tapeflow._core.Engine`: totals, series, clusters, heatmap, mark prices, journal.
+//! Liquidation queries on `tapeflow._core.Engine`: totals, series, clusters, heatmap, mark prices.
 
 use numpy::{IntoPyArray, PyArray1, PyArray3, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -6,8 +6,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use super::engine::PyEngine;
-use crate::liq::{lookback_range, to_quote, Cluster, LiqConfig, LiqError, Liquidation, Side};
-use crate::num::{self, format_e16, format_e8};
+use crate::liq::{lookback_range, to_quote, Cluster, LiqConfig, LiqError, Side};
+use crate::num::{self, format_e16};
 
 fn value_error(e: &LiqError) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -112,50 +112,6 @@ impl PyLiqCluster {
         format!(
             "LiqCluster(symbol={:?}, price={:.8}, side={:?}, count={}, notional={}, decayed={:.2}, strength={:.4})",
             self.symbol, self.price, self.side, self.count, self.notional_exact, self.decayed, self.strength
-        )
-    }
-}
-
-/// One kept liquidation, as drained from the journal.
-#[pyclass(frozen, get_all, name = "Liquidation", module = "tapeflow._core")]
-pub struct PyLiquidation {
-    symbol: String,
-    time_ms: i64,
-    event_time_ms: i64,
-    side: &'static str,
-    order_side: &'static str,
-    price: f64,
-    qty: f64,
-    notional: f64,
-    price_exact: String,
-    qty_exact: String,
-    notional_exact: String,
-}
-
-impl From<Liquidation> for PyLiquidation {
-    fn from(l: Liquidation) -> Self {
-        Self {
-            symbol: l.symbol.to_string(),
-            time_ms: l.time,
-            event_time_ms: l.event_time,
-            side: l.side.name(),
-            order_side: l.side.order_side().name(),
-            price: num::e8_to_f64(l.price),
-            qty: num::e8_to_f64(l.qty),
-            notional: to_quote(l.notional),
-            price_exact: format_e8(l.price),
-            qty_exact: format_e8(l.qty),
-            notional_exact: format_e16(l.notional),
-        }
-    }
-}
-
-#[pymethods]
-impl PyLiquidation {
-    fn __repr__(&self) -> String {
-        format!(
-            "Liquidation(symbol={:?}, time_ms={}, side={:?}, price={}, qty={}, notional={})",
-            self.symbol, self.time_ms, self.side, self.price_exact, self.qty_exact, self.notional_exact
         )
     }
 }
@@ -376,38 +332,5 @@ impl PyEngine {
             .flow
             .set_contract_size(&symbol, s)
             .map_err(|e| PyValueError::new_err(e.to_string()))
-    }
-
-    /// Turns the liquidation journal on or off (off by default); see `drain_liquidations`.
-    fn liq_journal(&self, enabled: bool) {
-        self.inner.lock().liq.set_journal(enabled);
-    }
-
-    /// The liquidations kept since the last call, in arrival order (empty while the journal is off).
-    fn drain_liquidations(&self) -> Vec<PyLiquidation> {
-        let drained = self.inner.lock().liq.drain_journal();
-        drained.into_iter().map(PyLiquidation::from).collect()
-    }
-
-    /// Liquidation counters: `kept`, `foreign`, `unknown_side`, `unknown_status`, `unfilled`, `expired`, `pruned`,
-    /// `overflow`, `mark_prices`, `foreign_mark_prices`.
-    fn liq_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.inner.lock().liq.stats.clone();
-        let d = PyDict::new(py);
-        for (k, v) in [
-            ("kept", s.kept),
-            ("foreign", s.foreign),
-            ("unknown_side", s.unknown_side),
-            ("unknown_status", s.unknown_status),
-            ("unfilled", s.unfilled),
-            ("expired", s.expired),
-            ("pruned", s.pruned),
-            ("overflow", s.overflow),
-            ("mark_prices", s.mark_prices),
-            ("foreign_mark_prices", s.foreign_mark_prices),
-        ] {
-            d.set_item(k, v)?;
-        }
-        Ok(d)
     }
 }

@@ -6,7 +6,19 @@ import numpy as np
 import pytest
 
 import tapeflow
-from tapeflow import BookNotSyncedError, DecodeError, Engine, SyncState, TapeflowError, UnknownSymbolError
+from tapeflow import (
+    Action,
+    BookGap,
+    BookNotSyncedError,
+    BookSynced,
+    ControlReply,
+    DecodeError,
+    Engine,
+    SnapshotNeeded,
+    SyncState,
+    TapeflowError,
+    UnknownSymbolError,
+)
 
 
 def diff(symbol: str, first: int, last: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> bytes:
@@ -20,11 +32,15 @@ def diff(symbol: str, first: int, last: int, bids: list[tuple[str, str]], asks: 
 SNAPSHOT = b'{"lastUpdateId":10,"bids":[["100.5","1.25"],["100","2"]],"asks":[["101","0.5"],["102","3"]]}'
 
 
+def kinds(actions: list[Action]) -> list[str]:
+    return [type(a).__name__ for a in actions]
+
+
 def synced_engine() -> Engine:
     engine = Engine("spot")
     actions = engine.apply_frame(diff("BTCUSDT", 10, 11, [("100.5", "1.5")], []), 1)
-    assert [a.kind for a in actions] == ["snapshot_needed"]
-    assert [a.kind for a in engine.apply_snapshot("BTCUSDT", SNAPSHOT)] == ["synced"]
+    assert kinds(actions) == ["SnapshotNeeded"]
+    assert kinds(engine.apply_snapshot("BTCUSDT", SNAPSHOT)) == ["BookSynced"]
     return engine
 
 
@@ -105,7 +121,7 @@ def test_batch_reports_malformed_frames_with_their_index() -> None:
     assert [e.index for e in result.errors] == [0, 2]  # type: ignore[attr-defined]
     assert all(isinstance(e, DecodeError) for e in result.errors)
     assert engine.book("BTCUSDT").bids_exact() == [("100", "2")]
-    assert engine.stats()["malformed"] == 2
+    assert engine.stats().malformed == 2
 
 
 def test_batch_accepts_any_iterable_of_bytes_and_rejects_others() -> None:
@@ -127,16 +143,83 @@ def test_constructor_validation() -> None:
 def test_control_and_unknown_events() -> None:
     engine = Engine("spot")
     actions = engine.apply_frame(b'{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":7}', 0)
-    assert [(a.kind, a.request_id, a.error_code) for a in actions] == [("control", 7, 2)]
+    match actions:
+        case [ControlReply(7, None, 2, "Invalid request: invalid stream")]:
+            pass
+        case _:
+            pytest.fail(repr(actions))
     engine.apply_frames([b'{"e":"blockTrade","E":1}', b'{"e":"serverShutdown","E":9}'], 0)
-    assert engine.stats()["unknown"] == {"blockTrade": 1}
+    assert engine.stats().unknown == {"blockTrade": 1}
 
 
 def test_gap_then_resync() -> None:
     engine = synced_engine()
     actions = engine.apply_frame(diff("BTCUSDT", 15, 16, [], []), 0)
-    assert [(a.kind, a.expected, a.got) for a in actions] == [("gap", 12, 15), ("snapshot_needed", None, None)]
+    match actions:
+        case [BookGap("BTCUSDT", 12, 15), SnapshotNeeded("BTCUSDT")]:
+            pass
+        case _:
+            pytest.fail(repr(actions))
     assert engine.sync_state("BTCUSDT") == SyncState.GAP
     snapshot = b'{"lastUpdateId":15,"bids":[["99","1"]],"asks":[["101","1"]]}'
-    assert [a.kind for a in engine.apply_snapshot("BTCUSDT", snapshot)] == ["synced"]
+    assert kinds(engine.apply_snapshot("BTCUSDT", snapshot)) == ["BookSynced"]
     assert engine.book("BTCUSDT").last_update_id == 16
+
+
+def test_actions_are_typed_values_that_match_by_position() -> None:
+    engine = Engine("spot")
+    first = engine.apply_frame(diff("BTCUSDT", 10, 11, [("1", "1")], []), 0)
+    again = Engine("spot").apply_frame(diff("BTCUSDT", 10, 11, [("1", "1")], []), 0)
+    (action,) = first
+    assert isinstance(action, SnapshotNeeded) and isinstance(action, Action)
+    assert first == again and action is not again[0]  # equal by value
+    assert repr(action) == "SnapshotNeeded(symbol='BTCUSDT')"
+    assert SnapshotNeeded.__match_args__ == ("symbol",)
+    (synced,) = engine.apply_snapshot("BTCUSDT", SNAPSHOT)
+    match synced:
+        case BookSynced(symbol, last_update_id):
+            assert (symbol, last_update_id) == ("BTCUSDT", 11)
+        case _:
+            pytest.fail(repr(synced))
+    assert not hasattr(synced, "kind") and not hasattr(synced, "expected")  # only its own fields
+    with pytest.raises(AttributeError):
+        synced.symbol = "X"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        type(synced)("BTCUSDT", 1)  # made by the engine only
+
+
+def test_stats_are_typed() -> None:
+    engine = synced_engine()
+    engine.apply_frames([b"garbage", b'{"e":"blockTrade","E":1}', diff("BTCUSDT", 12, 12, [], [("101", "0")])], 0)
+    stats = engine.stats()
+    assert (stats.frames, stats.events, stats.malformed) == (4, 3, 1)
+    assert (stats.depth_updates, stats.level_updates, stats.book_tickers, stats.partial_depth) == (2, 2, 0, 0)
+    assert stats.unknown == {"blockTrade": 1}
+    assert stats == engine.stats() and stats != Engine("spot").stats()
+    assert repr(stats).startswith("EngineStats(frames=4, events=3, malformed=1,")
+    assert engine.flow_stats().aggtrades == 0 and engine.liq_stats().kept == 0
+
+
+def test_sync_state_names_and_counts() -> None:
+    engine = synced_engine()
+    engine.apply_frame(diff("ETHUSDT", 5, 6, [("1", "1")], []), 0)
+    engine.apply_frame(diff("XRPUSDT", 5, 6, [("1", "1")], []), 0)
+    engine.apply_snapshot("XRPUSDT", b'{"lastUpdateId":5,"bids":[],"asks":[]}')
+    engine.apply_frame(diff("XRPUSDT", 9, 9, [], []), 0)
+    names = {s: engine.sync_state(s).name for s in ("BTCUSDT", "ETHUSDT", "XRPUSDT")}
+    assert names == {"BTCUSDT": "SYNCED", "ETHUSDT": "SYNCING", "XRPUSDT": "GAP"}
+    assert [s.name for s in (SyncState.SYNCED, SyncState.SYNCING, SyncState.GAP)] == ["SYNCED", "SYNCING", "GAP"]
+    everyone = ["BTCUSDT", "ETHUSDT", "XRPUSDT", "NEVERSEEN"]
+    assert engine.sync_counts(everyone) == {"SYNCED": 1, "SYNCING": 1, "GAP": 1}
+    assert engine.sync_counts({"BTCUSDT"}) == {"SYNCED": 1, "SYNCING": 0, "GAP": 0}
+    assert engine.sync_counts([]) == {"SYNCED": 0, "SYNCING": 0, "GAP": 0}
+
+
+def test_batch_reports_the_event_time_of_its_last_event_that_has_one() -> None:
+    engine = Engine("spot")
+    trade = b'{"e":"aggTrade","E":1700000000456,"s":"X","a":1,"p":"1","q":"1","f":1,"l":1,"T":1700000000455,"m":true}'
+    ticker = b'{"u":1,"s":"X","b":"1","B":"1","a":"2","A":"1"}'  # spot book tickers carry no E
+    result = engine.apply_frames([diff("X", 1, 1, [], []), trade, ticker, b'{"result":null,"id":1}'], 42)
+    assert (result.last_event_time_ms, result.recv_ts_ns) == (1700000000456, 42)
+    assert engine.apply_frames([diff("X", 2, 2, [], [])], 0).last_event_time_ms == 1700000000000
+    assert engine.apply_frames([ticker, b"garbage"], 0).last_event_time_ms is None

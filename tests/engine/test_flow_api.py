@@ -86,19 +86,24 @@ def test_rest_backfill_fills_a_gap_and_completes_the_windows() -> None:
     engine = tapeflow.Engine("spot")
     live = [Trade(100, 1_000_000, "1", "1", True), Trade(105, 1_030_000, "1", "2", False)]
     actions = engine.apply_frames(_frames("X", live), 0).actions
-    assert [(a.kind, a.symbol, a.from_id, a.to_id) for a in actions] == [("trade_gap", "X", 101, 104)]
+    match actions:
+        case [tapeflow.TradeGap("X", 101, 104)]:
+            pass
+        case _:
+            pytest.fail(repr(actions))
     assert engine.gaps() == [("X", 101, 104)]
     missing = [Trade(i, 1_010_000 + i, "1", "1", True) for i in range(101, 105)]
-    assert engine.apply_agg_trades("X", rest_body(missing[:2])) == []
+    assert engine.apply_agg_trades("X", rest_body(missing[:2])).actions == []
     assert engine.gaps("X") == [("X", 103, 104)]
     # Overlapping backfill: the ids counted before are ignored.
-    assert engine.apply_agg_trades("X", rest_body(missing)) == []
+    page = engine.apply_agg_trades("X", rest_body(missing))
+    assert (page.actions, page.rows, page.counted, page.first_id, page.last_id) == ([], 4, 2, 101, 104)
     assert engine.gaps() == []
     v = engine.volume("X", "1m", now_ms=1_061_000)
     assert (v.buy_count, v.sell_count, v.complete) == (4, 1, True)
     stats = engine.flow_stats()
-    assert (stats["aggtrades"], stats["duplicates"], stats["gaps"], stats["gaps_filled"]) == (6, 2, 1, 1)
-    assert stats["late"] == 4 and stats["rest_bodies"] == 2
+    assert (stats.aggtrades, stats.duplicates, stats.gaps, stats.gaps_filled) == (6, 2, 1, 1)
+    assert stats.late == 4 and stats.rest_bodies == 2
 
 
 def test_start_time_backfill_sets_coverage_and_abandon_marks_windows() -> None:
@@ -127,7 +132,7 @@ def test_huge_big_trade_thresholds_are_kept_exactly() -> None:
         b'"f":1,"l":1,"T":1000,"m":false}}'
     )
     result = engine.apply_frames([frame], 0)
-    assert not result.errors and not [a for a in result.actions if a.kind == "big_trade"]
+    assert not result.errors and not [a for a in result.actions if isinstance(a, tapeflow.BigTrade)]
 
 
 def test_big_trades_are_reported_once_and_counted_per_threshold() -> None:
@@ -139,15 +144,20 @@ def test_big_trades_are_reported_once_and_counted_per_threshold() -> None:
     ]
     frames = _frames("BTCUSDT", trades, "usdm")
     actions = engine.apply_frames([*frames, frames[1]], 0).actions
-    big = [(a.kind, a.trade_id, a.side, a.notional, a.price, a.qty, a.time_ms) for a in actions]
+    big = [
+        (a.trade_id, a.side, a.notional, a.price, a.qty, a.time_ms, a.price_exact, a.qty_exact, a.notional_exact)
+        for a in actions
+        if isinstance(a, tapeflow.BigTrade)
+    ]
+    assert len(big) == len(actions)
     assert big == [
-        ("big_trade", 1, "buy", 100_000.0, 50_000.0, 2.0, 1_000),
-        ("big_trade", 2, "sell", 1_000_000.0, 50_000.0, 20.0, 1_000),
+        (1, "buy", 100_000.0, 50_000.0, 2.0, 1_000, "50000", "2", "100000"),
+        (2, "sell", 1_000_000.0, 50_000.0, 20.0, 1_000, "50000", "20", "1000000"),
     ]
     v = engine.volume("BTCUSDT", "1m")
     assert (v.big_buy_count, v.big_sell_count) == (1, 1)
     assert (v.big_buy_counts, v.big_sell_counts) == ([1, 0], [1, 1])
-    assert engine.flow_stats()["big_trades"] == 2
+    assert engine.flow_stats().big_trades == 2
 
 
 def test_coin_m_quote_volume_is_usd_from_contract_size() -> None:
@@ -174,8 +184,8 @@ def test_trades_and_klines_are_counted_not_added() -> None:
     result = engine.apply_frames(frames, 0)
     assert not result.errors
     stats = engine.flow_stats()
-    assert (stats["trades_market"], stats["trades_other"], stats["klines"], stats["aggtrades"]) == (1, 2, 1, 0)
-    assert engine.stats()["unknown"] == {"blockTrade": 1}
+    assert (stats.trades_market, stats.trades_other, stats.klines, stats.aggtrades) == (1, 2, 1, 0)
+    assert engine.stats().unknown == {"blockTrade": 1}
 
 
 def test_malformed_input_raises_and_changes_nothing() -> None:
@@ -242,7 +252,7 @@ def test_extreme_values_stay_exact() -> None:
     btc = Trade(1, 3_600_000, "9999999.99999999", "9000", False)
     engine.apply_frames([btc.frame("BTCUSDT")], 0)
     assert engine.volume("BTCUSDT", "1h").exact()["sell_quote"] == Decimal("9999999.99999999") * 9000
-    assert engine.flow_stats()["overflow"] == 0
+    assert engine.flow_stats().overflow == 0
 
 
 def test_a_million_trades_in_one_window_stay_exact() -> None:
@@ -278,7 +288,7 @@ def test_memory_per_symbol_is_bounded_by_the_longest_horizon() -> None:
     engine.apply_agg_trades("QUIET", rest_body([Trade(1, 1_700_000_000_000, "1", "1", True)]))
     assert 14_400 * 128 < engine.flow_memory("BUSY") <= 16_384 * 128 + 64_000
     assert engine.flow_memory("QUIET") < 4_096
-    assert engine.flow_stats()["memory_bytes"] == engine.flow_memory("BUSY") + engine.flow_memory("QUIET")
+    assert engine.flow_stats().memory_bytes == engine.flow_memory("BUSY") + engine.flow_memory("QUIET")
     assert engine.volume("BUSY", "4h").buy_count == 7_200
 
 
@@ -301,3 +311,90 @@ def test_volumes_rows_equal_single_symbol_queries(window: str) -> None:
             assert (cols["buy_base"][row], cols["sell_base"][row]) == (v.buy_base, v.sell_base)
             assert bool(cols["complete"][row]) == v.complete
             assert np.isnan(cols["vwap"][row]) == np.isnan(v.vwap)
+
+
+def _gaps(actions: list[tapeflow.Action]) -> list[tuple[str, int, int]]:
+    return [(a.symbol, a.from_id, a.to_id) for a in actions if isinstance(a, tapeflow.TradeGap)]
+
+
+@pytest.mark.parametrize(
+    ("page_ids", "reported", "counted"),
+    [
+        # The page fills the hole its first row opens: nothing is missing afterwards, nothing is reported.
+        (range(100, 113), [], 10),
+        # The page covers part of it: only what is still missing is reported.
+        (range(100, 106), [("X", 106, 109)], 6),
+    ],
+)
+def test_a_page_reports_only_the_trades_it_leaves_missing(
+    page_ids: range, reported: list[tuple[str, int, int]], counted: int
+) -> None:
+    engine = tapeflow.Engine("spot")
+    live = [Trade(i, 1_000_000 + i, "1", "1", True) for i in range(110, 113)]
+    assert _gaps(engine.apply_frames(_frames("X", live), 0).actions) == []
+    rows = [Trade(i, 1_000_000 + i, "1", "1", True) for i in page_ids]
+    page = engine.apply_agg_trades("X", rest_body(rows), from_time_ms=999_000)
+    assert _gaps(page.actions) == reported
+    assert engine.gaps() == reported  # the action names exactly what gaps() holds after the page
+    assert engine.flow_stats().gaps == len(reported)
+    assert (page.rows, page.counted, page.first_id, page.last_id) == (len(rows), counted, 100, page_ids[-1])
+
+
+def test_trades_page_from_id_abandons_what_the_exchange_no_longer_serves() -> None:
+    engine = tapeflow.Engine("spot")
+    live = [Trade(1, 1_000, "1", "1", True), Trade(50, 1_050, "1", "1", True)]
+    assert _gaps(engine.apply_frames(_frames("X", live), 0).actions) == [("X", 2, 49)]
+    # Asked from id 2, the exchange's first row is 30: ids 2..29 are gone.
+    page = engine.apply_agg_trades(
+        "X", rest_body([Trade(i, 1_000 + i, "1", "1", True) for i in range(30, 50)]), from_id=2
+    )
+    assert (page.abandoned, page.actions, page.first_id, page.last_id, page.counted) == ((2, 29), [], 30, 49, 20)
+    assert engine.gaps() == []
+    v = engine.volume("X", "1m", now_ms=1_050)
+    assert (v.abandoned, v.complete) == (True, False)
+    # Starting at the asked id, or empty, abandons nothing.
+    assert engine.apply_agg_trades("X", rest_body([Trade(51, 1_051, "1", "1", True)]), from_id=51).abandoned is None
+    empty = engine.apply_agg_trades("X", b"[]", from_id=52)
+    assert (empty.rows, empty.counted, empty.first_id, empty.last_id, empty.abandoned) == (0, 0, None, None, None)
+    assert "TradesPage(rows=0" in repr(empty)
+
+
+def test_trade_times_before_a_lower_id_are_counted_not_applied() -> None:
+    engine = tapeflow.Engine("spot")
+    trades = [Trade(1, 1_000, "1", "1", True), Trade(2, 3_000, "1", "1", True), Trade(3, 2_000, "1", "2", False)]
+    engine.apply_frames(_frames("X", trades), 0)
+    assert engine.flow_stats().time_regressions == 1
+    v = engine.volume("X", "1m", now_ms=3_000)
+    assert (v.buy_count, v.sell_count, v.sell_base) == (2, 1, 2.0)  # counted in the windows all the same
+    engine.apply_frames(_frames("X", [Trade(4, 3_000, "1", "1", True)]), 0)
+    assert engine.flow_stats().time_regressions == 1
+
+
+def test_pending_checks_make_windows_incomplete_until_they_end() -> None:
+    engine = tapeflow.Engine("spot", flow_intervals=("1m",))
+    engine.apply_agg_trades("X", rest_body([Trade(1, 60_500, "1", "1", True)]), from_time_ms=60_000)
+    engine.apply_agg_trades("Y", rest_body([Trade(1, 60_600, "1", "1", True)]), from_time_ms=60_000)
+
+    def flags() -> tuple[bool, bool, list[bool], list[bool], list[bool]]:
+        v = engine.volume("X", "1m@aligned")
+        cols = engine.volumes("1m@aligned")
+        return (
+            v.complete,
+            v.checking,
+            cols["complete"].tolist(),
+            cols["checking"].tolist(),
+            engine.candles("X", "1m")["complete"].tolist(),
+        )
+
+    assert flags() == (True, False, [True, True], [False, False], [True])
+    engine.begin_check("x")
+    engine.begin_check("X")
+    assert flags() == (False, True, [False, True], [True, False], [False])
+    engine.end_check("X")
+    assert flags()[:2] == (False, True)
+    engine.end_check("X")
+    assert flags() == (True, False, [True, True], [False, False], [True])
+    engine.end_check("X")  # more ends than begins: a no-op
+    engine.end_check("NEVERSEEN")
+    assert flags()[:2] == (True, False)
+    assert "checking=False" in repr(engine.volume("X", "1m@aligned"))

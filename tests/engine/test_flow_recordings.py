@@ -162,15 +162,15 @@ def test_whole_session_counts_each_aggtrade_once_and_reports_the_holes(recording
     for i in range(0, len(s.frames), 64):
         result = engine.apply_frames(s.frames[i : i + 64], 0)
         assert not result.errors
-        actions += [a for a in result.actions if a.kind == "trade_gap"]
+        actions += [a for a in result.actions if isinstance(a, tapeflow.TradeGap)]
     # The same frames again (a reconnect replaying everything) change nothing.
     before = {sym: engine.volume(sym, "1h").exact() for sym in s.aggs}
     engine.apply_frames(s.frames, 0)
     assert {sym: engine.volume(sym, "1h").exact() for sym in s.aggs} == before
     stats = engine.flow_stats()
     ids = {sym: sorted(int(a["a"]) for a, _ in aggs.values()) for sym, aggs in s.aggs.items()}  # type: ignore[call-overload]
-    assert stats["aggtrades"] == sum(len(v) for v in ids.values())
-    assert stats["klines"] == 2 * sum(len(v) for v in s.klines.values())  # counted, not deduplicated
+    assert stats.aggtrades == sum(len(v) for v in ids.values())
+    assert stats.klines == 2 * sum(len(v) for v in s.klines.values())  # counted, not deduplicated
     holes = sorted((sym, a + 1, b - 1) for sym, v in ids.items() for a, b in itertools.pairwise(v) if b > a + 1)
     assert sorted(engine.gaps()) == holes
     # Arrival is in id order per symbol here, so each hole was reported exactly once, when it opened.

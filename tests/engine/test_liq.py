@@ -160,15 +160,21 @@ def test_heatmap_mass_equals_totals(events: list[Liq], interval: int, bin_pct: f
 
 def test_notional_side_and_fallback() -> None:
     eng = Engine("usdm")
-    eng.liq_journal(True)
     a = Liq("BTCUSDT", 1000, "SELL", 9_911_50_000_000, 1_400_000)
     b = Liq("BTCUSDT", 2000, "BUY", 2_000 * 10**8, 150_000_000)
-    eng.apply_frames([force_order_frame(a, combined=True), force_order_frame(b, ap_zero=True)], 0)
-    first, second = eng.drain_liquidations()
+    first, second = eng.apply_frames(
+        [force_order_frame(a, combined=True), force_order_frame(b, ap_zero=True)], 0
+    ).actions
+    assert isinstance(first, tapeflow.Liquidation) and isinstance(second, tapeflow.Liquidation)
     assert (first.side, first.order_side, first.notional_exact) == ("long", "SELL", "138.761")
     assert (second.side, second.order_side, second.notional_exact) == ("short", "BUY", "3000")
-    assert eng.drain_liquidations() == []
-    assert isinstance(first, tapeflow.Liquidation)
+    match first:
+        case tapeflow.Liquidation("BTCUSDT", 1000, _, "long", "SELL", price, qty):
+            assert (price, qty) == (9911.5, 0.014)
+        case _:
+            pytest.fail(repr(first))
+    # Each kept liquidation is reported once, with the batch that carried it.
+    assert eng.apply_frames([mark_price_array({"BTCUSDT": "100"}, 5000)], 0).actions == []
 
 
 def test_merged_all_market_stream_keeps_markets_apart() -> None:
@@ -182,10 +188,10 @@ def test_merged_all_market_stream_keeps_markets_apart() -> None:
     for eng in (um, cm):
         assert eng.apply_frames(frames, 0).errors == []
     assert um.liq_total(lookback_ms=10_000).notional_exact == "60000"
-    assert (um.liq_stats()["kept"], um.liq_stats()["foreign"]) == (1, 2)
+    assert (um.liq_stats().kept, um.liq_stats().foreign) == (1, 2)
     # COIN-M: 5 contracts x 100 USD; the delivery contract has no size set: price x contracts.
     assert cm.liq_total("BTCUSD_PERP", lookback_ms=10_000).notional_exact == "500"
-    assert (cm.liq_stats()["kept"], cm.liq_stats()["foreign"]) == (2, 1)
+    assert (cm.liq_stats().kept, cm.liq_stats().foreign) == (2, 1)
 
 
 def test_mark_price_feeds_distance_and_best_cluster() -> None:

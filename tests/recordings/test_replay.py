@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tapeflow import Action, SyncState
+from tapeflow import BookTrace, SyncState
 from tapeflow.cli import main
 from tapeflow.recordings import replay
 from tapeflow.recordings.format import read_recording, snapshot_symbol
@@ -61,15 +61,14 @@ def _tickers(recording: Path) -> dict[tuple[str, int], tuple[Decimal, Decimal, D
 def test_book_top_equals_book_ticker_with_the_same_update_id(recording: Path) -> None:
     tickers = _tickers(recording)
     compared, mismatched = 0, []
-    tops: list[Action] = []
-    replay(recording, trace_depth=1, on_action=lambda a: tops.append(a) if a.kind == "book" else None)
+    tops: list[BookTrace] = []
+    replay(recording, trace_depth=1, on_action=lambda a: tops.append(a) if isinstance(a, BookTrace) else None)
     for action in tops:
-        assert action.symbol is not None and action.last_update_id is not None
         ticker = tickers.get((action.symbol, action.last_update_id))
         if ticker is None:
             continue
         compared += 1
-        (bid, bid_qty), (ask, ask_qty) = action.bids[0], action.asks[0]  # type: ignore[index]
+        (bid, bid_qty), (ask, ask_qty) = action.bids[0], action.asks[0]
         top = (Decimal(bid), Decimal(bid_qty), Decimal(ask), Decimal(ask_qty))
         if top != ticker:
             mismatched.append((action.symbol, action.last_update_id, top, ticker))

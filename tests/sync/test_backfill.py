@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tapeflow import Engine, TradeGap
 from tapeflow.markets import MARKETS
 from tapeflow.sim import SimConfig, SimExchange
 from tapeflow.sync.backfill import TradeBackfill
@@ -17,6 +18,11 @@ MIN = 60_000
 def idle(b: TradeBackfill) -> bool:
     st = b.status()
     return st.queued == 0 and st.in_flight == 0
+
+
+def checking(engine: Engine, symbol: str) -> bool:
+    """A tail check or a start-up fill of ``symbol`` is running (its windows cannot be complete meanwhile)."""
+    return engine.volume(symbol, "15m").checking
 
 
 def sums(engine: object, symbol: str, window: str, now: int) -> tuple[object, ...]:
@@ -43,10 +49,11 @@ async def test_a_gap_is_filled_by_id_and_the_window_equals_the_tape() -> None:
         hole = range(100, len(trades) - 200)  # more than two pages missing in the middle
         # The first page answers a start-time query from before the market opened: coverage starts there.
         r.engine.apply_agg_trades(sym, agg_body(trades[:100]), from_time_ms=ex.now_ms() - 20 * MIN)
-        r.actions += r.engine.apply_agg_trades(sym, agg_body(trades[hole.stop :]))
-        assert [(a.kind, a.from_id, a.to_id) for a in r.actions] == [
-            ("trade_gap", trades[hole.start].a, trades[hole.stop - 1].a)
+        r.actions += r.engine.apply_agg_trades(sym, agg_body(trades[hole.stop :])).actions
+        assert [(type(a), a.symbol, a.from_id, a.to_id) for a in r.actions if isinstance(a, TradeGap)] == [
+            (TradeGap, sym, trades[hole.start].a, trades[hole.stop - 1].a)
         ]
+        assert len(r.actions) == 1
         backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
         try:
             backfill.gap(sym, trades[hole.start].a, trades[hole.stop - 1].a)
@@ -99,23 +106,27 @@ async def test_the_start_up_fill_and_a_tail_check_count_what_the_stream_did_not_
         backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
         # The Monitor's part: every gap the engine reports is queued for the backfill.
         r.bodies.on_actions = lambda actions: [
-            backfill.gap(a.symbol, a.from_id, a.to_id) for a in actions if a.kind == "trade_gap"
+            backfill.gap(a.symbol, a.from_id, a.to_id) for a in actions if isinstance(a, TradeGap)
         ]
         try:
             since = ex.now_ms() - 15 * MIN
             backfill.start(sym, since)
-            assert sym in backfill.unsure
+            assert checking(r.engine, sym)
             await ex.advance(1000)
             # The stream's first trade: the fill from `since` goes now, and the ids between its last page and this
             # trade show up as a gap, filled by id.
-            r.bodies.on_actions(r.engine.apply_agg_trades(sym, agg_body(ex.truth.agg_trades(sym)[-1:])))
-            await until(ex, lambda: idle(backfill) and backfill.status().gaps_filled == 1 and not backfill.unsure)
+            r.bodies.on_actions(r.engine.apply_agg_trades(sym, agg_body(ex.truth.agg_trades(sym)[-1:])).actions)
+            await until(
+                ex, lambda: idle(backfill) and backfill.status().gaps_filled == 1 and not checking(r.engine, sym)
+            )
             assert backfill.status().pages >= 2  # the first 1,000 from `since`, then the rest by id
             await ex.advance(30_000)  # trades the engine never heard of (a broken stream)
             ex.market.rate = 0.0  # then the market stands, so that the tail is what the exchange has
             backfill.after_reconnect([sym], wait_s=2.0)
-            assert sym in backfill.unsure
-            await until(ex, lambda: backfill.status().tail_checks == 1 and idle(backfill) and not backfill.unsure)
+            assert checking(r.engine, sym) and not r.engine.volume(sym, "15m").complete
+            await until(
+                ex, lambda: backfill.status().tail_checks == 1 and idle(backfill) and not checking(r.engine, sym)
+            )
             now = ex.now_ms()
             assert r.engine.last_trade_id(sym) == ex.truth.agg_trades(sym)[-1].a
             assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)

@@ -9,7 +9,7 @@ from typing import TextIO
 
 import orjson
 
-from tapeflow._core import Action, Engine
+from tapeflow._core import Action, BookTrace, Engine
 from tapeflow.errors import TapeflowError
 from tapeflow.recordings import ReplaySummary, book_line, bundled, replay
 
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         emit = args.emit == "books"
 
         def on_action(action: Action) -> None:
-            if action.kind == "book":
+            if isinstance(action, BookTrace):
                 out.write(orjson.dumps(book_line(action)).decode())
                 out.write("\n")
 

@@ -12,7 +12,7 @@
   are held back; once it has delivered for ``overlap_s`` the old one is closed and the held frames are fed. The
   overlap is deduplicated by the engine (update ids, aggTrade ids); frames of streams the engine cannot deduplicate
   by id (liquidations, mark prices) are dropped when their bytes were already delivered by the old session.
-* Lag = receive time - event time of the newest frame of each batch, per connection.
+* Lag = receive time - event time of the last event of each batch (read by the engine), per connection.
 """
 
 from __future__ import annotations
@@ -169,9 +169,10 @@ class FeedConnection:
             self.control_errors += 1
             log.warning("connection %d: request %d refused: %s", self.id, request_id, error)
 
-    def note_lag(self, recv_ms: int, event_ms: int | None) -> None:
-        """The newest event of a batch received at ``recv_ms`` has time ``event_ms``."""
-        self.meter.lag(recv_ms, event_ms)
+    def record_lag(self, lag_ms: int) -> None:
+        """Records the lag of a batch this connection delivered: its receive time minus the event time of its last
+        event (the engine reports it with the batch's result)."""
+        self.meter.record_lag(lag_ms)
 
     def status(self) -> ConnectionStatus:
         now = self.clock.now_ms()
@@ -241,7 +242,6 @@ class FeedConnection:
     def deliver(self, batch: list[bytes], recv_ms: int) -> None:
         self.meter.frames += len(batch)
         if batch:
-            self.meter.lag(recv_ms, event_time(batch[-1]))
             self.sink(self, batch, recv_ms)
 
     def start_receiver(self, s: Session) -> asyncio.Task[None]:
@@ -316,16 +316,3 @@ def _reason(task: asyncio.Task[None]) -> str:
         return "cancelled"
     exc = task.exception()
     return str(exc) if exc is not None else "receiver ended"
-
-
-def event_time(frame: bytes) -> int | None:
-    """The first ``"E":<ms>`` of a frame, found without parsing it (used once per batch for the lag)."""
-    i = frame.find(b'"E":')
-    if i < 0:
-        return None
-    j = i + 4
-    k = j
-    n = len(frame)
-    while k < n and 48 <= frame[k] <= 57:
-        k += 1
-    return int(frame[j:k]) if k > j else None

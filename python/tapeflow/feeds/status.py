@@ -19,7 +19,8 @@ class ConnectionStatus:
         streams: number of streams (canary included).
         frames: frames received since start (all sessions).
         frames_per_s: frames per second over the last check period (feed clock).
-        lag_ms: receive time - event time of the newest frame of the last batch (ms); ``None`` before data.
+        lag_ms: receive time - event time of the last event of the last batch the engine applied (ms); ``None``
+            before data.
         lag_max_ms: the largest lag seen.
         reconnects: sessions opened after the first one (rotations excluded).
         rotations: make-before-break rotations done.
@@ -62,11 +63,8 @@ class Meter:
         self._rate_frames = 0
         self._rate_ms = 0
 
-    def lag(self, recv_ms: int, event_ms: int | None) -> None:
-        """Notes the lag of a batch received at ``recv_ms`` whose newest event has time ``event_ms``."""
-        if event_ms is None:
-            return
-        lag = recv_ms - event_ms
+    def record_lag(self, lag: int) -> None:
+        """Notes the lag of a batch (ms)."""
         self.lag_ms = lag
         if self.lag_max_ms is None or lag > self.lag_max_ms:
             self.lag_max_ms = lag

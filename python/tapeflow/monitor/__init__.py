@@ -2,7 +2,7 @@
 
 from tapeflow.monitor.config import MonitorConfig
 from tapeflow.monitor.events import EventStream, MonitorEvent
-from tapeflow.monitor.facade import FlowWindow, Monitor
+from tapeflow.monitor.facade import Monitor
 from tapeflow.monitor.liquidations import Liquidations
 from tapeflow.monitor.progress import Progress
 from tapeflow.monitor.runtime import Tap
@@ -10,7 +10,6 @@ from tapeflow.monitor.status import MonitorStatus
 
 __all__ = [
     "EventStream",
-    "FlowWindow",
     "Liquidations",
     "Monitor",
     "MonitorConfig",

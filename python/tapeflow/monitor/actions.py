@@ -3,9 +3,19 @@ on a server's shutdown notice, and report events."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 
-from tapeflow._core import Action
+from tapeflow._core import (
+    Action,
+    BigTrade,
+    BookGap,
+    BookSynced,
+    ControlReply,
+    Liquidation,
+    ServerShutdown,
+    SnapshotNeeded,
+    TradeGap,
+)
 from tapeflow.feeds.connection import FeedConnection
 from tapeflow.monitor.connections import ConnectionPool
 from tapeflow.monitor.events import EventHub
@@ -21,6 +31,7 @@ class ActionRouter:
     Args:
         books: the symbols whose books are kept (a snapshot request for another symbol is ignored).
         snapshots / backfill / pool / events: the Monitor's parts.
+        liquidations: where kept liquidations go (the Monitor's recent ones).
     """
 
     def __init__(
@@ -30,38 +41,50 @@ class ActionRouter:
         backfill: TradeBackfill | None,
         pool: ConnectionPool,
         events: EventHub,
+        liquidations: MutableSequence[Liquidation],
     ) -> None:
         self.books = books
         self.snapshots = snapshots
         self.backfill = backfill
         self.pool = pool
         self.events = events
+        self.liquidations = liquidations
 
     def handle(self, actions: Sequence[Action], conn: FeedConnection | None) -> None:
         emit = self.events.emit
         for a in actions:
-            kind = a.kind
-            sym = a.symbol
-            if kind == "snapshot_needed" and sym is not None:
-                if sym in self.books():
-                    self.snapshots.request(sym)
-            elif kind == "synced":
-                emit("synced", sym, {"last_update_id": a.last_update_id})
-            elif kind == "gap":
-                emit("book_gap", sym, {"expected": a.expected, "got": a.got})
-            elif kind == "control":
-                rid = a.request_id
-                owner = self.pool.owner_of(rid) if rid is not None else None
-                err = (a.error_code, a.error_msg or "") if a.error_code is not None else None
-                if owner is not None and rid is not None:
-                    owner.on_control(rid, err)
-            elif kind == "server_shutdown" and conn is not None:
-                conn.rotate()
-            elif kind == "trade_gap" and sym is not None and self.backfill is not None:
-                from_id, to_id = a.from_id, a.to_id
-                if from_id is not None and to_id is not None:
+            match a:
+                case SnapshotNeeded(sym):
+                    if sym in self.books():
+                        self.snapshots.request(sym)
+                case BookSynced(sym, last_update_id):
+                    emit("synced", sym, {"last_update_id": last_update_id})
+                case BookGap(sym, expected, got):
+                    emit("book_gap", sym, {"expected": expected, "got": got})
+                case ControlReply(rid, _, code, msg):
+                    owner = self.pool.owner_of(rid) if rid is not None else None
+                    if owner is not None and rid is not None:
+                        owner.on_control(rid, (code, msg or "") if code is not None else None)
+                case ServerShutdown() if conn is not None:
+                    conn.rotate()
+                case TradeGap(sym, from_id, to_id) if self.backfill is not None:
                     self.backfill.gap(sym, from_id, to_id)
                     emit("trade_gap", sym, {"from_id": from_id, "to_id": to_id})
-            elif kind == "big_trade":
-                data = {"trade_id": a.trade_id, "price": a.price, "qty": a.qty, "notional": a.notional, "side": a.side}
-                emit("big_trade", sym, data, a.time_ms)
+                case BigTrade():
+                    emit("big_trade", a.symbol, _money(a, trade_id=a.trade_id, side=a.side), a.time_ms)
+                case Liquidation():
+                    self.liquidations.append(a)
+                    emit("liquidation", a.symbol, _money(a, side=a.side, order_side=a.order_side), a.time_ms)
+
+
+def _money(a: BigTrade | Liquidation, **data: object) -> dict[str, object]:
+    """An event's price, quantity and notional: floats, and the exact decimal strings beside them."""
+    return {
+        **data,
+        "price": a.price,
+        "qty": a.qty,
+        "notional": a.notional,
+        "price_exact": a.price_exact,
+        "qty_exact": a.qty_exact,
+        "notional_exact": a.notional_exact,
+    }

@@ -11,7 +11,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 
-from tapeflow._core import Action, Engine
+from tapeflow._core import Action, Engine, TradesPage
 from tapeflow.monitor.events import EventHub
 from tapeflow.monitor.worker import EngineWorker
 
@@ -52,22 +52,24 @@ class EngineBodies:
         self.worker.call(functools.partial(self.engine.snapshot_failed, symbol))
 
     # ------------------------------------------------------------------ trades
-    async def apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
+    async def apply_trades(
+        self, symbol: str, body: bytes, from_time_ms: int | None, from_id: int | None
+    ) -> TradesPage | None:
         engine = self.engine
-
-        def apply() -> list[Action]:
-            before = engine.flow_stats().get("aggtrades", 0)
-            actions = engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms)
-            self.trades_backfilled += engine.flow_stats().get("aggtrades", 0) - before
-            return actions
-
         try:
-            actions = await self.worker.call(apply)
+            page: TradesPage = await self.worker.call(
+                lambda: engine.apply_agg_trades(symbol, body, from_time_ms=from_time_ms, from_id=from_id)
+            )
         except ValueError as e:
             log.warning("aggTrades page of %s is malformed: %s", symbol, e)
             self.malformed += 1
-            return
-        self.on_actions(actions)
+            return None
+        self.trades_backfilled += page.counted
+        if page.abandoned is not None:
+            a, b = page.abandoned
+            self.events.emit("gap_abandoned", symbol, {"from_id": a, "to_id": b})
+        self.on_actions(page.actions)
+        return page
 
     async def abandon(self, symbol: str, from_id: int, to_id: int) -> None:
         engine = self.engine
@@ -80,3 +82,9 @@ class EngineBodies:
     def last_trade_id(self, symbol: str) -> int | None:
         value: int | None = self.engine.last_trade_id(symbol)
         return value
+
+    def begin_check(self, symbol: str) -> None:
+        self.engine.begin_check(symbol)
+
+    def end_check(self, symbol: str) -> None:
+        self.engine.end_check(symbol)

@@ -22,8 +22,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Literal, Unpack
 
-import numpy as np
-
 from tapeflow._aio import cancel_and_wait
 from tapeflow._core import BookView, Engine, LiqCluster, Volume
 from tapeflow.clock import Clock, ExchangeClock
@@ -42,32 +40,7 @@ from tapeflow.sync.backfill import TradeBackfill
 from tapeflow.sync.rest import RestClient
 from tapeflow.sync.snapshots import SnapshotScheduler
 
-__all__ = ["FlowWindow", "Monitor"]
-
-
-class FlowWindow:
-    """A flow window of one symbol: the engine's ``Volume`` with ``complete`` also false while the monitor cannot
-    vouch for the symbol's trades (a tail check after a reconnect, or the start-up fill, is still running).
-
-    Every other attribute is the engine's (``buy_base``, ``sell_quote``, ``buy_count``, ``vwap``, ``exact()``...).
-    """
-
-    __slots__ = ("_raw", "complete")
-
-    def __init__(self, raw: Volume, complete: bool) -> None:
-        self._raw = raw
-        self.complete = complete
-
-    @property
-    def volume(self) -> Volume:
-        """The engine's window (its own ``complete`` flag knows only the engine's gaps)."""
-        return self._raw
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-    def __repr__(self) -> str:
-        return f"FlowWindow({self._raw!r}, complete={self.complete})"
+__all__ = ["Monitor"]
 
 
 class Monitor:
@@ -272,9 +245,7 @@ class Monitor:
         if not self.has_flow:
             raise TapeflowError("trade flow is not available (no flow windows, or an engine without flow)")
 
-    def volume(
-        self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None
-    ) -> FlowWindow:
+    def volume(self, symbol: str, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> Volume:
         """Taker buy/sell volume of ``symbol`` over a flow window.
 
         Args:
@@ -284,14 +255,14 @@ class Monitor:
             now_ms: the end of the window (default: the monitor's clock).
 
         Returns:
-            a :class:`FlowWindow` (``buy_base``, ``sell_base``, ``buy_quote``, ``sell_quote``, counts, ``vwap``,
-            ``complete``, ``exact()``...).
+            the engine's :class:`~tapeflow.Volume` (``buy_base``, ``sell_base``, ``buy_quote``, ``sell_quote``,
+            counts, ``vwap``, ``complete`` — false too while a tail check or the start-up fill of the symbol runs,
+            see ``checking`` — and ``exact()``...).
         """
         self._need_flow()
         symbol = symbol.upper()
         name = f"{window}@aligned" if aligned else window
-        raw = self.engine.volume(symbol, name, now_ms=now_ms or self.clock.now_ms())
-        return FlowWindow(raw, bool(raw.complete) and symbol not in self._unsure())
+        return self.engine.volume(symbol, name, now_ms=now_ms or self.clock.now_ms())
 
     def volumes(self, window: str = "15m", *, aligned: bool = False, now_ms: int | None = None) -> dict[str, Any]:
         """Every symbol's window at once, as NumPy columns (``symbol``, ``buy_quote``, ``sell_quote``, ``net_quote``,
@@ -299,17 +270,7 @@ class Monitor:
         self._need_flow()
         name = f"{window}@aligned" if aligned else window
         cols: dict[str, Any] = self.engine.volumes(name, now_ms=now_ms or self.clock.now_ms())
-        unsure = self._unsure()
-        if unsure:
-            sure = np.array([s not in unsure for s in cols["symbol"]], dtype=bool)  # typed: the list may be empty
-            cols["complete"] = cols["complete"] & sure
         return cols
-
-    def _unsure(self) -> dict[str, int]:
-        runtime = self._runtime
-        if runtime is None or runtime.backfill is None:
-            return {}
-        return runtime.backfill.unsure
 
     def book(self, symbol: str, depth: int = 10) -> BookView:
         """The top ``depth`` levels of a synced book, with its update id and times.

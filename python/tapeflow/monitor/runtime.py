@@ -118,8 +118,9 @@ class Runtime:
         self.snapshots = SnapshotScheduler(self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock)
         if cfg.flow:
             self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock)
-        self.router = ActionRouter(lambda: self.watch.books, self.snapshots, self.backfill, self.pool, self.events)
-        self.engine.liq_journal(True)
+        self.router = ActionRouter(
+            lambda: self.watch.books, self.snapshots, self.backfill, self.pool, self.events, self.liquidations.recent
+        )
         self.pool.open(self.plan.shards(self.watch.symbols, self.watch.books))
         if self.backfill is not None and cfg.backfill_startup:
             longest = cfg.longest_window_ms
@@ -176,16 +177,13 @@ class Runtime:
         self.worker.submit_frames(conn, frames, recv_ms)
 
     def on_batch(self, conn: FeedConnection, result: BatchResult) -> None:
-        lag = conn.meter.lag_ms
-        if lag is not None and abs(lag) > CLOCK_TOLERANCE_MS and not self._clock_warned:
-            self._warn_clock(lag)
+        if result.last_event_time_ms is not None:
+            lag = result.recv_ts_ns // 1_000_000 - result.last_event_time_ms
+            conn.record_lag(lag)
+            if abs(lag) > CLOCK_TOLERANCE_MS and not self._clock_warned:
+                self._warn_clock(lag)
         if result.actions:
             self.router.handle(result.actions, conn)
-        if conn.fragile and self.cfg.liquidations:
-            for liq in self.engine.drain_liquidations():
-                self.liquidations.recent.append(liq)
-                data = {"side": liq.side, "price": liq.price, "qty": liq.qty, "notional": liq.notional}
-                self.events.emit("liquidation", liq.symbol, data, liq.time_ms)
 
     def _warn_clock(self, lag_ms: int) -> None:
         """Once: the events' times are far from the Monitor's clock, so its windows would not end at the exchange's
@@ -238,12 +236,6 @@ class Runtime:
     def status(self, *, incomplete: int, refused: int) -> MonitorStatus:
         engine = self.engine
         stats = engine.stats()
-        unknown = stats.get("unknown", {})
-        frames = stats.get("frames", 0)
-        bad = stats.get("malformed", 0)
-        books = {"SYNCED": 0, "SYNCING": 0, "GAP": 0}
-        for s in self.watch.books:
-            books[str(engine.sync_state(s)).rsplit(".", 1)[-1]] += 1
         return MonitorStatus(
             market=self.cfg.market,
             now_ms=self.clock.now_ms(),
@@ -252,13 +244,13 @@ class Runtime:
             rest=self.rest.status(),
             snapshots=self.snapshots.status(),
             backfill=self.backfill.status() if self.backfill is not None else None,
-            books=books,
+            books=engine.sync_counts(list(self.watch.books)),
             gaps_open=len(engine.gaps()) if self.cfg.flow else 0,
             trades_backfilled=self.bodies.trades_backfilled,
             incomplete=incomplete,
-            frames=frames if isinstance(frames, int) else 0,
-            malformed=(bad if isinstance(bad, int) else 0) + self.bodies.malformed,
-            unknown=dict(unknown) if isinstance(unknown, dict) else {},
+            frames=stats.frames,
+            malformed=stats.malformed + self.bodies.malformed,
+            unknown=stats.unknown,
             routes=self.plan.route_table(),
             engine_backlog=self.worker.backlog,
             unsynced_reads_refused=refused,

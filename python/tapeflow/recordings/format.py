@@ -141,9 +141,9 @@ def snapshot_symbol(url: str) -> str | None:
     return symbols[0].upper() if symbols else None
 
 
-def agg_trades_query(url: str) -> tuple[str, int | None] | None:
-    """``(symbol, startTime)`` of a REST aggTrades URL (``startTime`` only when the page was asked by time, not by
-    ``fromId``), or ``None`` if the URL is not an aggTrades call."""
+def agg_trades_query(url: str) -> tuple[str, int | None, int | None] | None:
+    """``(symbol, startTime, fromId)`` of a REST aggTrades URL (``startTime`` only when the page was asked by time,
+    not by ``fromId``), or ``None`` if the URL is not an aggTrades call."""
     parts = urlsplit(url)
     if not parts.path.rstrip("/").endswith("/aggTrades"):
         return None
@@ -153,4 +153,6 @@ def agg_trades_query(url: str) -> tuple[str, int | None] | None:
         return None
     start = q.get("startTime")
     from_time = int(start[0]) if start and "fromId" not in q and start[0].isdigit() else None
-    return symbols[0].upper(), from_time
+    ids = q.get("fromId")
+    from_id = int(ids[0]) if ids and ids[0].isdigit() else None
+    return symbols[0].upper(), from_time, from_id

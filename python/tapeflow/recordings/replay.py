@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tapeflow._core import Action, Engine
+from tapeflow._core import Action, BookGap, BookSynced, BookTrace, Engine, SnapshotNeeded
 from tapeflow.recordings.format import RecordingError, agg_trades_query, market_of_url, read_recording, snapshot_symbol
 
 __all__ = ["ReplaySummary", "book_line", "replay"]
@@ -32,14 +32,14 @@ class ReplaySummary:
     synced_at: dict[str, int] = field(default_factory=dict)
 
 
-def book_line(action: Action) -> dict[str, object]:
+def book_line(action: BookTrace) -> dict[str, object]:
     """The ``--emit books`` record of a traced book: symbol, u, top levels, level counts and digest."""
     return {
         "symbol": action.symbol,
         "u": action.last_update_id,
-        "bids": [list(level) for level in action.bids or []],
-        "asks": [list(level) for level in action.asks or []],
-        "levels": list(action.levels or (0, 0)),
+        "bids": [list(level) for level in action.bids],
+        "asks": [list(level) for level in action.asks],
+        "levels": list(action.levels),
         "digest": action.digest,
     }
 
@@ -56,7 +56,7 @@ def replay(
     Args:
         path: a recording (``.jsonl`` or ``.jsonl.gz``).
         market: ``"spot"``, ``"usdm"`` or ``"coinm"``; detected from the first URL when omitted.
-        trace_depth: when set, every applied diff produces a ``"book"`` action with that many top levels.
+        trace_depth: when set, every applied diff produces a ``BookTrace`` action with that many top levels.
         on_action: called with every action the engine returns, in order.
     """
     engine: Engine | None = None
@@ -82,16 +82,17 @@ def replay(
         elif record.kind == "http" and (agg := agg_trades_query(record.url)) is not None:
             # aggTrades pages a live client fetched (backfill by id, start-up fill by time) rebuild its flow state.
             summary.trade_pages += 1
-            actions = engine.apply_agg_trades(agg[0], record.raw, from_time_ms=agg[1])
+            actions = engine.apply_agg_trades(agg[0], record.raw, from_time_ms=agg[1], from_id=agg[2]).actions
         else:
             continue
         for action in actions:
-            if action.kind == "gap":
-                summary.gaps += 1
-            elif action.kind == "snapshot_needed" and action.symbol:
-                summary.snapshot_requests[action.symbol] += 1
-            elif action.kind == "synced" and action.symbol and action.last_update_id is not None:
-                summary.synced_at.setdefault(action.symbol, action.last_update_id)
+            match action:
+                case BookGap():
+                    summary.gaps += 1
+                case SnapshotNeeded(symbol):
+                    summary.snapshot_requests[symbol] += 1
+                case BookSynced(symbol, last_update_id):
+                    summary.synced_at.setdefault(symbol, last_update_id)
             if on_action is not None:
                 on_action(action)
     if engine is None or summary is None:

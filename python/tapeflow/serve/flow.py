@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from tapeflow.monitor import FlowWindow, Monitor, MonitorEvent
+from tapeflow._core import Volume
+from tapeflow.monitor import Monitor, MonitorEvent
 from tapeflow.serve.candles import candles as candle_source
 from tapeflow.serve.models import BigTradeOut, CandlesOut, FlowOut, FlowWindowOut
 from tapeflow.serve.params import MonitorDep, ParamError, SymbolPath, exact, finite, known_symbol, window_of
@@ -26,7 +27,7 @@ Aligned = Annotated[
 Sort = Literal["net", "buy", "sell", "abs_net"]
 
 
-def _volume(m: Monitor, symbol: str, window: str, aligned: bool, now: int) -> tuple[FlowWindow, dict[str, Decimal]]:
+def _volume(m: Monitor, symbol: str, window: str, aligned: bool, now: int) -> tuple[Volume, dict[str, Decimal]]:
     v = m.volume(symbol, window, aligned=aligned, now_ms=now)
     return v, v.exact()
 

@@ -6,7 +6,8 @@ windows stay ``complete = False`` while a gap is open. A gap the exchange can no
 passed) is abandoned explicitly, and the windows that cover it say so.
 
 After a reconnect, a symbol that has not traded since may have lost its last trades without any later id to reveal
-the gap; it gets a *tail check* (``fromId = last + 1``) and counts as incomplete until that is done.
+the gap; it gets a *tail check* (``fromId = last + 1``) and counts as incomplete until that is done (the engine's
+``begin_check``/``end_check``: "complete" is decided in the engine alone).
 """
 
 from __future__ import annotations
@@ -19,37 +20,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tapeflow._aio import cancel_and_wait
+from tapeflow._core import TradesPage
 from tapeflow.clock import Clock
 from tapeflow.errors import RestError
 from tapeflow.markets import MarketSpec
 from tapeflow.sync.admission import FILL, GAP
 from tapeflow.sync.rest import RestClient
 
-__all__ = ["BackfillStatus", "BackfillTarget", "TradeBackfill", "first_agg_id", "last_agg_id"]
+__all__ = ["BackfillStatus", "BackfillTarget", "TradeBackfill"]
 
 log = logging.getLogger("tapeflow.sync")
 
 PAGE = 1000
-
-
-def _agg_id_at(body: bytes, i: int) -> int | None:
-    j = i + 4
-    k = j
-    while k < len(body) and 48 <= body[k] <= 57:
-        k += 1
-    return int(body[j:k]) if k > j else None
-
-
-def first_agg_id(body: bytes) -> int | None:
-    """The ``a`` of the first row of an aggTrades reply (found without parsing the whole body)."""
-    i = body.find(b'"a":')
-    return _agg_id_at(body, i) if i >= 0 else None
-
-
-def last_agg_id(body: bytes) -> int | None:
-    """The ``a`` of the last row of an aggTrades reply."""
-    i = body.rfind(b'"a":')
-    return _agg_id_at(body, i) if i >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -89,8 +71,11 @@ class _Job:
 class BackfillTarget(Protocol):
     """Where fetched trades go: the engine's flow state (through the Monitor's worker)."""
 
-    async def apply_trades(self, symbol: str, body: bytes, from_time_ms: int | None) -> None:
-        """Feeds an aggTrades page (``from_time_ms``: it answers a ``startTime`` query)."""
+    async def apply_trades(
+        self, symbol: str, body: bytes, from_time_ms: int | None, from_id: int | None
+    ) -> TradesPage | None:
+        """Feeds an aggTrades page (``from_time_ms``: it answers a ``startTime`` query; ``from_id``: a ``fromId``
+        one); its :class:`~tapeflow.TradesPage`, or ``None`` if the body was malformed (it changed nothing)."""
         ...
 
     async def abandon(self, symbol: str, from_id: int, to_id: int) -> None:
@@ -104,6 +89,12 @@ class BackfillTarget(Protocol):
     def last_trade_id(self, symbol: str) -> int | None:
         """The highest aggTrade id the engine counted for ``symbol``."""
         ...
+
+    def begin_check(self, symbol: str) -> None:
+        """``symbol``'s windows are incomplete until the matching :meth:`end_check` (a check is running)."""
+        ...
+
+    def end_check(self, symbol: str) -> None: ...
 
 
 class TradeBackfill:
@@ -135,8 +126,6 @@ class TradeBackfill:
         self._seq = itertools.count()
         self._queued: set[_Job] = set()
         self._in_flight = 0
-        #: Symbols whose completeness is unknown until their tail check or start-up fill is done.
-        self.unsure: dict[str, int] = {}
         self.gaps_reported = self.gaps_filled = self.gaps_abandoned = 0
         self.pages = self.trades_fetched = self.tail_checks = 0
         self._starting: dict[str, tuple[int, int]] = {}  # symbol -> (from_time_ms, wait deadline)
@@ -150,16 +139,16 @@ class TradeBackfill:
         self._put(0, _Job("gap", symbol, from_id, to_id))
 
     def tail(self, symbol: str) -> None:
-        """Queues a tail check (after a reconnect) and marks the symbol unsure until it is done."""
-        self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+        """Queues a tail check (after a reconnect); the symbol is incomplete until it is done."""
+        self.target.begin_check(symbol)
         self._put(1, _Job("tail", symbol))
 
     def after_reconnect(self, symbols: list[str], wait_s: float) -> None:
-        """Symbols whose stream was broken: unsure now; after ``wait_s``, a symbol that traded since (its next id
-        revealed any gap to the engine) is sure again, the others get a tail check."""
+        """Symbols whose stream was broken: incomplete now; after ``wait_s``, a symbol that traded since (its next id
+        revealed any gap to the engine) is complete again, the others get a tail check."""
         before = {s: self.target.last_trade_id(s) for s in symbols}
         for s in symbols:
-            self.unsure[s] = self.unsure.get(s, 0) + 1
+            self.target.begin_check(s)
 
         async def later() -> None:
             await self.clock.sleep(wait_s)
@@ -176,8 +165,8 @@ class TradeBackfill:
         """Fills ``symbol`` from ``from_time_ms`` on, once its stream has delivered a first trade (or after
         ``wait_s``), so the page and the stream meet: the page covers up to that trade and the engine finds any
         hole between them by id. A fill that finds no trade at all is done again at the symbol's first trade (the
-        trades between the fill and the first streamed one could not be checked otherwise). Unsure meanwhile."""
-        self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+        trades between the fill and the first streamed one could not be checked otherwise). Incomplete meanwhile."""
+        self.target.begin_check(symbol)
         self._starting[symbol] = (from_time_ms, self.clock.now_ms() + int(wait_s * 1000))
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch_starts())
@@ -202,11 +191,7 @@ class TradeBackfill:
 
     def _release(self, job: _Job) -> None:
         if job.kind in ("tail", "start"):
-            n = self.unsure.get(job.symbol, 0) - 1
-            if n <= 0:
-                self.unsure.pop(job.symbol, None)
-            else:
-                self.unsure[job.symbol] = n
+            self.target.end_check(job.symbol)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
@@ -247,20 +232,31 @@ class TradeBackfill:
                 self._release(job)
             self._in_flight -= 1
 
-    async def _page(self, params: dict[str, object], priority: int = GAP) -> bytes:
+    async def _page(
+        self,
+        symbol: str,
+        params: dict[str, object],
+        *,
+        from_time_ms: int | None = None,
+        from_id: int | None = None,
+        priority: int = GAP,
+    ) -> TradesPage | None:
+        """Fetches one page and feeds it to the engine; ``None`` if it was malformed."""
         body = await self.rest.get(self.path, params, self.weight, priority=priority)
         self.pages += 1
-        self.trades_fetched += body.count(b'"a":')
-        return body
+        page = await self.target.apply_trades(symbol, body, from_time_ms, from_id)
+        if page is not None:
+            self.trades_fetched += page.rows
+        return page
 
     async def _run(self, job: _Job) -> None:
         symbol = job.symbol
         if job.kind == "start":
-            body = await self._page({"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE}, FILL)
-            await self.target.apply_trades(symbol, body, job.from_time_ms)
+            params: dict[str, object] = {"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE}
+            await self._page(symbol, params, from_time_ms=job.from_time_ms, priority=FILL)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
-            if self.target.last_trade_id(symbol) is None:  # no trade yet at all: again at the first one (still unsure)
-                self.unsure[symbol] = self.unsure.get(symbol, 0) + 1
+            if self.target.last_trade_id(symbol) is None:  # no trade yet at all: again at the first one
+                self.target.begin_check(symbol)  # (still incomplete)
                 self._starting[symbol] = (job.from_time_ms, 2**62)
             return
         if job.kind == "tail":
@@ -282,20 +278,18 @@ class TradeBackfill:
         fid = from_id
         whole = True
         while True:
-            body = await self._page({"symbol": symbol, "fromId": fid, "limit": PAGE})
-            first, last = first_agg_id(body), last_agg_id(body)
-            if first is None or last is None:
+            page = await self._page(symbol, {"symbol": symbol, "fromId": fid, "limit": PAGE}, from_id=fid)
+            if page is None:  # malformed (logged): the gap stays open in the engine
+                return False
+            if page.first_id is None or page.last_id is None:
                 if to_id is not None and fid <= to_id:  # nothing from fid on: the exchange has no such trades
                     await self.target.abandon(symbol, fid, to_id)
                     self.gaps_abandoned += 1
                     whole = False
                 return whole
-            if first > fid:  # the oldest ids are past the exchange's history window
-                stop = first - 1 if to_id is None else min(first - 1, to_id)
-                await self.target.abandon(symbol, fid, stop)
-                self.gaps_abandoned += 1
+            if page.abandoned is not None:  # the oldest ids are past the exchange's history window: the engine
+                self.gaps_abandoned += 1  # marked them abandoned
                 whole = False
-            await self.target.apply_trades(symbol, body, None)
-            if (to_id is not None and last >= to_id) or body.count(b'"a":') < PAGE:
+            if (to_id is not None and page.last_id >= to_id) or page.rows < PAGE:
                 return whole
-            fid = last + 1
+            fid = page.last_id + 1

@@ -1,0 +1,127 @@
+//! The byte cursor of the template paths: literal matches and the few value readers Binance's layouts need.
+
+use super::super::json::{is_ws, LevelSink};
+use crate::num::swar::{json_uint, load8, quoted_e8};
+
+pub(super) struct Cursor<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Matches a short literal. Always inlined, so that the literal's length is a constant and the comparison
+    /// compiles to a few word compares instead of a call to `memcmp`.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(super) fn lit(&mut self, word: &[u8]) -> Option<()> {
+        let rest = self.s.get(self.i..self.i + word.len())?;
+        if rest != word {
+            return None;
+        }
+        self.i += word.len();
+        Some(())
+    }
+
+    #[inline]
+    pub(super) fn opt(&mut self, word: &[u8]) -> bool {
+        self.lit(word).is_some()
+    }
+
+    /// A non-negative JSON integer of at most 18 digits (no leading zero).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(super) fn uint(&mut self) -> Option<u64> {
+        let (v, n) = json_uint(&self.s[self.i..])?;
+        self.i += n;
+        Some(v)
+    }
+
+    /// The body of a plain ASCII string (no escape, no control character) up to its closing quote.
+    #[inline]
+    pub(super) fn plain_str(&mut self) -> Option<&'a [u8]> {
+        let s = &self.s[self.i..];
+        let end = plain_end(s)?;
+        (s[end] == b'"').then(|| {
+            self.i += end + 1;
+            &s[..end]
+        })
+    }
+
+    /// A decimal string body and its closing quote: up to 10 integer digits and 8 decimals.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(super) fn decimal(&mut self) -> Option<i64> {
+        let (v, len) = quoted_e8(&self.s[self.i..])?;
+        self.i += len + 1;
+        Some(v)
+    }
+
+    /// `true` or `false`.
+    #[inline]
+    pub(super) fn boolean(&mut self) -> Option<bool> {
+        if self.opt(b"true") {
+            Some(true)
+        } else {
+            self.lit(b"false").map(|()| false)
+        }
+    }
+
+    /// Only white space may follow the object; the general decoder judges everything else.
+    #[inline]
+    pub(super) fn at_end(&self) -> bool {
+        self.s[self.i..].iter().all(|&b| is_ws(b))
+    }
+
+    /// `[["p","q"],...]`
+    #[inline]
+    pub(super) fn levels(&mut self, out: &mut impl LevelSink) -> Option<()> {
+        self.lit(b"[")?;
+        if self.opt(b"]") {
+            return Some(());
+        }
+        loop {
+            self.lit(b"[\"")?;
+            let price = self.decimal()?;
+            self.lit(b",\"")?;
+            let qty = self.decimal()?;
+            self.lit(b"]")?;
+            out.push_level((price, qty));
+            if self.opt(b"]") {
+                return Some(());
+            }
+            self.lit(b",")?;
+        }
+    }
+}
+
+/// The index of the first byte of `s` that cannot be part of a plain ASCII string body: a quote, a backslash, a
+/// control character or a non-ASCII byte. Eight bytes at a time; [`plain_end_scalar`] is its definition.
+#[inline]
+pub(super) fn plain_end(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while at + 8 <= s.len() {
+        let x = load8(s, at);
+        // A byte's high bit is set in `zero(v)` when that byte of `v` is 0; a borrow can only set bits above a
+        // byte that really is 0, so the lowest set bit is exact.
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+        let special = (zero(x ^ (u64::from(b'"') * ONES))
+            | zero(x ^ (u64::from(b'\\') * ONES))
+            | (x.wrapping_sub(0x20 * ONES) & !x)
+            | x)
+            & HIGH;
+        if special != 0 {
+            return Some(at + (special.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    plain_end_scalar(&s[at..]).map(|i| at + i)
+}
+
+/// The byte-by-byte definition of [`plain_end`].
+#[inline]
+pub(super) fn plain_end_scalar(s: &[u8]) -> Option<usize> {
+    s.iter()
+        .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))
+}
