@@ -5,7 +5,6 @@
 //! are recognised by their `e` field; the two Binance payloads without one (spot `bookTicker`, spot partial
 //! depth) by their shape. Unknown event types decode to [`Event::Unknown`] so that callers count and skip them.
 //! Malformed input is a [`DecodeError`] and produces no events at all.
-
 //!
 //! [`Decoder::decode`] is the one entry point for frames: Binance's exact layouts of the hot events (diffs, aggTrades,
 //! book tickers) are matched as templates (`template/`), anything else is read key by key (`dispatch.rs`).

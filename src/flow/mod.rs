@@ -24,7 +24,13 @@
 //! [`PageOutcome::gaps`] for a REST page, judged after the whole page). A missing trade happened between
 //! its neighbours' trade times, so a window (or interval) `[a, b)` is `complete` when the symbol's coverage starts
 //! at or before `a` (the first counted trade's time + 1 ms, or the `from_time` of a start-time backfill) and no hole
-//! overlaps it. Filling the ids makes it complete again; a hole marked abandoned makes it say `abandoned`.
+//! overlaps it. Filling the ids makes it complete again; a hole marked abandoned makes it say `abandoned` (the
+//! caller marks ids abandoned, or a REST page does itself: see [`PageQuery::from_id`]). While a check of the
+//! symbol's trades is pending ([`Flow::begin_check`], e.g. the newest trades fetched after a reconnect), no window
+//! of it is complete either.
+//!
+//! **Out-of-order times.** Binance's ids follow trade time; a trade whose time is earlier than that of a lower id
+//! counted before is counted in `time_regressions` (and in the windows like any other trade).
 //!
 //! **Late data.** A trade older than the clock lands in every window and interval that covers its `T`. Trades older
 //! than the retention (the longest horizon, or the longest interval × (history + 1)) are counted as `expired`.

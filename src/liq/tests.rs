@@ -3,8 +3,7 @@ use rstest::rstest;
 
 use super::*;
 use crate::book::Market;
-use crate::decode::{Decoder, Event};
-use crate::engine::Engine;
+use crate::decode::{DecodeError, Decoder, Event};
 use crate::num::{parse_str, NOTIONAL_ONE};
 
 /// A USD-M `forceOrder` frame as §3.8 describes it.
@@ -23,7 +22,24 @@ fn cm_frame(symbol: &str, side: &str, ap: &str, z: &str, t: i64, st: Option<i64>
     )
 }
 
-fn decode_one(frame: &str) -> Result<Event, crate::decode::DecodeError> {
+/// A store keeping the liquidations of `market`'s contract kind.
+fn store(market: Market) -> Liquidations {
+    Liquidations::new(contract_kind_of(market))
+}
+
+/// Decodes `frame` and feeds its liquidations and mark prices to `liq`; a malformed frame changes nothing.
+fn feed(liq: &mut Liquidations, frame: &str) -> Result<(), DecodeError> {
+    for event in Decoder::default().decode(frame.as_bytes())?.into_events() {
+        match event {
+            Event::ForceOrder(f) => drop(liq.apply_force_order(&f)),
+            Event::MarkPrice(m) => liq.apply_mark_price(&m),
+            other => panic!("not a liquidation event: {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+fn decode_one(frame: &str) -> Result<Event, DecodeError> {
     let mut out = Decoder::default().decode(frame.as_bytes())?.into_events();
     assert_eq!(out.len(), 1);
     Ok(out.pop().unwrap())
@@ -31,19 +47,18 @@ fn decode_one(frame: &str) -> Result<Event, crate::decode::DecodeError> {
 
 #[test]
 fn decodes_usdm_force_order_and_computes_notional() {
-    let mut eng = Engine::new(Market::UsdM, 100);
+    let mut liq = store(Market::UsdM);
     let f = um_frame("BTCUSDT", "SELL", "9910", "9911.5", "0.014", 1_568_014_460_893);
     let combined = format!(r#"{{"stream":"!forceOrder@arr","data":{f}}}"#);
-    let mut actions = Vec::new();
-    eng.apply_frame(combined.as_bytes(), 0, &mut actions).unwrap();
-    let s = eng.liq.sums(Some("BTCUSDT"), i64::MIN, i64::MAX);
+    feed(&mut liq, &combined).unwrap();
+    let s = liq.sums(Some("BTCUSDT"), i64::MIN, i64::MAX);
     // 9911.5 × 0.014 = 138.761 exactly.
     assert_eq!(
         s.notional(Some(Side::Long)),
         i128::from(parse_str("138.761").unwrap()) * 100_000_000
     );
     assert_eq!(s.count(Some(Side::Short)), 0);
-    assert_eq!(eng.liq.clock(), Some(1_568_014_460_893));
+    assert_eq!(liq.clock(), Some(1_568_014_460_893));
 }
 
 #[test]
@@ -69,10 +84,10 @@ fn keeps_usdm_and_coinm_apart(
     #[case] kept: u64,
     #[case] foreign: u64,
 ) {
-    let mut eng = Engine::new(market, 100);
+    let mut liq = store(market);
     let frame = cm_frame("BTCUSD_PERP", "SELL", "60000", "3", 1000, st);
-    eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new()).unwrap();
-    assert_eq!((eng.liq.stats.kept, eng.liq.stats.foreign), (kept, foreign));
+    feed(&mut liq, &frame).unwrap();
+    assert_eq!((liq.stats.kept, liq.stats.foreign), (kept, foreign));
 }
 
 #[rstest]
@@ -87,33 +102,21 @@ fn classifies_symbols(#[case] symbol: &str, #[case] kind: ContractKind) {
 
 #[test]
 fn coinm_notional_uses_contract_size() {
-    let mut eng = Engine::new(Market::CoinM, 100);
-    eng.liq.set_contract_size("BTCUSD_PERP", 100 * crate::num::ONE).unwrap();
-    eng.apply_frame(
-        cm_frame("BTCUSD_PERP", "BUY", "60000", "3", 1000, Some(2)).as_bytes(),
-        0,
-        &mut Vec::new(),
-    )
-    .unwrap();
-    assert_eq!(
-        eng.liq.sums(None, 0, 2000).notional(Some(Side::Short)),
-        300 * NOTIONAL_ONE
-    );
+    let mut liq = store(Market::CoinM);
+    liq.set_contract_size("BTCUSD_PERP", 100 * crate::num::ONE).unwrap();
+    feed(&mut liq, &cm_frame("BTCUSD_PERP", "BUY", "60000", "3", 1000, Some(2))).unwrap();
+    assert_eq!(liq.sums(None, 0, 2000).notional(Some(Side::Short)), 300 * NOTIONAL_ONE);
 }
 
 #[rstest]
 #[case::side("\"S\":\"SELL\"", "\"S\":\"HOLD\"", 1, 0)]
 #[case::status("\"X\":\"FILLED\"", "\"X\":\"LIQUIDATED\"", 0, 1)]
 fn counts_and_skips_unknown_enums(#[case] from: &str, #[case] to: &str, #[case] side: u64, #[case] status: u64) {
-    let mut eng = Engine::new(Market::UsdM, 100);
+    let mut liq = store(Market::UsdM);
     let frame = um_frame("BTCUSDT", "SELL", "1", "1", "1", 5).replace(from, to);
-    eng.apply_frame(frame.as_bytes(), 0, &mut Vec::new()).unwrap();
+    feed(&mut liq, &frame).unwrap();
     assert_eq!(
-        (
-            eng.liq.stats.unknown_side,
-            eng.liq.stats.unknown_status,
-            eng.liq.stats.kept
-        ),
+        (liq.stats.unknown_side, liq.stats.unknown_status, liq.stats.kept),
         (side, status, 0)
     );
 }
@@ -126,38 +129,32 @@ fn counts_and_skips_unknown_enums(#[case] from: &str, #[case] to: &str, #[case] 
 #[case::truncated("}}", "}")]
 #[case::negative_qty(r#""q":"0.014""#, r#""q":"-0.014""#)]
 fn malformed_force_orders_change_nothing(#[case] from: &str, #[case] to: &str) {
-    let mut eng = Engine::new(Market::UsdM, 100);
+    let mut liq = store(Market::UsdM);
     let good = um_frame("BTCUSDT", "SELL", "9910", "9911.5", "0.014", 1000);
-    eng.apply_frame(good.as_bytes(), 0, &mut Vec::new()).unwrap();
+    feed(&mut liq, &good).unwrap();
     let bad = good.replacen(from, to, 1).replace("\"T\":1000", "\"T\":2000");
     assert_ne!(bad, good);
-    assert!(eng.apply_frame(bad.as_bytes(), 0, &mut Vec::new()).is_err(), "{bad}");
-    assert_eq!(eng.liq.stats.kept, 1);
-    assert_eq!(eng.liq.clock(), Some(1000));
-    assert_eq!(eng.liq.sums(None, i64::MIN, i64::MAX).count(None), 1);
+    assert!(feed(&mut liq, &bad).is_err(), "{bad}");
+    assert_eq!(liq.stats.kept, 1);
+    assert_eq!(liq.clock(), Some(1000));
+    assert_eq!(liq.sums(None, i64::MIN, i64::MAX).count(None), 1);
 }
 
 #[test]
 fn mark_price_streams_feed_distance() {
-    let mut eng = Engine::new(Market::UsdM, 100);
+    let mut liq = store(Market::UsdM);
     let arr = r#"[{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"100.00","ap":"99.9","i":"99.8","P":"99.7","r":"0.00038167","T":1562306400000},
                   {"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSD_PERP","p":"200","i":"199","P":"0","r":"0.0001","T":1562306400000,"st":2}]"#;
-    eng.apply_frame(arr.as_bytes(), 0, &mut Vec::new()).unwrap();
+    feed(&mut liq, arr).unwrap();
     assert_eq!(
-        eng.liq.mark_price("BTCUSDT"),
+        liq.mark_price("BTCUSDT"),
         Some((100 * crate::num::ONE, 1_562_305_380_000))
     );
-    assert_eq!(eng.liq.stats.foreign_mark_prices, 1);
-    let mut actions = Vec::new();
+    assert_eq!(liq.stats.foreign_mark_prices, 1);
     for t in [1000, 2000] {
-        eng.apply_frame(
-            um_frame("BTCUSDT", "SELL", "101", "101", "1", t).as_bytes(),
-            0,
-            &mut actions,
-        )
-        .unwrap();
+        feed(&mut liq, &um_frame("BTCUSDT", "SELL", "101", "101", "1", t)).unwrap();
     }
-    let c = eng.liq.clusters("BTCUSDT", None);
+    let c = liq.clusters("BTCUSDT", None);
     assert_eq!(c.len(), 1);
     assert!((c[0].distance_pct.unwrap() - 1.0).abs() < 1e-9);
     assert!((c[0].price - 101.0).abs() < 1e-9);
