@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tapeflow._core import Engine, SyncState
+from tapeflow._core import Engine
 from tapeflow.monitor.universe import Watchlist
 from tapeflow.sync.rest import RestStatus
 
@@ -90,12 +90,7 @@ def measure(
     now_ms: int,
 ) -> Progress:
     """The progress of a Monitor whose engine, watch list, flow windows and REST client are given, at ``now_ms``."""
-    synced = 0
-    for s in watch.books:
-        try:
-            synced += engine.sync_state(s) == SyncState.SYNCED
-        except KeyError:  # tracked through the worker, not yet
-            pass
+    synced = engine.sync_counts(watch.books)["SYNCED"]
     complete = 0
     if flow and watch.symbols:
         ok: np.ndarray | None = None

@@ -244,7 +244,7 @@ class Runtime:
             rest=self.rest.status(),
             snapshots=self.snapshots.status(),
             backfill=self.backfill.status() if self.backfill is not None else None,
-            books=engine.sync_counts(list(self.watch.books)),
+            books=engine.sync_counts(self.watch.books),
             gaps_open=len(engine.gaps()) if self.cfg.flow else 0,
             trades_backfilled=self.bodies.trades_backfilled,
             incomplete=incomplete,

@@ -27,7 +27,7 @@ RETRY_AFTER_S = 2
 
 def _state(m: Monitor, symbol: str) -> str:
     try:
-        return str(m.engine.sync_state(symbol)).rsplit(".", 1)[-1]
+        return m.engine.sync_state(symbol).name
     except Exception:  # no frame of it yet: the engine has not seen it
         return "SYNCING"
 

@@ -117,7 +117,7 @@ class Sampler:
             view = m.book(sym, 10)
         except (BookNotSyncedError, UnknownSymbolError):
             try:
-                state = str(m.engine.sync_state(sym)).rsplit(".", 1)[-1]
+                state = m.engine.sync_state(sym).name
             except UnknownSymbolError:  # no frame of it yet
                 state = "SYNCING"
             return BookPanel(sym, state)
