@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from tapeflow.clock import RATE_HEADER
 from tapeflow.sim.book import INTERVAL_MS
-from tapeflow.sim.market import encode
 from tapeflow.sim.model import Market, klines_from_trades
 from tapeflow.sim.symbols import fmt, fmt_e16
+from tapeflow.sim.wire import encode
 
 PREFIX = {"spot": "/api/v3/", "usdm": "/fapi/v1/", "coinm": "/dapi/v1/"}
 FUTURES_DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
