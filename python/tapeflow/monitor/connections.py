@@ -35,7 +35,7 @@ class ConnectionPool:
         ws_url / transport / clock / options: as for :class:`~tapeflow.feeds.connection.FeedConnection`.
         sink: takes every batch of frames.
         symbols: the watched symbols (the canary picks the first).
-        on_up / on_down / on_open: connection callbacks (see ``FeedConnection``).
+        on_up / on_down / on_open / on_live: connection callbacks (see ``FeedConnection``).
         events: where route changes are reported.
     """
 
@@ -52,6 +52,7 @@ class ConnectionPool:
         on_up: Callable[[FeedConnection, bool], None],
         on_down: Callable[[FeedConnection, str], None],
         on_open: Callable[[str], None] | None,
+        on_live: Callable[[FeedConnection, list[str]], None],
         events: EventHub,
     ) -> None:
         self.plan = plan
@@ -64,6 +65,7 @@ class ConnectionPool:
         self.on_up = on_up
         self.on_down = on_down
         self.on_open = on_open
+        self.on_live = on_live
         self.events = events
         self.connections: dict[int, FeedConnection] = {}
         self._next_id = 1
@@ -93,6 +95,7 @@ class ConnectionPool:
             on_down=self.on_down,
             on_silent_kinds=self._on_silent_kinds,
             on_open=self.on_open,
+            on_live=self.on_live,
         )
         self.connections[cid] = conn
         conn.start()

@@ -86,6 +86,7 @@ class Runtime:
             on_up=self.on_up,
             on_down=self.on_down,
             on_open=self.on_open,
+            on_live=self.on_live,
             events=events,
         )
         self.bodies = EngineBodies(engine, self.worker, lambda actions: self.router.handle(actions, None), events)
@@ -205,6 +206,13 @@ class Runtime:
         symbols = [symbol_of(s) for s in conn.data_streams() if kind_of(s) == "aggTrade"]
         if symbols:
             self.backfill.after_reconnect(symbols, self.cfg.tail_wait_s)
+
+    def on_live(self, conn: FeedConnection, streams: list[str]) -> None:
+        # A symbol's start-up fill goes once its trade stream is delivered: every trade after the page comes by stream.
+        if self.backfill is not None:
+            symbols = [symbol_of(s) for s in streams if kind_of(s) == "aggTrade"]
+            if symbols:
+                self.backfill.live(symbols)
 
     def on_down(self, conn: FeedConnection, reason: str) -> None:
         self.events.emit("disconnected", None, {"connection": conn.id, "route": conn.route, "reason": reason})
