@@ -87,7 +87,7 @@ def start_exchange(market: str, args: argparse.Namespace) -> tuple[subprocess.Po
             "0.05",
             str(args.history),
             str(args.speed),
-        ],  # fmt: skip
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
