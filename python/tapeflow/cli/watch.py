@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from tapeflow.cli.storage import add_store_arguments, store_path
 from tapeflow.markets import MARKETS
 from tapeflow.monitor import Monitor
 from tapeflow.view import Notices, Sampler, Screen, Snapshot, show_startup
@@ -43,6 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plain", action="store_true", help="log lines and text snapshots even on a terminal")
     p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help="between text snapshots (5)")
     p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after SECONDS (default: until Ctrl-C)")
+    add_store_arguments(p)
 
 
 async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
@@ -63,6 +65,7 @@ async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
         ws_url=args.ws_url,
         rest_url=args.rest_url,
         transport=args.transport,
+        store=store_path(args),
     )
     notices = Notices()
     root = logging.getLogger()
