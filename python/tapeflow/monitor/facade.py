@@ -241,6 +241,16 @@ class Monitor:
         """Waits until every frame received so far has been applied and its consequences handled."""
         await self.worker.drain()
 
+    async def flush_store(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109 (a thread's wait, not a task's)
+        """Waits (real seconds at most ``timeout``) until everything kept so far is written to the store (e.g.
+        before copying the file); ``False`` if it is not (the store is failing: see ``status().store``). ``True``
+        without a store."""
+        store = self.runtime.persistence.store
+        if store is None:
+            return True
+        await self.settle()
+        return await asyncio.to_thread(store.writer.flush, timeout)
+
     # ------------------------------------------------------------------ live changes
     def subscribe(self, symbols: Sequence[str]) -> None:
         """Starts watching more symbols, live (``SUBSCRIBE`` on existing connections where they have room)."""

@@ -29,8 +29,12 @@ def _refuse(path: Path, reason: str, why: str) -> StoreError:
     return StoreError(f"store {str(path)!r} refused: {why}", path=str(path), reason=reason)
 
 
-def check_file(path: Path, market: str) -> int:
-    """The schema version of the store at ``path`` (0: no store there yet, or an empty file).
+def check_file(path: Path, market: str | None, *, locked: bool = False) -> int:
+    """The schema version of the store at ``path`` (0: no store there yet, or an empty file) of ``market``
+    (``None``: any market).
+
+    ``locked``: the caller holds the file's :class:`FileLock`, so no tapeflow writes it meanwhile; a cleanly closed
+    file (no write-ahead log beside it) is then read as immutable, which leaves nothing beside it.
 
     Raises:
         StoreError: the file is refused (the reason says why).
@@ -47,7 +51,7 @@ def check_file(path: Path, market: str) -> int:
     if head != _MAGIC:
         raise _refuse(path, "not_a_store", "it is not an SQLite database, so not a tapeflow store")
     try:
-        conn = connect_reader(path)
+        conn = connect_reader(path, immutable=locked and not Path(f"{path}-wal").exists())
     except sqlite3.Error as e:
         raise _refuse(path, "unreadable", f"SQLite cannot open it ({e})") from e
     try:
@@ -69,7 +73,7 @@ def check_file(path: Path, market: str) -> int:
             raise _refuse(path, "corrupt", f"SQLite finds it damaged: {'; '.join(problems)}")
         if version >= 1:
             row = conn.execute("SELECT value FROM meta WHERE key = 'market'").fetchone()
-            if row is not None and row[0] != market:
+            if row is not None and market is not None and row[0] != market:
                 raise _refuse(path, "other_market", f"it holds {row[0]} data, not {market}: use one file per market")
         return int(version)
     except sqlite3.DatabaseError as e:  # "file is not a database", "database disk image is malformed"...
@@ -78,10 +82,13 @@ def check_file(path: Path, market: str) -> int:
         conn.close()
 
 
-def connect_reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection (it never writes, even the log). A cleanly closed file in a directory that cannot
-    be written is opened as immutable (nobody can be writing it then)."""
+def connect_reader(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection (it never writes the file). ``immutable``: nobody writes the file meanwhile, so SQLite
+    need not share its write-ahead log index (and creates nothing beside it); a cleanly closed file in a directory
+    that cannot be written is read so too."""
     uri = path.absolute().as_uri()
+    if immutable:
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     try:
         conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -150,6 +157,10 @@ class FileLock:
             ) from None
         self._fd = fd
         return True
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
 
     def release(self) -> None:
         fd, self._fd = self._fd, None

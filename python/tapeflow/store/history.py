@@ -113,7 +113,7 @@ class History:
         self.path = Path(path).expanduser()
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {str(self.path)!r}")
-        check_file(self.path, market or self.market())
+        check_file(self.path, market)
 
     def market(self) -> str:
         """The market the file holds."""

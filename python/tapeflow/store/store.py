@@ -78,9 +78,13 @@ class Store:
         self._now_ms = now_ms
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        version = check_file(self.path, market)
         self._lock = FileLock(self.path)
-        self._lock.acquire()
+        locked = self._lock.acquire()
+        try:
+            version = check_file(self.path, market, locked=locked)
+        except BaseException:
+            self._lock.release()
+            raise
         conn: sqlite3.Connection | None = None
         try:
             conn = connect_writer(self.path, market, checked=True)
@@ -97,11 +101,17 @@ class Store:
         self.restore_detail = ""
         self.last_checkpoint_ms: int | None = None
         self.writer = StoreWriter(
-            lambda: connect_writer(self.path, market),
+            self._connect,
             lambda: now_ms() if self._begun else None,
             conn=conn,
             **writer_options,  # type: ignore[arg-type]
         )
+
+    def _connect(self) -> sqlite3.Connection:
+        """The writer's connection, opened again after a failure (the file may have been created only now)."""
+        if not self._lock.held:
+            self._lock.acquire()
+        return connect_writer(self.path, self.market)
 
     # ------------------------------------------------------------------ reads at start
     def _reader(self) -> sqlite3.Connection:

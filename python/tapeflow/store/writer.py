@@ -6,7 +6,7 @@ disk, and a commit holds everything that arrived while the previous one ran.
 
 A write that fails (a full disk, a read-only file or directory, a file that cannot be opened yet) never reaches the
 feed: the batch stays queued, the store says it is failing (:attr:`StoreWriter.state`, ``error``), and the thread
-tries again with a growing pause (0.5 s to 30 s). If the backlog passes ``max_pending_rows`` the oldest writes are
+tries again with a growing pause (0.5 s to 5 s). If the backlog passes ``max_pending_rows`` the oldest writes are
 given up, and counted in ``lost`` by kind; nothing is dropped silently. A newer checkpoint replaces an older one
 still queued.
 """
@@ -71,7 +71,7 @@ class StoreWriter:
         batch_s: float = 0.02,
         max_pending_rows: int = 1_000_000,
         retry_s: float = 0.5,
-        retry_max_s: float = 30.0,
+        retry_max_s: float = 5.0,
     ) -> None:
         self._connect = connect
         self._heartbeat = heartbeat
@@ -190,9 +190,6 @@ class StoreWriter:
                 retry_at = time.monotonic() + pause
                 pause = min(pause * 2, self.retry_max_s)
             else:
-                if self.state != "ok" and self.error is not None:
-                    log.warning("the store writes again")
-                self.state, self.error = "ok", None
                 pause = self.retry_s
             finally:
                 self.cpu_s += time.thread_time() - t0
@@ -235,4 +232,7 @@ class StoreWriter:
         self.commits += 1
         if now is not None:
             self.last_commit_ms = now
+        if self.state == "failing":
+            log.warning("the store writes again")
+        self.state, self.error = "ok", None
         self._settle(len(ops))
