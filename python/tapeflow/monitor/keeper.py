@@ -2,7 +2,9 @@
 
 Every second the intervals that closed since the last look are written (``Engine.closed_intervals``), and the
 tracked gaps are checked against the engine's. An interval that closed incomplete (a gap was open, a check pending)
-can still become complete; those are looked at again at every checkpoint, and written when they changed. Every
+can still become complete; those are looked at again at every checkpoint, and written when they changed. Until the
+flow windows are first ready (the start-up fill brings trades into intervals that closed before it), every kept
+interval is written again at each checkpoint; a complete stored interval is never replaced by an incomplete one. Every
 ``checkpoint_s`` the engine's state is checkpointed (through the worker, in order with the frames, so it holds every
 liquidation already queued to the store). Closing writes the last intervals and a last checkpoint.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tapeflow._core import Engine
@@ -39,6 +41,7 @@ class Keeper:
     Args:
         store / engine / worker / clock / records: the Monitor's parts.
         intervals: the aligned intervals written (``"1m"`` and the Monitor's windows).
+        ready: whether every flow window is complete (the start-up fill is done).
         since_ms: the oldest interval start to write at first (later ones are assumed written already).
         checkpoint_s: seconds between checkpoints.
         retention_ms: history kept (``None``: forever).
@@ -53,6 +56,7 @@ class Keeper:
         records: Records,
         *,
         intervals: Sequence[str],
+        ready: Callable[[], bool],
         since_ms: int,
         checkpoint_s: float,
         retention_ms: int | None,
@@ -65,6 +69,8 @@ class Keeper:
         self.checkpoint_s = checkpoint_s
         self.retention_ms = retention_ms
         self.intervals = {iv: _ms(iv) for iv in intervals}
+        self.ready = ready
+        self._catching_up = True
         self._newest = dict.fromkeys(self.intervals, since_ms)  # next start not written yet
         self._unsettled: dict[str, dict[tuple[str, int], tuple[Any, ...]]] = {iv: {} for iv in self.intervals}
         self._task: asyncio.Task[None] | None = None
@@ -84,6 +90,9 @@ class Keeper:
             try:
                 self.poll(full=False)
                 self.records.reconcile(self.engine.gaps(), now)
+                if self._catching_up and self.ready():
+                    self.poll(full=True)  # the start-up fill is in: every kept interval once more, then no more
+                    self._catching_up = False
                 if now - last_checkpoint >= self.checkpoint_s * 1000:
                     last_checkpoint = now
                     self.poll(full=True)
@@ -102,10 +111,14 @@ class Keeper:
         now = self.clock.now_ms()
         for name, iv in self.intervals.items():
             unsettled = self._unsettled[name]
+            kept_from = now - now % iv - KEPT_INTERVALS * iv
             since = self._newest[name]
-            if full and unsettled:
+            if full and self._catching_up:
+                since = kept_from
+            elif full and unsettled:
                 since = min(since, *(start for _, start in unsettled))
-            since = max(since, now - now % iv - KEPT_INTERVALS * iv)
+            since = max(since, kept_from)
+            wide = full and self._catching_up
             cols = self.engine.closed_intervals(name, since)
             if not cols["symbol"]:
                 continue
@@ -114,7 +127,7 @@ class Keeper:
             for i, row in enumerate(zip(*fields.values(), strict=True)):
                 sym, start, complete, abandoned = row[0], row[1], row[-2], row[-1]
                 key = (sym, start)
-                if start < self._newest[name] and (key not in unsettled or unsettled[key] == row):
+                if not wide and start < self._newest[name] and (key not in unsettled or unsettled[key] == row):
                     continue  # written already: settled then, or looked at again and unchanged
                 if complete or abandoned:
                     unsettled.pop(key, None)

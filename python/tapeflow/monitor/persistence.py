@@ -9,7 +9,7 @@ open and :meth:`Persistence.start_upkeep` runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from tapeflow._core import Action, Engine, parse_duration
 from tapeflow.clock import Clock
@@ -106,7 +106,7 @@ class Persistence:
                 self.records.gap_opened(s, a, b, now_ms)
         return gaps
 
-    def start_upkeep(self, now_ms: int) -> None:
+    def start_upkeep(self, now_ms: int, ready: Callable[[], bool]) -> None:
         if self.store is None or self.records is None:
             return
         intervals = self.cfg.stored_intervals
@@ -119,6 +119,7 @@ class Persistence:
             self.clock,
             self.records,
             intervals=intervals,
+            ready=ready,
             since_ms=base - longest,
             checkpoint_s=self.cfg.checkpoint_s,
             retention_ms=self.cfg.store_retention_ms,

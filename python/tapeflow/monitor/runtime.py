@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import orjson
 
 from tapeflow._core import Action, BatchResult, Engine
@@ -107,21 +108,21 @@ class Runtime:
                 await self._follow_exchange_clock(self.clock)
             body = await self.rest.get(spec.rest_prefix + "/exchangeInfo", None, spec.exchange_info_weight)
             universe = parse_exchange_info(body, spec, cfg.symbols, cfg.quote)
-        except BaseException:  # an unknown symbol fails here: nothing may be left running
+            self.started_ms = now = self.clock.now_ms()
+            persistence = self.persistence
+            persistence.restore(now)  # before any symbol is tracked: the engine is as the checkpoint left it
+            self.watch.reset(universe.symbols, cfg.books)
+            for s in universe.symbols:
+                self.engine.track(s)
+            for s, size in universe.contract_sizes.items():
+                self.engine.set_contract_size(s, size)
+            persistence.resume(universe.contract_sizes, now)
+        except BaseException:  # an unknown symbol or an unreadable store fails here: nothing may be left running
             self.worker.stop()
             await self.rest.close()
             raise
-        self.started_ms = now = self.clock.now_ms()
         if universe.weight_limit is not None:
             self.rest.weight_limit = universe.weight_limit
-        persistence = self.persistence
-        persistence.restore(now)  # before any symbol is tracked: the engine is as the checkpoint left it
-        self.watch.reset(universe.symbols, cfg.books)
-        for s in universe.symbols:
-            self.engine.track(s)
-        for s, size in universe.contract_sizes.items():
-            self.engine.set_contract_size(s, size)
-        persistence.resume(universe.contract_sizes, now)
         self.snapshots = SnapshotScheduler(self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock)
         if cfg.flow:
             self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock)
@@ -131,7 +132,20 @@ class Runtime:
         self.pool.open(self.plan.shards(self.watch.symbols, self.watch.books))
         if self.backfill is not None and cfg.backfill_startup:
             self._start_backfill(self.backfill)
-        persistence.start_upkeep(now)
+        persistence.start_upkeep(now, self._flow_ready)
+
+    def _flow_ready(self) -> bool:
+        """Every watched symbol's flow windows are complete now."""
+        if not self.cfg.flow:
+            return True
+        now = self.clock.now_ms()
+        watched = self.watch.symbols
+        for w in self.cfg.flow:
+            for name in (w, f"{w}@aligned"):
+                cols = self.engine.volumes(name, now_ms=now)
+                if not cols["complete"][np.isin(cols["symbol"], watched)].all():
+                    return False
+        return True
 
     def _start_backfill(self, backfill: TradeBackfill) -> None:
         """Symbols restored from the store are filled from their last counted id on (their stream shows the gap,
