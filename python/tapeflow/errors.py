@@ -14,6 +14,7 @@ __all__ = [
     "BackfillError",
     "BookError",
     "BookNotSyncedError",
+    "CheckpointError",
     "DecodeError",
     "FeedError",
     "RestError",
@@ -81,6 +82,23 @@ class UnknownSymbolError(TapeflowError, KeyError):
         self.symbol = symbol
 
     def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(TapeflowError, ValueError):
+    """A checkpoint cannot be restored into this engine; the engine is unchanged.
+
+    Attributes:
+        reason: ``"not_a_checkpoint"`` (the data does not start with a checkpoint's magic bytes),
+            ``"newer_version"`` (written by a newer tapeflow), ``"corrupt"`` (checksum mismatch, truncated),
+            ``"market"`` (another market) or ``"config"`` (other flow windows or big-trade thresholds).
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message, reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
 

@@ -82,8 +82,11 @@ fn duplicates_count_once_and_gaps_are_reported_then_filled() {
     assert_eq!(seen.gaps, vec![(11, 13)]);
     assert_eq!(f.stats.duplicates, 1);
     assert_eq!(f.gaps(Some("X")).unwrap(), vec![("X".into(), 11, 13)]);
-    let v = f.volume("X", Window::Sliding(0), Some(70_000)).unwrap();
+    let v = f.volume("X", Window::Sliding(0), Some(63_000)).unwrap();
     assert!(v.complete, "window after the gap is complete");
+    // A minute past the newest event heard (3 s), nothing is known: not complete.
+    let v = f.volume("X", Window::Sliding(0), Some(63_001)).unwrap();
+    assert!(!v.complete, "window reaching past the grace after the newest event");
     let v = f.volume("X", Window::Sliding(0), None).unwrap();
     assert!(!v.complete);
     for id in 11..=13 {
@@ -257,7 +260,13 @@ impl Model {
         s
     }
 
-    fn complete(&self, a: i64, b: i64) -> bool {
+    /// Whether `[a, b)` is complete as known up to `reach` (ms): also no more than the grace (60 s) past the newest
+    /// trade time seen.
+    fn complete(&self, a: i64, b: i64, reach: i64) -> bool {
+        let heard = self.trades.values().map(|v| v.0).max();
+        if heard.is_none_or(|h| reach > h + 60_000) {
+            return false;
+        }
         let first = self.trades.values().next().map(|v| v.0 + 1);
         let coverage = match (first, self.from_time) {
             (Some(x), Some(y)) => Some(x.min(y)),
@@ -279,7 +288,7 @@ fn check_sliding(f: &Flow, m: &Model, k: usize, horizon: i64, now: i64) -> Resul
     prop_assert_eq!(row(&volume.totals), expected, "horizon {} at {}", horizon, now);
     prop_assert_eq!(
         volume.complete,
-        m.complete(end - horizon, end),
+        m.complete(end - horizon, end, now.min(end - 1)),
         "complete, horizon {} at {}",
         horizon,
         now
@@ -305,7 +314,7 @@ fn check(f: &Flow, model: &Model, now: i64) -> Result<(), TestCaseError> {
             prop_assert_eq!(row(&c.totals), s);
             prop_assert_eq!(
                 c.complete,
-                m.complete(c.start_ms, c.end_ms),
+                m.complete(c.start_ms, c.end_ms, c.end_ms - 1),
                 "candle {} of {}",
                 c.start_ms,
                 interval

@@ -1,4 +1,5 @@
-//! Per-symbol windows: one-second buckets for the sliding horizons, UTC-aligned intervals with history.
+//! Per-symbol windows: one-second buckets for the sliding horizons, and the UTC-aligned intervals
+//! (see `aligned.rs`).
 //!
 //! Buckets are kept sparse (only seconds with a trade) in a deque sorted by second, spanning the longest horizon
 //! back from the symbol's clock (its newest trade time). Each horizon keeps running totals over the buckets inside
@@ -8,6 +9,7 @@
 
 use std::collections::VecDeque;
 
+use super::aligned::{Aligned, Interval};
 use super::sums::{Fill, Sums, Totals};
 
 /// One second of trades.
@@ -16,71 +18,6 @@ pub struct Bucket {
     /// Unix second (`T / 1000`).
     pub sec: i64,
     pub sums: Sums,
-}
-
-/// An aligned interval series: the current interval and the `history` intervals before it (contiguous, empty
-/// intervals included), oldest first.
-#[derive(Debug, Clone, Default)]
-pub struct Aligned {
-    /// Start (ms) of the current interval; `None` before the first trade.
-    pub start: Option<i64>,
-    pub current: Sums,
-    pub history: VecDeque<Sums>,
-}
-
-impl Aligned {
-    fn add(&mut self, time: i64, fill: &Fill, interval: i64, keep: usize) {
-        let start = time - time.rem_euclid(interval);
-        let Some(cur) = self.start else {
-            self.start = Some(start);
-            self.current.add_fill(fill);
-            return;
-        };
-        match start.cmp(&cur) {
-            std::cmp::Ordering::Equal => self.current.add_fill(fill),
-            std::cmp::Ordering::Greater => {
-                let k = (start - cur) / interval;
-                self.history.push_back(std::mem::take(&mut self.current));
-                let empties = (k - 1).min(keep as i64) as usize;
-                self.history.extend(std::iter::repeat_n(Sums::default(), empties));
-                while self.history.len() > keep {
-                    self.history.pop_front();
-                }
-                self.start = Some(start);
-                self.current.add_fill(fill);
-            }
-            std::cmp::Ordering::Less => {
-                let k = ((cur - start) / interval) as usize;
-                // A late trade before the kept intervals (the series started after it): extend the history back,
-                // as far as it is kept.
-                while self.history.len() < k.min(keep) {
-                    self.history.push_front(Sums::default());
-                }
-                if k > keep {
-                    return;
-                }
-                let n = self.history.len();
-                self.history[n - k].add_fill(fill);
-            }
-        }
-    }
-
-    /// The interval starting at `start` (ms, aligned): `Some(sums)` if kept (zero for an interval after the current
-    /// one), `None` if older than the history.
-    pub fn at(&self, start: i64, interval: i64) -> Option<Sums> {
-        let Some(cur) = self.start else {
-            return Some(Sums::default());
-        };
-        if start == cur {
-            return Some(self.current);
-        }
-        if start > cur {
-            return Some(Sums::default());
-        }
-        let k = ((cur - start) / interval) as usize;
-        let n = self.history.len();
-        (k <= n).then(|| self.history[n - k])
-    }
 }
 
 /// The sliding and aligned state of one symbol.
@@ -114,6 +51,42 @@ impl Windows {
             first: vec![0; shape.horizons_s.len()],
             aligned: vec![Aligned::default(); shape.intervals_ms.len()],
         }
+    }
+
+    /// Windows from their parts (as a checkpoint holds them), with the horizons' running totals rebuilt from the
+    /// buckets; `None` unless the buckets are in order within the longest horizon back from the clock and there is
+    /// one series per aligned interval.
+    pub(super) fn from_parts(
+        clock_ms: Option<i64>,
+        buckets: Vec<Bucket>,
+        aligned: Vec<Aligned>,
+        shape: &Shape,
+    ) -> Option<Self> {
+        let in_order = buckets.windows(2).all(|w| w[0].sec < w[1].sec);
+        let in_span = match clock_ms.map(|c| c.div_euclid(1000)) {
+            None => buckets.is_empty(),
+            Some(c) => buckets.iter().all(|b| b.sec <= c && b.sec > c - shape.max_horizon_s),
+        };
+        if !(in_order && in_span && aligned.len() == shape.intervals_ms.len()) {
+            return None;
+        }
+        let mut w = Self {
+            clock_ms,
+            buckets: buckets.into(),
+            aligned,
+            ..Self::new(shape)
+        };
+        if let Some(c) = w.clock_sec() {
+            for (k, &h) in shape.horizons_s.iter().enumerate() {
+                let mut t = Totals::default();
+                w.first[k] = w.buckets.partition_point(|b| b.sec <= c - h);
+                for b in w.buckets.range(w.first[k]..) {
+                    t.add(&b.sums);
+                }
+                w.totals[k] = t;
+            }
+        }
+        Some(w)
     }
 
     fn clock_sec(&self) -> Option<i64> {
@@ -256,7 +229,7 @@ impl Windows {
             + self
                 .aligned
                 .iter()
-                .map(|a| a.history.capacity() * size_of::<Sums>())
+                .map(|a| a.history.capacity() * size_of::<Interval>())
                 .sum::<usize>()
     }
 }

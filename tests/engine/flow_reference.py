@@ -3,7 +3,8 @@
 It follows the documented semantics (README "Trade flow"), not the engine's code: a sliding window of ``H`` ms at
 ``now`` holds the trades with ``start <= T < end``, ``end = (now // 1000 + 1) * 1000``, ``start = end - H``; an
 aligned interval ``I`` holds ``[s, s + I)``. A window is complete when trades are known from before its start and
-no missing id can lie inside it (a missing id's trade time is between its received neighbours' times).
+no missing id can lie inside it (a missing id's trade time is between its received neighbours' times), and it
+reaches (up to its evaluation time, or its end if earlier) no more than ``GRACE_MS`` past the newest event time heard.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class Sums:
     sell_count: int = 0
 
 
+GRACE_MS = 60_000
+"""How far past the newest event time heard a window may reach and still be complete."""
+
+
 @dataclass
 class Model:
     """Every distinct counted trade of one symbol, plus what is known about completeness."""
@@ -84,9 +89,15 @@ class Model:
     abandoned: set[int] = field(default_factory=set)
     contract_size: Decimal | None = None
     """COIN-M: the quote volume of a trade is contracts x contract size (USD), not price x quantity."""
+    heard: int | None = None
+    """The newest event time heard (ms): of any trade received, or of any other event fed with :meth:`hear`."""
 
     def add(self, t: Trade) -> None:
         self.trades.setdefault(t.id, t)
+        self.hear(t.time)
+
+    def hear(self, time: int) -> None:
+        self.heard = time if self.heard is None else max(self.heard, time)
 
     def sums(self, start: int, end: int) -> Sums:
         s = Sums()
@@ -128,8 +139,11 @@ class Model:
                 out.append((run, hi))
         return out
 
-    def status(self, start: int, end: int) -> tuple[bool, bool]:
-        """``(complete, abandoned)`` of the trade times ``[start, end)``."""
+    def status(self, start: int, end: int, now: int | None = None) -> tuple[bool, bool]:
+        """``(complete, abandoned)`` of the trade times ``[start, end)`` evaluated at ``now`` (default: as of its
+        end, as a candle)."""
+        reach = end - 1 if now is None else min(now, end - 1)
+        heard = self.heard is not None and reach <= self.heard + GRACE_MS
         coverage = [min(t.time for t in self.trades.values()) + 1] if self.trades else []
         if self.from_time is not None:
             coverage.append(self.from_time)
@@ -141,4 +155,4 @@ class Model:
                     abandoned = True
                 else:
                     open_ = True
-        return covered and not open_ and not abandoned, abandoned
+        return covered and heard and not open_ and not abandoned, abandoned
