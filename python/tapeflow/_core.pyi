@@ -698,9 +698,10 @@ class Engine:
     # ``aggTrade`` frames go through ``apply_frames`` (``trade`` and ``kline`` frames are decoded and counted in
     # ``flow_stats`` only). Each aggregate trade id counts once per symbol. ``m == false`` is a taker buy.
     #
-    # Sliding window ``H`` at ``now_ms`` (one-second resolution): the trades whose second ``T // 1000`` lies in
-    # ``(now_ms // 1000 - H/1000, now_ms // 1000]``, i.e. ``start_ms <= T < end_ms`` with
-    # ``end_ms = (now_ms // 1000 + 1) * 1000`` and ``start_ms = end_ms - H``. Aligned interval ``I``: ``T`` in
+    # Sliding window ``H`` at ``now_ms``, moving by steps of its edge resolution ``r`` (1 s up to 15 min, 10 s up to
+    # 2 h 30 min, 1 min up to 15 h, 10 min up to 6 d 6 h, 1 h beyond; see docs/flow.md): the trades whose step
+    # ``T // r`` lies in ``(now_ms // r - H/r, now_ms // r]``, i.e. ``start_ms <= T < end_ms`` with
+    # ``end_ms = (now_ms // r + 1) * r`` and ``start_ms = end_ms - H``. Aligned interval ``I``: ``T`` in
     # ``[start, start + I)`` with ``start = now_ms - now_ms % I`` (UTC-aligned like klines). ``now_ms`` defaults to
     # the newest trade time counted for any symbol.
     #

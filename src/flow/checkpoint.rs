@@ -120,12 +120,14 @@ fn read_aligned(r: &mut Reader<'_>, big: usize, interval: i64, keep: usize) -> R
 
 fn write_windows(w: &mut Writer, win: &Windows, big: usize) {
     w.opt_i64(win.clock_ms);
-    w.usize(win.buckets.len());
-    let mut prev = 0;
-    for b in &win.buckets {
-        w.i64(b.sec - prev);
-        prev = b.sec;
-        write_sums(w, &b.sums, big);
+    for tier in &win.tiers {
+        w.usize(tier.buckets.len());
+        let mut prev = 0;
+        for b in &tier.buckets {
+            w.i64(b.unit - prev);
+            prev = b.unit;
+            write_sums(w, &b.sums, big);
+        }
     }
     for a in &win.aligned {
         write_aligned(w, a, big);
@@ -135,23 +137,27 @@ fn write_windows(w: &mut Writer, win: &Windows, big: usize) {
 fn read_windows(r: &mut Reader<'_>, flow: &Flow) -> Result<Windows, CodecError> {
     let big = flow.config.big_e16.len();
     let clock_ms = r.opt_i64()?;
-    let n = r.count(7)?;
-    let mut buckets = Vec::with_capacity(n);
-    let mut sec = 0i64;
-    for _ in 0..n {
-        sec = sec
-            .checked_add(r.i64()?)
-            .ok_or_else(|| r.error("bucket second out of range"))?;
-        buckets.push(Bucket {
-            sec,
-            sums: read_sums(r, big)?,
-        });
+    let mut tiers = Vec::with_capacity(flow.shape.tier_step_ms.len());
+    for _ in 0..flow.shape.tier_step_ms.len() {
+        let n = r.count(7)?;
+        let mut buckets = Vec::with_capacity(n);
+        let mut unit = 0i64;
+        for _ in 0..n {
+            unit = unit
+                .checked_add(r.i64()?)
+                .ok_or_else(|| r.error("bucket step out of range"))?;
+            buckets.push(Bucket {
+                unit,
+                sums: read_sums(r, big)?,
+            });
+        }
+        tiers.push(buckets);
     }
     let mut aligned = Vec::with_capacity(flow.config.intervals_ms.len());
     for &interval in &flow.config.intervals_ms {
         aligned.push(read_aligned(r, big, interval, flow.config.history)?);
     }
-    Windows::from_parts(clock_ms, buckets, aligned, &flow.shape).ok_or_else(|| r.error("buckets out of order"))
+    Windows::from_parts(clock_ms, tiers, aligned, &flow.shape).ok_or_else(|| r.error("buckets out of order"))
 }
 
 fn write_ledger(w: &mut Writer, l: &Ledger) {

@@ -4,10 +4,11 @@
 //! **Input.** `aggTrade` events (WebSocket) and REST `aggTrades` rows. Each aggregate trade id counts once per
 //! symbol, however often it arrives. `m == false` is a taker buy, `m == true` a taker sell.
 //!
-//! **Sliding windows** ("15m") slide by event time `T` at one-second resolution: the window of horizon `H` at time
-//! `now` holds the trades whose second `T / 1000` lies in `(now/1000 − H/1000, now/1000]`, i.e. trade times in
-//! `[start_ms, end_ms)` with `end_ms = (now/1000 + 1)·1000` and `start_ms = end_ms − H`. `now` defaults to the
-//! engine's clock, the newest trade time counted for any symbol.
+//! **Sliding windows** ("15m") slide by event time `T` in steps of their edge resolution `r` ([`edge_step_s`]: 1 s
+//! up to 15 minutes, 10 s up to 2 h 30 min, 1 min up to 15 h, coarser beyond): the window of horizon `H` at time
+//! `now` holds the trades whose step `T / r` lies in `(now/r − H/r, now/r]`, i.e. trade times in `[start_ms,
+//! end_ms)` with `end_ms = (now/r + 1)·r` and `start_ms = end_ms − H`. `now` defaults to the engine's clock, the
+//! newest trade time counted for any symbol.
 //!
 //! **Aligned intervals** ("15m@aligned") are UTC-aligned like Binance klines: `[start, start + I)` with
 //! `start = T − T mod I`. The current interval and the `history` intervals before it are kept per symbol.
@@ -54,7 +55,7 @@ pub use ledger::{Hole, Insert, Ledger, Span};
 pub use outcome::{BigTrade, PageOutcome, PageQuery, TradeOutcome};
 pub use query::{ClosedInterval, Volume, GRACE_MS};
 pub use sums::{Fill, Sums, Totals, MAX_BIG};
-pub use window::{Bucket, Shape, Windows};
+pub use window::{edge_step_s, Bucket, Shape, Tier, Windows, MAX_STEPS};
 
 use crate::book::Market;
 use crate::decode::{AggTrade, Symbol};

@@ -100,10 +100,10 @@ impl Flow {
         let s = &self.states[i];
         let (totals, start, end) = match window {
             Window::Sliding(k) => {
-                let now_sec = now.div_euclid(1000);
-                let end = (now_sec + 1) * 1000;
+                let step = self.shape.edge_ms(k);
+                let end = (now.div_euclid(step) + 1) * step;
                 let start = end - self.config.horizons_ms[k];
-                let totals = s.windows.sliding(k, now_sec, &self.shape).ok_or_else(|| {
+                let totals = s.windows.sliding(k, now, &self.shape).ok_or_else(|| {
                     FlowError::BadArgument(format!(
                         "the window ending at {now} reaches before the retained trades of {}",
                         self.symbols[i]

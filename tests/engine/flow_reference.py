@@ -1,10 +1,11 @@
 """A brute-force reference of the trade-flow windows: keep every counted trade, sum with ``Decimal`` on demand.
 
-It follows the documented semantics (README "Trade flow"), not the engine's code: a sliding window of ``H`` ms at
-``now`` holds the trades with ``start <= T < end``, ``end = (now // 1000 + 1) * 1000``, ``start = end - H``; an
-aligned interval ``I`` holds ``[s, s + I)``. A window is complete when trades are known from before its start and
-no missing id can lie inside it (a missing id's trade time is between its received neighbours' times), and it
-reaches (up to its evaluation time, or its end if earlier) no more than ``GRACE_MS`` past the newest event time heard.
+It follows the documented semantics (docs/flow.md), not the engine's code: a sliding window of ``H`` ms at ``now``
+with edge step ``r`` (:func:`edge_step_ms`) holds the trades with ``start <= T < end``, ``end = (now // r + 1) * r``,
+``start = end - H``; an aligned interval ``I`` holds ``[s, s + I)``. A window is complete when trades are known from
+before its start, no missing id can lie inside it (a missing id's trade time is between its received neighbours'
+times), and it reaches (up to its evaluation time, or its end if earlier) no more than ``GRACE_MS`` past the newest
+event time heard.
 """
 
 from __future__ import annotations
@@ -74,6 +75,21 @@ class Sums:
     sell_quote: Decimal = Decimal(0)
     buy_count: int = 0
     sell_count: int = 0
+
+
+def edge_step_ms(horizon_ms: int) -> int:
+    """The documented edge resolution of a horizon: 1 s up to 15 min, 10 s up to 2 h 30 min, 1 min up to 15 h,
+    10 min up to 6 d 6 h, 1 h beyond; a finer one where the coarser does not divide the horizon."""
+    steps = [1_000, 10_000, 60_000, 600_000, 3_600_000]
+    fit = next((i for i, s in enumerate(steps) if horizon_ms // s <= 900), len(steps) - 1)
+    return next(s for s in reversed(steps[: fit + 1]) if horizon_ms % s == 0)
+
+
+def sliding_span(horizon_ms: int, now: int) -> tuple[int, int]:
+    """``(start, end)`` of the sliding window of ``horizon_ms`` at ``now``."""
+    step = edge_step_ms(horizon_ms)
+    end = (now // step + 1) * step
+    return end - horizon_ms, end
 
 
 GRACE_MS = 60_000
