@@ -2,8 +2,8 @@
 
 Run as ``python -m tests.store.child WS_URL REST_URL STORE SYMBOL,SYMBOL...`` from the repository root. It prints
 JSON lines: ``{"started": ...}`` once the Monitor runs; then for each ``check`` line read on stdin, the 15m sliding
-and aligned windows of every symbol at a moment just past (exact), once the Monitor is settled, with the store
-flushed; ``stop`` closes it cleanly (``{"stopped": ...}``).
+and aligned windows of every symbol now (exact) with the last aggTrade id counted, once the Monitor is settled,
+with the store flushed; ``stop`` closes it cleanly (``{"stopped": ...}``).
 """
 
 from __future__ import annotations
@@ -42,35 +42,40 @@ async def settled(m: Monitor) -> None:
 
 
 async def check(m: Monitor) -> dict[str, Any]:
+    """The windows at this moment, with the last aggTrade id counted per symbol (read in the same step, so the
+    windows hold exactly the trades up to those ids), once they are all complete."""
     await m.ready(timeout=60)
-    await settled(m)
-    at = m.clock.now_ms() - 3000  # every trade up to here has arrived once a later one has, and gaps are filled
-    await asyncio.sleep(0.6)
-    await settled(m)
-    windows = {}
-    for s in m.symbols:
-        for w in WINDOWS:
-            for aligned in (False, True):
-                v = m.volume(s, w, aligned=aligned, now_ms=at)
-                e = v.exact()
-                windows[f"{s}/{w}/{'aligned' if aligned else 'sliding'}"] = {
-                    "buy_base": str(e["buy_base"]),
-                    "sell_base": str(e["sell_base"]),
-                    "buy_quote": str(e["buy_quote"]),
-                    "sell_quote": str(e["sell_quote"]),
-                    "buy_count": v.buy_count,
-                    "sell_count": v.sell_count,
-                    "complete": v.complete,
-                }
+    for _ in range(50):
+        await settled(m)
+        at = m.clock.now_ms()
+        last = {s: m.engine.last_trade_id(s) for s in m.symbols}
+        windows = {}
+        for s in m.symbols:
+            for w in WINDOWS:
+                for aligned in (False, True):
+                    v = m.volume(s, w, aligned=aligned, now_ms=at)
+                    e = v.exact()
+                    windows[f"{s}/{w}/{'aligned' if aligned else 'sliding'}"] = {
+                        "buy_base": str(e["buy_base"]),
+                        "sell_base": str(e["sell_base"]),
+                        "buy_quote": str(e["buy_quote"]),
+                        "sell_quote": str(e["sell_quote"]),
+                        "buy_count": v.buy_count,
+                        "sell_count": v.sell_count,
+                        "complete": v.complete,
+                    }
+        if all(w["complete"] for w in windows.values()):
+            break
+        await asyncio.sleep(0.1)  # a gap opened meanwhile (a dropped frame): once it is filled
     assert await m.flush_store()
     total = m.engine.liq_total(None, lookback_ms=30 * 86_400_000, now_ms=m.clock.now_ms())
     st = m.status().store
     assert st is not None
     return {
         "at": at,
+        "last_ids": last,
         "windows": windows,
         "liq_count": total.count,
-        "liq_notional": total.notional_exact,
         "restore": st.restore,
         "lost": dict(st.lost),
     }
@@ -81,7 +86,7 @@ async def main(ws_url: str, rest_url: str, store: str, symbols: list[str]) -> No
         "usdm",
         symbols,
         books=False,
-        flow=("1m", "15m", "1h"),  # the 1h horizon keeps the seconds a 15m window ending in the past reaches
+        flow=("1m", "15m", "1h"),
         big_trade=20_000.0,
         ws_url=ws_url,
         rest_url=rest_url,

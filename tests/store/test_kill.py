@@ -19,14 +19,13 @@ import pytest
 from tapeflow.sim import SimConfig, SimExchange
 from tapeflow.sim.symbols import parse_e8
 from tests.monitor.support import window_bounds
-from tests.sim.support import tape
 from tests.store.support import query
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 8.0  # virtual seconds per real second
 #: A liquidation pushed this long (virtual ms) before a kill may still have been on its way: it may or may not be
-#: stored (but never twice). Two real seconds.
-IN_FLIGHT_MS = int(2_000 * SPEED)
+#: stored (but never twice). One real second.
+IN_FLIGHT_MS = int(1_000 * SPEED)
 
 
 class Child:
@@ -72,17 +71,27 @@ class Child:
 
 
 def _check_windows(ex: SimExchange, answer: dict[str, Any], symbols: list[str]) -> int:
-    """The child's windows at ``answer["at"]`` equal the tape and are complete; returns trades compared."""
+    """The child's windows at ``answer["at"]`` equal the tape up to the last aggTrade id it had counted, and are
+    complete; returns the trades compared."""
     at, seen = answer["at"], 0
     for s in symbols:
+        last = answer["last_ids"][s]
         for aligned in (False, True):
             got = answer["windows"][f"{s}/15m/{'aligned' if aligned else 'sliding'}"]
-            t = tape(ex, s, *window_bounds(at, 15 * 60_000, aligned))
-            want = (t.buy_base, t.sell_base, t.buy_quote, t.sell_quote, t.buy_count, t.sell_count)
+            start, end = window_bounds(at, 15 * 60_000, aligned)
+            sums = {True: [Decimal(0), Decimal(0), 0], False: [Decimal(0), Decimal(0), 0]}
+            for a in ex.truth.agg_trades(s):
+                if start <= a.T < end and a.a <= last:
+                    acc = sums[a.m]  # a buyer-maker trade is a taker sell
+                    acc[0] += Decimal(a.q) / 10**8
+                    acc[1] += Decimal(a.p) * Decimal(a.q) / 10**16
+                    acc[2] += 1
+            buy, sell = sums[False], sums[True]
+            want = (buy[0], sell[0], buy[1], sell[1], buy[2], sell[2])
             have = tuple(Decimal(got[k]) for k in ("buy_base", "sell_base", "buy_quote", "sell_quote"))
             assert (*have, got["buy_count"], got["sell_count"]) == want, (s, aligned, at)
             assert got["complete"], (s, aligned, at)
-            seen += t.buy_count + t.sell_count
+            seen += buy[2] + sell[2]
     return seen
 
 
@@ -100,7 +109,7 @@ def _cut_one(ex: SimExchange, rng: random.Random) -> None:
 async def test_kill_minus_nine_at_random_moments(tmp_path: Path) -> None:
     rng = random.Random(20261201)
     store = tmp_path / "usdm.db"
-    cfg = SimConfig(market="usdm", symbols=4, seed=43, speed=SPEED, rate=6.0, liq_rate=0.6)
+    cfg = SimConfig(market="usdm", symbols=6, seed=43, speed=SPEED, rate=5.0, liq_rate=1.0)
     async with SimExchange(cfg) as ex:
         symbols = ex.truth.symbols()
         f = ex.faults
@@ -115,32 +124,40 @@ async def test_kill_minus_nine_at_random_moments(tmp_path: Path) -> None:
                 f.schedule(t, lambda sym=sym: f.drop(1, stream=f"{sym}@aggTrade"))
             else:
                 f.schedule(t, lambda sym=sym: f.duplicate(2, stream=f"{sym}@aggTrade"))
-        # Each life: (check its windows first, seconds to run on before the kill); None: a clean stop.
-        lives: list[tuple[bool, float | None]] = [
-            (True, rng.uniform(0.5, 3.0)),
+        # Each life: (check its windows first, real seconds to run on, then a kill, or a clean stop at the end).
+        lives = [
+            (True, rng.uniform(1.5, 4.0)),
             (False, rng.uniform(0.2, 1.5)),  # killed while starting up (backfilling)
-            (True, rng.uniform(0.5, 3.0)),
-            (True, None),
+            (True, rng.uniform(1.5, 4.0)),
+            (True, rng.uniform(1.5, 3.0)),
         ]
         kills: list[int] = []
         compared = 0
-        for check, run_s in lives:
-            child = await Child.start(ex, store, symbols)
-            if check:
-                answer = await child.ask("check")
-                compared += _check_windows(ex, answer, symbols)
-                assert answer["lost"] == {}
-                if kills:
-                    assert answer["restore"] == "warm"
-                stored = query(store, "SELECT count(*) FROM liquidations")[0][0]
-                assert answer["liq_count"] == stored  # what the engine counts is what is stored: nothing twice
-            if run_s is None:
-                assert "stopped" in await child.ask("stop")
-                break
-            await asyncio.sleep(run_s)
-            kills.append(ex.now_ms())
-            await child.kill()
-            await asyncio.sleep(rng.uniform(0.1, 1.0))  # down for a while: the market goes on
+        children: list[Child] = []
+        try:
+            for check, run_s in lives:
+                child = await Child.start(ex, store, symbols)
+                children.append(child)
+                if check:
+                    answer = await child.ask("check")
+                    compared += _check_windows(ex, answer, symbols)
+                    assert answer["lost"] == {}
+                    if kills:
+                        assert answer["restore"] == "warm"
+                    stored = query(store, "SELECT count(*) FROM liquidations")[0][0]
+                    assert answer["liq_count"] == stored  # what the engine counts is what is stored: nothing twice
+                await asyncio.sleep(run_s)
+                if len(kills) == len(lives) - 1:
+                    assert "stopped" in await child.ask("stop")
+                    await child.proc.wait()
+                    break
+                kills.append(ex.now_ms())
+                await child.kill()
+                await asyncio.sleep(rng.uniform(0.1, 1.0))  # down for a while: the market goes on
+        finally:
+            for c in children:
+                if c.proc.returncode is None:
+                    await c.kill()
         assert compared > 500
 
         outages = query(store, "SELECT kind, start_ms, end_ms FROM outages WHERE kind != 'connection' ORDER BY id")
@@ -163,7 +180,7 @@ async def test_kill_minus_nine_at_random_moments(tmp_path: Path) -> None:
         pushed = {(x.symbol, x.T, x.side, x.q, x.ap): x for x in ex.truth.liquidations() if x.pushed}
         assert set(stored) <= set(pushed)  # nothing stored that was not pushed
         due = [key for key, liq in pushed.items() if any(a <= _push_time(liq) <= b - IN_FLIGHT_MS for a, b in lives_up)]
-        assert len(due) > 50
+        assert len(due) > 100, (len(pushed), len(stored), lives_up)
         missing = [key for key in due if key not in set(stored)]
         assert not missing, missing[:5]
 

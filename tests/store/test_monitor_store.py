@@ -25,7 +25,9 @@ def _volumes(m: Monitor, at: int) -> dict[str, tuple[object, ...]]:
         for w in m.flow:
             for aligned in (False, True):
                 v = m.volume(s, w, aligned=aligned, now_ms=at)
-                out[f"{s}/{w}/{aligned}"] = (*v.exact().values(), v.buy_count, v.sell_count)
+                e = v.exact()
+                sums = tuple(e[k] for k in ("buy_base", "sell_base", "buy_quote", "sell_quote"))
+                out[f"{s}/{w}/{aligned}"] = (*sums, v.buy_count, v.sell_count, v.big_buy_count, v.big_sell_count)
     return out
 
 
@@ -66,7 +68,7 @@ async def test_a_clean_restart_resumes_from_ids_with_no_start_time_backfill(tmp_
             agg = _agg_requests(ex, mark)
             assert agg and all("fromId=" in t for t in agg)
             assert not any("startTime" in t for t in agg)  # no window rebuilt from a start time
-            total = m.liquidations.total(lookback="1h")
+            total = m.liquidations.total(lookback="3m")  # from before the stop
             assert not total.complete and [o.kind for o in total.outages] == ["process"]
             assert total.outages[0].start_ms == stopped_at
             assert m.liquidations.complete(now - 15_000, now)
@@ -220,6 +222,7 @@ async def test_a_read_only_directory_never_stops_the_feed(tmp_path: Path) -> Non
                     assert time.monotonic() < deadline, m.status().store
                     await drive(ex, m, 1_000)
                     await asyncio.sleep(0.2)
+                await drive(ex, m, 30_000)  # past the first minute's end
                 assert await m.flush_store()
                 st = m.status().store
                 assert st is not None and st.lost == {} and st.pending_rows == 0

@@ -1,6 +1,7 @@
 """What a Monitor keeps in its store over time: completed flow intervals, gap outcomes, checkpoints, retention.
 
-Every second the intervals that closed since the last look are written (``Engine.closed_intervals``), and the
+Every second the intervals that closed since the last look (at least :data:`SETTLE_MS` ago) are written
+(``Engine.closed_intervals``), and the
 tracked gaps are checked against the engine's. An interval that closed incomplete (a gap was open, a check pending)
 can still become complete; those are looked at again at every checkpoint, and written when they changed. Until the
 flow windows are first ready (the start-up fill brings trades into intervals that closed before it), every kept
@@ -33,6 +34,9 @@ log = logging.getLogger("tapeflow.store")
 PRUNE_MS = 600_000
 #: Completed intervals the engine keeps per interval (``Engine(flow_history=...)``'s default).
 KEPT_INTERVALS = 60
+#: An interval is written this long (ms) after it ended: a trade's event may reach the feed a little after other
+#: streams have told the engine that its interval is over.
+SETTLE_MS = 5_000
 
 
 class Keeper:
@@ -124,8 +128,13 @@ class Keeper:
                 continue
             keep = []
             fields = _fields(cols)
+            ripe = now - SETTLE_MS - iv  # intervals that started before this ended long enough ago
+            newest = self._newest[name]
             for i, row in enumerate(zip(*fields.values(), strict=True)):
                 sym, start, complete, abandoned = row[0], row[1], row[-2], row[-1]
+                if start > ripe:
+                    continue
+                newest = max(newest, start + iv)
                 key = (sym, start)
                 if not wide and start < self._newest[name] and (key not in unsettled or unsettled[key] == row):
                     continue  # written already: settled then, or looked at again and unchanged
@@ -134,7 +143,7 @@ class Keeper:
                 else:
                     unsettled[key] = row
                 keep.append(i)
-            self._newest[name] = max(self._newest[name], max(cols["start_ms"]) + iv)
+            self._newest[name] = newest
             for key in [k for k in unsettled if k[1] < now - KEPT_INTERVALS * iv]:
                 del unsettled[key]  # the engine no longer has it: it stays as written
             if keep:
