@@ -87,7 +87,7 @@ class Persistence:
             return
         replay_liquidations(self.engine, store, self.restored, now_ms=now_ms, retention_ms=LIQ_RETENTION_MS)
         recent = self.liquidations.recent
-        recent.extend(recent_liquidations(store, self.cfg.market, recent.maxlen or 0, contract_sizes))
+        recent.extend(recent_liquidations(store, self.cfg.market, recent.maxlen or 0, contract_sizes, now_ms))
 
     def split_backfill(self, symbols: Sequence[str]) -> tuple[list[str], list[str]]:
         """``(warm, cold)``: the symbols to fill from their last counted id (restored with one), and the others."""

@@ -28,6 +28,8 @@ log = logging.getLogger("tapeflow.store")
 
 #: Stored events replayed per engine call.
 _CHUNK = 5000
+#: A checkpoint taken more than this (ms) after the Monitor's now is not used.
+FUTURE_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ def restore_state(engine: Engine, store: Store, *, now_ms: int, longest_window_m
     reasons = []
     for ck in store.checkpoints():
         age_s = (now_ms - ck.at_ms) / 1000
+        if ck.at_ms > now_ms + FUTURE_MS:
+            reasons.append(f"checkpoint {ck.id} was taken {-age_s:.0f} s after now (the file was kept for another "
+                           "exchange, or the clock went back)")  # fmt: skip
+            continue
         if longest_window_ms and now_ms - ck.at_ms > longest_window_ms:
             reasons.append(
                 f"the newest checkpoint is {age_s:.0f} s old, older than the longest flow window "
@@ -76,21 +82,22 @@ def restore_state(engine: Engine, store: Store, *, now_ms: int, longest_window_m
 def replay_liquidations(engine: Engine, store: Store, restored: Restored, *, now_ms: int, retention_ms: int) -> int:
     """Feeds ``engine`` the stored liquidations newer than what ``restored`` gave back (all those within
     ``retention_ms`` without a checkpoint); returns how many events were fed."""
+    until = now_ms + FUTURE_MS
     if restored.mode == "warm":
-        events = store.liquidation_events(after_id=restored.after_liquidation)
+        events = store.liquidation_events(after_id=restored.after_liquidation, until_ms=until)
     else:
-        events = store.liquidation_events(since_ms=now_ms - retention_ms)
+        events = store.liquidation_events(since_ms=now_ms - retention_ms, until_ms=until)
     for i in range(0, len(events), _CHUNK):
         engine.apply_frames(events[i : i + _CHUNK], now_ms * 1_000_000)
     return len(events)
 
 
 def recent_liquidations(
-    store: Store, market: str, count: int, contract_sizes: Mapping[str, str | float]
+    store: Store, market: str, count: int, contract_sizes: Mapping[str, str | float], now_ms: int
 ) -> Iterable[Liquidation]:
     """The ``count`` newest stored liquidations as the engine reports them (read through a scratch engine, so the
     Monitor's recent list resumes too)."""
-    events = store.liquidation_events(last=count)
+    events = store.liquidation_events(last=count, until_ms=now_ms + FUTURE_MS)
     if not events:
         return []
     scratch = Engine(market)

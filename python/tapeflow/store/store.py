@@ -140,19 +140,25 @@ class Store:
             conn.close()
 
     def liquidation_events(
-        self, *, after_id: int = 0, since_ms: int | None = None, last: int | None = None
+        self,
+        *,
+        after_id: int = 0,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        last: int | None = None,
     ) -> list[bytes]:
-        """Stored forceOrder events (as received), oldest first: rows after ``after_id`` with a trade time from
-        ``since_ms`` on; only the ``last`` newest of them if given."""
+        """Stored forceOrder events (as received), oldest first: rows after ``after_id`` with a trade time in
+        ``[since_ms, until_ms]``; only the ``last`` newest of them if given."""
         if not self.readable:
             return []
-        args: tuple[int, ...] = (after_id, since_ms if since_ms is not None else -(2**62), last or -1)
+        since = since_ms if since_ms is not None else -(2**62)
+        until = until_ms if until_ms is not None else 2**62
         conn = self._reader()
         try:
             rows = conn.execute(
-                "SELECT raw FROM (SELECT id, raw FROM liquidations WHERE id > ? AND trade_time >= ? "
+                "SELECT raw FROM (SELECT id, raw FROM liquidations WHERE id > ? AND trade_time BETWEEN ? AND ? "
                 "ORDER BY id DESC LIMIT ?) ORDER BY id",
-                args,
+                (after_id, since, until, last or -1),
             ).fetchall()
         finally:
             conn.close()
