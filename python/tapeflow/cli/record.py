@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from tapeflow.cli.args import csv, positive_float, symbols
+from tapeflow.cli.storage import add_store_arguments, store_path
 
 NAME = "record"
 HELP = "record a live session (frames and REST replies) for replay"
@@ -25,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--ws-url", help="WebSocket base URL (default: Binance's)")
     p.add_argument("--rest-url", help="REST base URL (default: Binance's)")
+    add_store_arguments(p, default_on=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         kwargs["ws_url"] = args.ws_url
     if args.rest_url:
         kwargs["rest_url"] = args.rest_url
+    store = store_path(args)
+    if store is not None:
+        kwargs["store"] = store
     try:
         n = asyncio.run(record(args.out, duration_s=args.duration, **kwargs))
     except KeyboardInterrupt:

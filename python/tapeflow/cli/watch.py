@@ -12,6 +12,7 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from tapeflow.cli.args import positive_float, positive_int, symbols
+from tapeflow.cli.storage import add_store_arguments, store_path
 from tapeflow.markets import MARKETS
 from tapeflow.monitor import Monitor
 from tapeflow.view import Notices, Sampler, Screen, Snapshot, show_startup
@@ -44,6 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--duration", type=positive_float, metavar="SECONDS", help="stop after SECONDS (default: until Ctrl-C)"
     )
+    add_store_arguments(p)
 
 
 async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
@@ -64,6 +66,7 @@ async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
         ws_url=args.ws_url,
         rest_url=args.rest_url,
         transport=args.transport,
+        store=store_path(args),
     )
     notices = Notices()
     root = logging.getLogger()

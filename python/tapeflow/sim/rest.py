@@ -99,9 +99,12 @@ class RestApi:
         self.agg_history_ms = agg_history_ms
         #: Depth replies can be replaced (replay mode): ``symbol -> body``.
         self.depth_override: Callable[[str], bytes | None] | None = None
+        #: Every request answered: ``(virtual ms, path and query)``, in order (what a client asked, for tests).
+        self.requests: list[tuple[int, str]] = []
 
     def handle(self, target: str) -> Reply:
         """Answers one GET ``target`` (path and query)."""
+        self.requests.append((self.now(), target))
         url = urlsplit(target)
         q = {k: v[-1] for k, v in parse_qs(url.query).items()}
         prefix = PREFIX[self.kind]

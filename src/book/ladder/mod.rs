@@ -49,6 +49,16 @@ impl Ladder {
         }
     }
 
+    /// Heap bytes held (the sorted top and the leaves of the rest).
+    pub fn heap_bytes(&self) -> usize {
+        let level = std::mem::size_of::<Level>();
+        let rest = &self.rest;
+        self.top.capacity() * level
+            + rest.leaves.capacity() * std::mem::size_of::<Vec<Level>>()
+            + rest.leaves.iter().map(|l| l.capacity() * level).sum::<usize>()
+            + rest.bests.capacity() * std::mem::size_of::<i64>()
+    }
+
     pub fn side(&self) -> Side {
         self.side
     }
