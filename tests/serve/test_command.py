@@ -4,12 +4,14 @@ cleanly on SIGTERM or SIGINT, writing a last checkpoint to its store; its store 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,27 @@ def start(*args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
     raise AssertionError(f"tapeflow serve exited with {proc.wait()} before serving")
 
 
+@contextlib.contextmanager
+def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """:func:`start`, killed at the end of the block if still running."""
+    proc, url, seen = start(*args)
+    try:
+        yield proc, url, seen
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def signal_stop(proc: subprocess.Popen[str], seen: list[str], sig: signal.Signals) -> str:
+    """Sends ``sig``; once the process ended (with status 0), everything it wrote on standard error."""
+    proc.send_signal(sig)
+    assert proc.wait(timeout=30) == 0
+    assert proc.stderr is not None
+    return "".join(seen) + proc.stderr.read()
+
+
 def wait_ok(url: str) -> dict[str, object]:
     """``/health`` once it says ok (every book synced, every window complete, the store writing)."""
     deadline = time.monotonic() + 60
@@ -65,8 +88,7 @@ READY = r"tapeflow: start-up: books (\d+)/\1 synced, flow (\d+)/\2 complete, .* 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_sim_answers_and_stops_cleanly(sig: signal.Signals) -> None:
-    proc, url, seen = start("--books", "BTCUSDT")
-    try:
+    with running("--books", "BTCUSDT") as (proc, url, seen):
         assert url.startswith("http://127.0.0.1:")
         health = wait_ok(url)  # ready once the book synced and every window is complete
         assert health["status"] == "ok" and health["books_synced"] == 1
@@ -76,16 +98,7 @@ def test_serve_sim_answers_and_stops_cleanly(sig: signal.Signals) -> None:
         assert requests.get(f"{url}/", timeout=10).text.startswith("<!doctype html>")
         with requests.get(f"{url}/events", stream=True, timeout=10) as events:  # an open stream does not hold it up
             assert events.status_code == 200
-            proc.send_signal(sig)
-            assert proc.wait(timeout=30) == 0
-            assert proc.stderr is not None
-            err = "".join(seen) + proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
-    assert proc.returncode == 0, err
+            err = signal_stop(proc, seen, sig)
     assert re.search(r"tapeflow: start-up: books 1/1 synced, flow \d+/\d+ complete, .* — ready", err), err
     assert "stopping: closing the feeds" in err and err.rstrip().endswith("stopped")
 
@@ -107,8 +120,7 @@ def test_a_port_in_use_is_a_clear_error() -> None:
 
 def test_sigterm_writes_a_last_checkpoint_to_the_store(tmp_path: Path) -> None:
     path = tmp_path / "sim.db"
-    proc, url, seen = start("--store", str(path), "--sim-symbols", "4", "--flow", "1m,15m")
-    try:
+    with running("--store", str(path), "--sim-symbols", "4", "--flow", "1m,15m") as (proc, url, seen):
         health = wait_ok(url)
         assert health["status"] == "ok" and health["store"] == {
             "state": "ok", "error": None, "pending_rows": 0, "lost_rows": 0
@@ -125,15 +137,7 @@ def test_sigterm_writes_a_last_checkpoint_to_the_store(tmp_path: Path) -> None:
         assert second.returncode == 2 and "Traceback" not in second.stderr, second.stderr
         assert f"store {str(path)!r} refused: another process uses it" in second.stderr, second.stderr
         time.sleep(1)  # some virtual time past the last look
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-        assert proc.stderr is not None
-        err = "".join(seen) + proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        err = signal_stop(proc, seen, signal.SIGTERM)
     assert f"store: {path} (new: a new store)" in err and err.rstrip().endswith("stopped"), err
     store = Store(path, market="usdm", now_ms=lambda: 0)  # read back, as a next start would
     try:
