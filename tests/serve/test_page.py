@@ -57,6 +57,7 @@ def test_the_page_shows_flow_heatmap_and_health_without_errors() -> None:
             assert page.locator("#liquidations tbody tr").count() > 0
             assert page.locator("#big-trades tbody tr").count() > 0
             assert page.locator("#health").inner_text() == "ok"
+            assert "none (nothing kept on disk)" in page.locator("#health-details").inner_text()  # no store here
             page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
             assert problems == []
         finally:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 
 from tapeflow.cli.args import csv, port, positive_float, positive_int
+from tapeflow.cli.storage import add_store_arguments, store_path
 from tapeflow.serve import ServeOptions
 from tapeflow.serve import run as serve
 
@@ -14,8 +15,10 @@ HELP = "watch a market and serve it over HTTP: flow, books, liquidations, health
 DESCRIPTION = (
     "Runs a Monitor and an HTTP server in one process: JSON endpoints (OpenAPI at /docs), Prometheus metrics at "
     "/metrics, events at /events and a live page at /. By default it watches Binance USD-M, every USDT symbol, "
-    "with flow windows 1m/15m/1h and liquidations, and listens on 127.0.0.1:8000. --sim serves the embedded local "
-    "exchange instead (offline). Ctrl-C or SIGTERM stops it cleanly."
+    "with flow windows 1m/15m/1h and liquidations, keeps its history in the store (so a restart resumes and "
+    "/candles reaches back past memory), and listens on 127.0.0.1:8000. --sim serves the embedded local exchange "
+    "instead (offline; no store unless --store is given). Ctrl-C or SIGTERM stops it cleanly and writes a last "
+    "checkpoint to the store."
 )
 
 
@@ -46,6 +49,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="allow browser pages from ORIGIN to call the API (repeatable; '*' for any; none by default)",
     )
     p.add_argument("--duration", type=positive_float, default=None, metavar="SECONDS", help="stop after SECONDS")
+    add_store_arguments(
+        p,
+        note=". With --sim: no store unless --store is given (the local exchange's clock starts afresh at each run, "
+        "so its history would not follow on)",
+    )
     sim = p.add_argument_group("with --sim")
     sim.add_argument(
         "--sim-symbols", type=positive_int, default=d.sim_symbols, metavar="N", help="simulated symbols (30)"
@@ -80,6 +88,7 @@ def options_from(args: argparse.Namespace) -> ServeOptions:
         speed=args.speed,
         faults=args.faults,
         duration=args.duration,
+        store=None if args.sim and not args.store else store_path(args),
         monitor_kwargs=_urls(args) | ({"backfill_startup": False} if args.no_backfill else {}),
     )
 

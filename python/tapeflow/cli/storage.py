@@ -1,5 +1,5 @@
-"""The ``--store`` / ``--no-store`` options of the long-running commands (``watch``; ``record`` takes ``--store``
-only: a recording is made from a fresh start unless asked otherwise)."""
+"""The ``--store`` / ``--no-store`` options of the long-running commands (``watch``, ``serve``; ``record`` takes
+``--store`` only: a recording is made from a fresh start unless asked otherwise)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,23 @@ from tapeflow.store import default_path
 __all__ = ["add_store_arguments", "store_path"]
 
 
-def add_store_arguments(p: argparse.ArgumentParser, *, default_on: bool = True) -> None:
-    """Adds ``--store PATH`` (and ``--no-store`` when the store is on by default)."""
+def add_store_arguments(p: argparse.ArgumentParser, *, default_on: bool = True, note: str = "") -> None:
+    """Adds ``--store PATH`` (and ``--no-store`` when the store is on by default); ``note`` ends the help of
+    ``--store`` (an exception to the default, say)."""
     if default_on:
         p.add_argument(
             "--store",
             metavar="PATH",
             help="the store file: liquidation history, flow candles and checkpoints, so a restart resumes (default: "
             "$XDG_DATA_HOME/tapeflow/<market>.db, i.e. ~/.local/share/tapeflow/<market>.db; "
-            "<market>-<host>_<port>.db for another exchange than Binance)",
+            f"<market>-<host>_<port>.db for another exchange than Binance){note}",
         )
         p.add_argument("--no-store", action="store_true", help="keep nothing on disk (a restart starts afresh)")
     else:
         p.add_argument(
             "--store",
             metavar="PATH",
-            help="also keep a store file (liquidation history, flow candles, checkpoints; see docs/store.md)",
+            help=f"also keep a store file (liquidation history, flow candles, checkpoints; see docs/store.md){note}",
         )
 
 

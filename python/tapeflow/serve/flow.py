@@ -89,21 +89,25 @@ async def flow_symbol(
 async def candles(
     m: MonitorDep,
     symbol: SymbolPath,
-    interval: Window = None,
+    interval: Annotated[
+        str | None, Query(max_length=16, description="a flow window, or 1m with a store (default 15m)")
+    ] = None,
     start: Annotated[int | None, Query(ge=0, le=2**53, description="first candle start, epoch ms")] = None,
     end: Annotated[int | None, Query(ge=0, le=2**53, description="candle starts before this, epoch ms")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, the newest")] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, the newest of the range")] = 100,
 ) -> CandlesOut:
-    """Aligned intervals of taker flow (the completed ones kept and the current one), oldest first."""
+    """Aligned intervals of taker flow, oldest first: from memory (the current one and the last 60 completed), and
+    from the store before that (each candle's ``source`` says which)."""
     sym = known_symbol(m, symbol)
-    w = window_of(m, interval, "interval")
+    w = window_of(m, interval, "interval", intervals=True)
     if start is not None and end is not None and end <= start:
         raise ParamError("end", "end must be after start", 400)
-    got = candle_source(m, sym, w, start, end, limit)
+    got = await candle_source(m, sym, w, start, end, limit)
     return CandlesOut(
         symbol=sym,
         interval=w,
         kept_from_ms=got.kept_from_ms,
+        store_error=got.store_error,
         candles=got.candles,
     )
 

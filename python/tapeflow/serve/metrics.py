@@ -1,8 +1,9 @@
 """``/metrics``: the Monitor's counters in Prometheus' text format (prometheus-client), read from
 :meth:`tapeflow.Monitor.status` at each scrape, plus the HTTP server's own event-loop stall.
 
-Counters only grow (frames, reconnects, 429s...); gauges are states (lag, books per sync state, open gaps, weight
-used). Per-connection series carry a ``connection`` label.
+Counters only grow (frames, reconnects, 429s, rows stored...); gauges are states (lag, books per sync state, open
+gaps, weight used, the store's backlog). Per-connection series carry a ``connection`` label, the store's rows a
+``kind`` label.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from tapeflow.monitor import Monitor
 from tapeflow.serve.loopwatch import LoopWatch
+from tapeflow.store import StoreStatus
 
 __all__ = ["MonitorCollector", "registry_for", "router"]
 
@@ -86,10 +88,29 @@ class MonitorCollector(Collector):
         if st.backfill is not None:
             yield _counter("gaps_filled", "aggTrade gaps filled by REST", st.backfill.gaps_filled)
             yield _counter("gaps_abandoned", "aggTrade gaps given up", st.backfill.gaps_abandoned)
+        if st.store is not None:
+            yield from _store_metrics(st.store)
         if self.loop_watch is not None:
             w = self.loop_watch
             yield _gauge("event_loop_stall_seconds", "largest event-loop stall over the last interval", w.recent_max_s)
             yield _counter("event_loop_stall_total_seconds", "event-loop stall time, summed", w.total_s)
+
+
+def _store_metrics(st: StoreStatus) -> Iterable[Metric]:
+    """The store's counters (per kind of row: ``liquidations``, ``intervals``, ``checkpoint``...) and backlog."""
+    by_kind = (
+        ("store_rows_written", "rows the store committed, by kind", st.written),
+        ("store_rows_lost", "rows the store gave up (writes failed past the backlog's limit), by kind", st.lost),
+    )
+    for name, doc, values in by_kind:
+        fam = CounterMetricFamily(f"tapeflow_{name}", doc, labels=["kind"])
+        for kind, n in sorted(values.items()):
+            fam.add_metric([kind], float(n))
+        yield fam
+    yield _counter("store_commits", "transactions the store committed", st.commits)
+    yield _counter("store_write_failures", "store write attempts that failed (each is retried)", st.failures)
+    yield _gauge("store_backlog_rows", "rows queued for the store and not written yet", st.pending_rows)
+    yield _gauge("store_failing", "1 while the store's writes fail", 1.0 if st.state == "failing" else 0.0)
 
 
 def registry_for(monitor: Monitor, loop_watch: LoopWatch | None = None) -> CollectorRegistry:
@@ -102,6 +123,7 @@ def registry_for(monitor: Monitor, loop_watch: LoopWatch | None = None) -> Colle
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
 async def metrics(request: Request) -> Response:
     """Prometheus text format: frames, rates, lag, reconnects, rotations, zombies, books per sync state, open gaps,
-    backfilled trades, REST weight, 429/418, malformed frames, event-loop stall."""
+    backfilled trades, REST weight, 429/418, malformed frames, event-loop stall, store writes, failures and
+    backlog."""
     registry: CollectorRegistry = request.app.state.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

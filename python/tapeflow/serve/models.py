@@ -29,6 +29,7 @@ __all__ = [
     "LiqRecentOut",
     "LiqSeriesOut",
     "LiqTotalOut",
+    "StoreHealthOut",
     "SymbolsOut",
 ]
 
@@ -212,14 +213,17 @@ class CandleOut(BaseModel):
     sell_count: int
     vwap: float | None
     complete: bool
-    source: str = Field(description="where the candle came from: memory")
+    source: str = Field(description="where the candle came from: memory, or store (older than memory holds)")
 
 
 class CandlesOut(BaseModel):
     symbol: str
     interval: str
-    kept_from_ms: int | None = Field(description="the oldest candle held in memory")
-    candles: list[CandleOut] = Field(description="oldest first")
+    kept_from_ms: int | None = Field(description="the oldest candle held in memory (older ones are the store's)")
+    store_error: str | None = Field(
+        default=None, description="why the store could not be read (only memory's candles are served then)"
+    )
+    candles: list[CandleOut] = Field(description="oldest first, each interval once")
 
 
 class BigTradeOut(BaseModel):
@@ -271,8 +275,21 @@ class BandOut(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------------- service
+class StoreHealthOut(BaseModel):
+    """The store's part of ``/health``."""
+
+    state: str = Field(
+        description="ok, starting (nothing written yet), failing (writes fail and are retried), closed, or none "
+        "(the server keeps no store)"
+    )
+    error: str | None = Field(description="why writes fail, while they do")
+    pending_rows: int = Field(description="rows queued and not written yet")
+    lost_rows: int = Field(description="rows given up since start (writes failed past the backlog's limit)")
+
+
 class HealthOut(BaseModel):
-    """``status`` is ``ok`` (200), ``degraded`` (200: serving, with something to look at) or ``down`` (503)."""
+    """``status`` is ``ok`` (200), ``degraded`` (200: serving, with something to look at), ``failing`` (503: the
+    feeds flow but the store cannot write) or ``down`` (503: no feed flows)."""
 
     status: str
     reasons: list[str]
@@ -284,6 +301,7 @@ class HealthOut(BaseModel):
     books: int
     gaps_open: int
     incomplete: int
+    store: StoreHealthOut
     now_ms: int
 
 

@@ -82,8 +82,9 @@ def known_symbol(m: Monitor, symbol: str) -> str:
     return sym
 
 
-def window_of(m: Monitor, window: str | None, name: str = "window") -> str:
-    """A flow window the Monitor keeps (``None``: ``15m`` if kept, else the first).
+def window_of(m: Monitor, window: str | None, name: str = "window", *, intervals: bool = False) -> str:
+    """A flow window the Monitor keeps (``None``: ``15m`` if kept, else the first); ``intervals``: any aligned
+    interval it keeps (its windows, and ``1m`` with a store).
 
     Raises:
         ParamError: 422 naming the parameter when the window is not kept.
@@ -93,8 +94,9 @@ def window_of(m: Monitor, window: str | None, name: str = "window") -> str:
         raise HTTPException(404, detail="flow: this server keeps no flow windows")
     if window is None:
         return "15m" if "15m" in m.flow else m.flow[0]
-    if window not in m.flow:
-        raise ParamError(name, f"{window!r} is not kept; the windows are {', '.join(m.flow)}")
+    kept = m.config.stored_intervals if intervals else m.flow
+    if window not in kept:
+        raise ParamError(name, f"{window!r} is not kept; the {name}s are {', '.join(kept)}")
     return window
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -42,6 +43,9 @@ class ServeOptions:
         sim_symbols / sim_rate / seed / speed / faults: the simulator's market (symbols, book events per second per
             symbol...; see :class:`tapeflow.sim.SimConfig`).
         duration: stop after this many seconds (``None``: until a signal).
+        store: the Monitor's store file (``None``: none; ``tapeflow serve`` gives the per-user file of the market
+            unless ``--no-store``, and none with ``--sim`` unless ``--store``). A refused file stops the start with
+            :class:`~tapeflow.errors.StoreError`; a stop writes the last checkpoint.
         monitor_kwargs: more :class:`tapeflow.Monitor` arguments (``ws_url``, ``rest_url``, ``backfill_startup``...).
     """
 
@@ -62,6 +66,7 @@ class ServeOptions:
     speed: float = 1.0
     faults: bool = False
     duration: float | None = None
+    store: str | os.PathLike[str] | None = None
     monitor_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,6 +108,7 @@ def _monitor(opts: ServeOptions, ex: SimExchange | None) -> Monitor:
         "flow": list(opts.flow),
         "big_trade": opts.big_trade,
         "liquidations": opts.liquidations,
+        "store": opts.store,
         **opts.monitor_kwargs,
     }
     if ex is not None:
@@ -147,6 +153,7 @@ async def run(opts: ServeOptions, out: TextIO | None = None, stop: asyncio.Event
             m = _monitor(opts, ex)
             _say(out, f"starting: {m.market}, flow windows {', '.join(m.flow) or 'none'}")
             await stack.enter_async_context(m)
+            _say(out, _store_line(m))
             app = create_app(m, cors_origins=opts.cors_origins)
             config = uvicorn.Config(
                 app,
@@ -194,6 +201,13 @@ def _listen(host: str, port: int) -> socket.socket:
         raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
     sock.set_inheritable(True)
     return sock
+
+
+def _store_line(m: Monitor) -> str:
+    st = m.status().store
+    if st is None:
+        return "store: none (nothing kept on disk)"
+    return f"store: {st.path} ({st.restore}: {st.restore_detail})"
 
 
 def _say(out: TextIO, line: str) -> None:

@@ -205,6 +205,7 @@ async function refreshHealth() {
     ["books synced", `${h.books_synced} of ${h.books}`],
     ["trade gaps open", h.gaps_open],
     ["incomplete windows", h.incomplete],
+    ["store", storeLine(h.store)],
     ["notes", h.reasons.join("; ") || "none"],
   ];
   $("health-details").replaceChildren(
@@ -216,6 +217,13 @@ async function refreshHealth() {
       return [dt, dd];
     })
   );
+}
+
+function storeLine(st) {
+  if (st.state === "none") return "none (nothing kept on disk)";
+  const waiting = st.pending_rows ? `, ${fmt(st.pending_rows)} rows waiting` : "";
+  const lost = st.lost_rows ? `, ${fmt(st.lost_rows)} rows given up` : "";
+  return `${st.state}${st.error ? ` (${st.error})` : ""}${waiting}${lost}`;
 }
 
 function report(err) {
