@@ -326,3 +326,28 @@ fn decodes_rest_agg_trades_bodies() {
         );
     }
 }
+
+proptest::proptest! {
+    /// The partial-depth test of a stream name says what its definition says: the part after the first `@` is longer
+    /// than `depth` and starts with it.
+    #[test]
+    fn partial_depth_streams_by_their_definition(name in "[a-z_@]{0,6}(@depth)?[0-9@]{0,3}(ms)?") {
+        let by_definition = name
+            .as_bytes()
+            .split(|&b| b == b'@')
+            .nth(1)
+            .is_some_and(|p| p.len() > 5 && p.starts_with(b"depth"));
+        proptest::prop_assert_eq!(dispatch::is_partial_depth_stream(name.as_bytes()), by_definition, "{}", name);
+    }
+}
+
+#[rstest]
+#[case::diff("btcusdt@depth", false)]
+#[case::diff_100ms("btcusdt@depth@100ms", false)]
+#[case::partial("btcusdt@depth5", true)]
+#[case::partial_100ms("btcusdt@depth10@100ms", true)]
+#[case::no_at("btcusdtdepth5", false)]
+#[case::other("btcusdt@aggTrade", false)]
+fn partial_depth_stream_names(#[case] name: &str, #[case] partial: bool) {
+    assert_eq!(dispatch::is_partial_depth_stream(name.as_bytes()), partial);
+}

@@ -70,6 +70,20 @@ def test_book_view_numbers() -> None:
     assert "SYNCED" in repr(view)
 
 
+def test_best_reads_the_top_of_a_synced_book() -> None:
+    engine = synced_engine()
+    assert engine.best("BTCUSDT") == (100.5, 1.5, 101.0, 0.5)
+    assert engine.best_exact("BTCUSDT") == ("100.5", "1.5", "101", "0.5")
+    engine.apply_frame(diff("ETHUSDT", 5, 6, [("1", "1")], []), 0)
+    with pytest.raises(BookNotSyncedError) as info:
+        engine.best("ETHUSDT")
+    assert info.value.symbol == "ETHUSDT" and info.value.state == "SYNCING"
+    with pytest.raises(BookNotSyncedError):
+        engine.best_exact("ETHUSDT")
+    with pytest.raises(UnknownSymbolError):
+        engine.best("NOPE")
+
+
 def test_band_depth_and_imbalance() -> None:
     engine = synced_engine()
     band = engine.band("BTCUSDT", 0.5)  # mid 100.75: [100.24625, 101.25375]
