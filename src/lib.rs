@@ -3,6 +3,7 @@
 //! `python`); everything else builds and tests without Python.
 
 pub mod book;
+pub mod codec;
 pub mod decode;
 pub mod engine;
 pub mod flow;

@@ -13,6 +13,13 @@ from tapeflow.sim import SimConfig, SimExchange
 from tests.support import exchange_info
 
 
+@pytest.fixture(autouse=True)
+def _data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-user data (the default store of ``tapeflow watch``) goes to a temporary directory, never the real home;
+    child processes inherit it."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+
+
 @pytest.fixture
 def sim_config() -> Callable[..., SimConfig]:
     """Builds a ``SimConfig`` with a manual clock (``speed=0``) and symbols from tests/data unless overridden."""

@@ -213,7 +213,7 @@ async def _tapeflow(url: str, total: int, transport_name: str, threaded: bool) -
     done = asyncio.get_running_loop().create_future()
     applied = 0
 
-    def on_batch(_: object, result: object) -> None:
+    def on_batch(_: object, result: object, frames: object) -> None:
         nonlocal applied
         applied += result.frames  # type: ignore[attr-defined]
         if applied >= total and not done.done():

@@ -6,7 +6,7 @@ decimals, Binance's own precision); they leave it as floats (NumPy) or exact dec
 
 import decimal
 from collections.abc import Iterable, Sequence
-from typing import Literal, TypeAlias, final
+from typing import Any, Literal, TypeAlias, final
 
 import numpy as np
 import numpy.typing as npt
@@ -448,6 +448,7 @@ class LiqStats:
         "expired",
         "pruned",
         "overflow",
+        "duplicates",
         "mark_prices",
         "foreign_mark_prices",
     )
@@ -472,6 +473,9 @@ class LiqStats:
         """Events dropped by retention."""
     @property
     def overflow(self) -> int: ...
+    @property
+    def duplicates(self) -> int:
+        """Repeats of a kept event (the same content; see :meth:`Engine.apply_frames`): counted once, no action."""
     @property
     def mark_prices(self) -> int: ...
     @property
@@ -700,16 +704,19 @@ class Engine:
     # ``aggTrade`` frames go through ``apply_frames`` (``trade`` and ``kline`` frames are decoded and counted in
     # ``flow_stats`` only). Each aggregate trade id counts once per symbol. ``m == false`` is a taker buy.
     #
-    # Sliding window ``H`` at ``now_ms`` (one-second resolution): the trades whose second ``T // 1000`` lies in
-    # ``(now_ms // 1000 - H/1000, now_ms // 1000]``, i.e. ``start_ms <= T < end_ms`` with
-    # ``end_ms = (now_ms // 1000 + 1) * 1000`` and ``start_ms = end_ms - H``. Aligned interval ``I``: ``T`` in
+    # Sliding window ``H`` at ``now_ms``, moving by steps of its edge resolution ``r`` (1 s up to 15 min, 10 s up to
+    # 2 h 30 min, 1 min up to 15 h, 10 min up to 6 d 6 h, 1 h beyond; see docs/flow.md): the trades whose step
+    # ``T // r`` lies in ``(now_ms // r - H/r, now_ms // r]``, i.e. ``start_ms <= T < end_ms`` with
+    # ``end_ms = (now_ms // r + 1) * r`` and ``start_ms = end_ms - H``. Aligned interval ``I``: ``T`` in
     # ``[start, start + I)`` with ``start = now_ms - now_ms % I`` (UTC-aligned like klines). ``now_ms`` defaults to
     # the newest trade time counted for any symbol.
     #
     # Quote volume is price x quantity on spot and USD-M; on COIN-M it is contracts x contract size (USD), base
     # volume is in contracts and VWAP is contract-weighted. A window is ``complete`` when trades are known from
     # before its start (the first trade's time + 1 ms, or a ``from_time_ms`` backfill), no missing id range can
-    # fall inside it, and no check of the symbol's trades is pending (:meth:`begin_check`).
+    # fall inside it, no check of the symbol's trades is pending (:meth:`begin_check`), and the window reaches no
+    # more than 60 s past the newest event time the engine has seen in any frame (its heard-until clock; a window
+    # vouches for its trades up to ``now_ms``, or its end if that comes first).
 
     def apply_agg_trades(
         self, symbol: str, body: bytes, *, from_time_ms: int | None = None, from_id: int | None = None
@@ -755,6 +762,33 @@ class Engine:
         """Flow counters."""
     def flow_memory(self, symbol: str) -> int:
         """Bytes held by ``symbol``'s flow state (second buckets, aligned intervals, id ledger)."""
+    def closed_intervals(self, interval: str, since_ms: int) -> dict[str, list[Any]]:
+        """Every symbol's kept aligned intervals of ``interval`` (a configured one, ``"1m"`` or ``"1m@aligned"``)
+        that start at or after ``since_ms`` and have ended by the engine's heard-until clock (the newest event time
+        seen in any frame), by symbol, oldest first. Columns (lists of equal length): ``symbol``, ``start_ms``,
+        ``buy_base``, ``sell_base``, ``buy_quote``, ``sell_quote`` (exact decimal strings), ``buy_count``,
+        ``sell_count``, ``big_buy_count``, ``big_sell_count`` (int), ``first_id``, ``last_id`` (the lowest and
+        highest aggregate trade id counted in the interval; ``None`` without trades), ``complete``, ``abandoned``
+        (bool): the values :meth:`candles` gives, exact."""
+
+    # --- Whole state ----------------------------------------------------------------------------------------------
+
+    def checkpoint(self) -> bytes:
+        """The flow state (every symbol's buckets, aligned intervals, id ledger, coverage) and the liquidation state
+        (kept events, cluster bins, mark prices, contract sizes) as one versioned, checksummed byte string. Counters,
+        pending checks and books are not part of it."""
+    def restore(self, data: bytes) -> list[str]:
+        """Restores a :meth:`checkpoint`: the flow and liquidation state of the symbols it holds replace this
+        engine's (other symbols are kept; the clocks move to the later of the two). Returns those symbols.
+
+        Raises:
+            tapeflow.CheckpointError: not a checkpoint, a newer format, corrupt, another market or other flow
+                settings (see its ``reason``); the engine is unchanged.
+        """
+    def last_trade_ids(self) -> dict[str, int]:
+        """The last counted aggregate trade id of every symbol that has one."""
+    def memory(self) -> dict[str, int]:
+        """Bytes held: ``flow``, ``liq``, ``books`` (with buffered diffs) and their ``total``."""
 
 @final
 class Volume:

@@ -8,7 +8,6 @@ frames, depth gaps and REST throttling, so the health panel has reconnects and b
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 import sys
@@ -22,7 +21,7 @@ from tapeflow.monitor import Monitor
 from tapeflow.sim import SimConfig, SimExchange
 from tapeflow.view import Notices, Sampler, Screen, Snapshot
 
-__all__ = ["DemoOptions", "add_arguments", "options_from", "run", "schedule_faults"]
+__all__ = ["DemoOptions", "run", "schedule_faults"]
 
 
 @dataclass
@@ -142,42 +141,3 @@ async def run(opts: DemoOptions, out: TextIO | None = None) -> Snapshot | None:
     finally:
         logger.removeHandler(notices)
     return last
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the demo's options to ``parser``."""
-    d = DemoOptions()
-    parser.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
-    parser.add_argument("--symbols", type=int, default=d.symbols, metavar="N", help=f"simulated symbols ({d.symbols})")
-    parser.add_argument("--seed", type=int, default=d.seed, help=f"the market's seed ({d.seed})")
-    parser.add_argument("--speed", type=float, default=d.speed, metavar="X", help="virtual seconds per real second (1)")
-    parser.add_argument("--faults", action="store_true", help="inject disconnects, dropped frames, gaps and 429s")
-    parser.add_argument("--book", default=None, metavar="SYMBOL", help="the book to show (default: the first symbol)")
-    parser.add_argument("--top", type=int, default=d.top, metavar="N", help=f"rows of the flow panel ({d.top})")
-    parser.add_argument(
-        "--big-trade",
-        type=float,
-        default=d.big_trade,
-        metavar="QUOTE",
-        help=f"big-trade threshold ({d.big_trade:,.0f})",
-    )
-    parser.add_argument("--plain", action="store_true", help="print text snapshots even on a terminal")
-    parser.add_argument(
-        "--interval", type=float, default=d.interval, metavar="SECONDS", help=f"between text snapshots ({d.interval:g})"
-    )
-
-
-def options_from(args: argparse.Namespace) -> DemoOptions:
-    """The :class:`DemoOptions` described by parsed arguments."""
-    return DemoOptions(
-        symbols=args.symbols,
-        seed=args.seed,
-        speed=args.speed,
-        faults=args.faults,
-        duration=args.duration,
-        book=args.book,
-        top=args.top,
-        big_trade=args.big_trade,
-        interval=args.interval,
-        plain=True if args.plain else None,
-    )

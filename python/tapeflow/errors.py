@@ -14,9 +14,11 @@ __all__ = [
     "BackfillError",
     "BookError",
     "BookNotSyncedError",
+    "CheckpointError",
     "DecodeError",
     "FeedError",
     "RestError",
+    "StoreError",
     "TapeflowError",
     "UnknownSymbolError",
     "WebSocketProtocolError",
@@ -84,6 +86,23 @@ class UnknownSymbolError(TapeflowError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class CheckpointError(TapeflowError, ValueError):
+    """A checkpoint cannot be restored into this engine; the engine is unchanged.
+
+    Attributes:
+        reason: ``"not_a_checkpoint"`` (the data does not start with a checkpoint's magic bytes),
+            ``"newer_version"`` (written by a newer tapeflow), ``"corrupt"`` (checksum mismatch, truncated),
+            ``"market"`` (another market) or ``"config"`` (other flow windows or big-trade thresholds).
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message, reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class FeedError(TapeflowError):
     """A stream connection failed or was closed. The feed reconnects by itself; this is what it reports."""
 
@@ -127,6 +146,22 @@ class BackfillError(TapeflowError):
         self.symbol = symbol
         self.from_id = from_id
         self.to_id = to_id
+
+
+class StoreError(TapeflowError):
+    """A store file was refused: nothing in it was read into the engine or overwritten.
+
+    Attributes:
+        path: the file.
+        reason: ``"not_a_store"`` (not an SQLite file, or another program's database), ``"newer_schema"`` (written by
+            a newer tapeflow), ``"corrupt"`` (SQLite finds it damaged), ``"other_market"`` (it holds another market's
+            data), ``"in_use"`` (another process has it open as its store) or ``"unreadable"`` (it cannot be opened).
+    """
+
+    def __init__(self, message: str, *, path: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 class WebSocketProtocolError(FeedError):

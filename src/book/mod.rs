@@ -76,6 +76,11 @@ impl OrderBook {
         }
     }
 
+    /// Heap bytes held by both sides.
+    pub fn heap_bytes(&self) -> usize {
+        self.bids.heap_bytes() + self.asks.heap_bytes()
+    }
+
     pub fn best_bid(&self) -> Option<Level> {
         self.bids.best()
     }

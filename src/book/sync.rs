@@ -140,6 +140,19 @@ impl BookSync {
         &self.book
     }
 
+    /// Heap bytes held: the book and the buffered diffs (with their levels beyond the inline ones).
+    pub fn heap_bytes(&self) -> usize {
+        let level = std::mem::size_of::<crate::decode::Level>();
+        let spilled = |l: &crate::decode::Levels| if l.spilled() { l.capacity() * level } else { 0 };
+        self.book.heap_bytes()
+            + self.buffer.capacity() * std::mem::size_of::<DepthUpdate>()
+            + self
+                .buffer
+                .iter()
+                .map(|d| spilled(&d.bids) + spilled(&d.asks))
+                .sum::<usize>()
+    }
+
     pub fn buffered(&self) -> usize {
         self.buffer.len()
     }

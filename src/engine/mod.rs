@@ -6,10 +6,12 @@
 //! [`Action`]s (see `action.rs`), and is the only one that knows the others.
 
 mod action;
+mod checkpoint;
 
 use rustc_hash::FxHashMap;
 
 pub use action::{Action, BookTrace};
+pub use checkpoint::{config_text, CheckpointError, FORMAT_VERSION, MAGIC};
 
 use crate::book::{BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
 use crate::decode::{
@@ -51,6 +53,20 @@ pub struct SymbolState {
     pub ticker: Option<BookTicker>,
     /// Receive time (caller's clock, ns) of the last event for this symbol.
     pub recv_ts_ns: i64,
+}
+
+/// Bytes held by the engine's state; see [`Engine::memory`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memory {
+    pub flow: usize,
+    pub liq: usize,
+    pub books: usize,
+}
+
+impl Memory {
+    pub fn total(&self) -> usize {
+        self.flow + self.liq + self.books
+    }
 }
 
 /// Number of books per sync state; see [`Engine::sync_counts`].
@@ -237,6 +253,7 @@ impl Engine {
         }
         self.stats.events += 1;
         self.last_event_time = Some(h.event_time);
+        self.flow.hear(h.event_time);
         let i = self.depth_slot(h.symbol, bids.len() + asks.len(), recv_ts_ns);
         let book = &mut self.states[i].book;
         let outcome = book.apply_parts(h.first_id, h.final_id, h.prev_final_id, h.event_time, bids, asks);
@@ -277,6 +294,7 @@ impl Engine {
     fn route(&mut self, event: Event, recv_ts_ns: i64, actions: &mut Vec<Action>) {
         if let Some(t) = event.event_time() {
             self.last_event_time = Some(t);
+            self.flow.hear(t);
         }
         match event {
             Event::Depth(d) => self.route_depth(*d, recv_ts_ns, actions),
@@ -365,6 +383,18 @@ impl Engine {
             }
         }
         counts
+    }
+
+    /// Bytes held by the flow windows, the liquidation store and the books (with their buffered diffs), as counted
+    /// by each: the capacity of their buffers, not the allocator's overhead.
+    pub fn memory(&self) -> Memory {
+        let books = self.states.capacity() * std::mem::size_of::<SymbolState>()
+            + self.states.iter().map(|s| s.book.heap_bytes()).sum::<usize>();
+        Memory {
+            flow: self.flow.heap_bytes(),
+            liq: self.liq.heap_bytes(),
+            books,
+        }
     }
 
     /// Forgets an outstanding snapshot request (the fetch failed), so the next diff asks again.

@@ -338,6 +338,13 @@ fn kept_liquidations_are_actions() {
             price: 1_000_000_000,
             qty: 50_000_000,
             notional: 5 * crate::num::NOTIONAL_ONE,
+            key: crate::liq::OrderKey {
+                status: crate::decode::OrderStatus::Filled as u8,
+                order_price: 1_000_000_000,
+                avg_price: 1_000_000_000,
+                orig_qty: 100_000_000,
+                last_qty: 50_000_000,
+            },
         })]
     );
     assert_eq!((e.liq.stats.kept, e.liq.stats.unfilled, e.liq.stats.foreign), (1, 1, 1));

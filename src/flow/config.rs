@@ -122,11 +122,5 @@ impl FlowConfig {
 }
 
 pub(super) fn shape_of(c: &FlowConfig) -> Shape {
-    let horizons_s: Vec<i64> = c.horizons_ms.iter().map(|h| h / 1000).collect();
-    Shape {
-        max_horizon_s: horizons_s.iter().copied().max().unwrap_or(0),
-        horizons_s,
-        intervals_ms: c.intervals_ms.clone(),
-        history: c.history,
-    }
+    Shape::new(&c.horizons_ms, &c.intervals_ms, c.history)
 }

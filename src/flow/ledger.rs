@@ -56,6 +56,29 @@ impl Ledger {
         &self.spans
     }
 
+    /// Abandoned id ranges (sorted, disjoint, merged) and the newest trade time recorded.
+    pub(super) fn parts(&self) -> (&[(u64, u64)], Option<i64>) {
+        (&self.abandoned, self.t_max)
+    }
+
+    /// A ledger from its parts (as [`Ledger::spans`] and [`Ledger::parts`] give them); `None` unless the spans are
+    /// sorted, disjoint and apart (a hole between any two) and the abandoned ranges sorted, disjoint and merged.
+    pub(super) fn from_parts(spans: Vec<Span>, abandoned: Vec<(u64, u64)>, t_max: Option<i64>) -> Option<Self> {
+        let spans_ok = spans.iter().all(|s| s.first <= s.last)
+            && spans
+                .windows(2)
+                .all(|w| w[0].last.checked_add(1).is_some_and(|n| n < w[1].first));
+        let abandoned_ok = abandoned.iter().all(|&(a, b)| a <= b)
+            && abandoned
+                .windows(2)
+                .all(|w| w[0].1.checked_add(1).is_some_and(|n| n < w[1].0));
+        (spans_ok && abandoned_ok && (t_max.is_some() || spans.is_empty())).then_some(Self {
+            spans,
+            abandoned,
+            t_max,
+        })
+    }
+
     /// Records `id` (trade time `t`) unless it was counted before.
     #[inline]
     pub fn insert(&mut self, id: u64, t: i64) -> Insert {

@@ -4,10 +4,11 @@
 //! **Input.** `aggTrade` events (WebSocket) and REST `aggTrades` rows. Each aggregate trade id counts once per
 //! symbol, however often it arrives. `m == false` is a taker buy, `m == true` a taker sell.
 //!
-//! **Sliding windows** ("15m") slide by event time `T` at one-second resolution: the window of horizon `H` at time
-//! `now` holds the trades whose second `T / 1000` lies in `(now/1000 − H/1000, now/1000]`, i.e. trade times in
-//! `[start_ms, end_ms)` with `end_ms = (now/1000 + 1)·1000` and `start_ms = end_ms − H`. `now` defaults to the
-//! engine's clock, the newest trade time counted for any symbol.
+//! **Sliding windows** ("15m") slide by event time `T` in steps of their edge resolution `r` ([`edge_step_s`]: 1 s
+//! up to 15 minutes, 10 s up to 2 h 30 min, 1 min up to 15 h, coarser beyond): the window of horizon `H` at time
+//! `now` holds the trades whose step `T / r` lies in `(now/r − H/r, now/r]`, i.e. trade times in `[start_ms,
+//! end_ms)` with `end_ms = (now/r + 1)·r` and `start_ms = end_ms − H`. `now` defaults to the engine's clock, the
+//! newest trade time counted for any symbol.
 //!
 //! **Aligned intervals** ("15m@aligned") are UTC-aligned like Binance klines: `[start, start + I)` with
 //! `start = T − T mod I`. The current interval and the `history` intervals before it are kept per symbol.
@@ -27,7 +28,9 @@
 //! overlaps it. Filling the ids makes it complete again; a hole marked abandoned makes it say `abandoned` (the
 //! caller marks ids abandoned, or a REST page does itself: see [`PageQuery::from_id`]). While a check of the
 //! symbol's trades is pending ([`Flow::begin_check`], e.g. the newest trades fetched after a reconnect), no window
-//! of it is complete either.
+//! of it is complete either. Nor is a window that reaches more than [`GRACE_MS`] past the engine's heard-until
+//! clock ([`Flow::heard`], the newest event time seen in any frame): a window vouches for its trades up to its
+//! evaluation time, or its end if that comes first (a candle: its end), and nothing is known of time not heard.
 //!
 //! **Out-of-order times.** Binance's ids follow trade time; a trade whose time is earlier than that of a lower id
 //! counted before is counted in `time_regressions` (and in the windows like any other trade).
@@ -35,6 +38,8 @@
 //! **Late data.** A trade older than the clock lands in every window and interval that covers its `T`. Trades older
 //! than the retention (the longest horizon, or the longest interval × (history + 1)) are counted as `expired`.
 
+mod aligned;
+mod checkpoint;
 mod config;
 mod ledger;
 mod outcome;
@@ -43,12 +48,14 @@ mod rest;
 mod sums;
 mod window;
 
+pub use aligned::{Aligned, Interval};
+pub use checkpoint::FlowRestore;
 pub use config::{duration_name, parse_duration, FlowConfig, FlowError, Window};
 pub use ledger::{Hole, Insert, Ledger, Span};
 pub use outcome::{BigTrade, PageOutcome, PageQuery, TradeOutcome};
-pub use query::Volume;
+pub use query::{ClosedInterval, Volume, GRACE_MS};
 pub use sums::{Fill, Sums, Totals, MAX_BIG};
-pub use window::{Aligned, Bucket, Shape, Windows};
+pub use window::{edge_step_s, Bucket, Shape, Tier, Windows, MAX_STEPS};
 
 use crate::book::Market;
 use crate::decode::{AggTrade, Symbol};
@@ -115,6 +122,9 @@ pub struct Flow {
     states: Vec<SymbolFlow>,
     /// Newest trade time counted for any symbol (ms).
     clock: Option<i64>,
+    /// The engine's heard-until clock: the newest event time seen in any frame (fed by the engine with
+    /// [`Flow::hear`]) or trade (ms).
+    heard: Option<i64>,
     pub stats: FlowStats,
 }
 
@@ -138,6 +148,7 @@ impl Flow {
             symbols: SymbolIndex::default(),
             states: Vec::new(),
             clock: None,
+            heard: None,
             stats: FlowStats::default(),
         }
     }
@@ -151,6 +162,7 @@ impl Flow {
         self.symbols.clear();
         self.states.clear();
         self.clock = None;
+        self.heard = None;
         self.stats = FlowStats::default();
         Ok(())
     }
@@ -162,6 +174,20 @@ impl Flow {
     /// Newest trade time counted for any symbol (ms).
     pub fn clock(&self) -> Option<i64> {
         self.clock
+    }
+
+    /// The engine's heard-until clock (ms): the newest event time seen in any frame or trade. A window reaching more
+    /// than [`GRACE_MS`] past it is not complete: nothing is known of that span.
+    pub fn heard(&self) -> Option<i64> {
+        self.heard
+    }
+
+    /// Records that the engine saw an event of time `t` (ms), from any stream.
+    #[inline]
+    pub fn hear(&mut self, t: i64) {
+        if self.heard.is_none_or(|h| t > h) {
+            self.heard = Some(t);
+        }
     }
 
     /// Symbols with flow state, in order of first appearance.
@@ -215,6 +241,7 @@ impl Flow {
     /// Counts one trade for symbol slot `i`; the caller decides when a hole it opened is reported.
     fn count(&mut self, i: usize, t: &AggTrade) -> TradeOutcome {
         let mut outcome = TradeOutcome::default();
+        self.hear(t.event_time.map_or(t.time, |e| e.max(t.time)));
         let state = &mut self.states[i];
         let clock = state.windows.clock_ms;
         if clock.is_some_and(|c| t.time < c - self.retention_ms) {
@@ -263,6 +290,7 @@ impl Flow {
             notional,
             buy: t.taker_buy(),
             big,
+            id: t.id,
         };
         if state.windows.add(t.time, &fill, &self.shape) {
             let t_min = state.windows.clock_ms.unwrap_or(t.time) - self.retention_ms;
@@ -334,6 +362,22 @@ impl Flow {
     /// Highest aggregate trade id counted for `symbol`.
     pub fn last_trade_id(&self, symbol: &str) -> Result<Option<u64>, FlowError> {
         Ok(self.states[self.index_of(symbol)?].ledger.last_id())
+    }
+
+    /// The highest aggregate trade id counted for every symbol that has one, in the order of [`Flow::symbols`].
+    pub fn last_trade_ids(&self) -> Vec<(Symbol, u64)> {
+        self.symbols
+            .names()
+            .iter()
+            .zip(&self.states)
+            .filter_map(|(name, s)| s.ledger.last_id().map(|id| (name.clone(), id)))
+            .collect()
+    }
+
+    /// Bytes held for every symbol's flow state (see [`Flow::memory`]).
+    pub fn heap_bytes(&self) -> usize {
+        let per = |s: &SymbolFlow| s.windows.heap_bytes() + s.ledger.heap_bytes();
+        self.states.capacity() * std::mem::size_of::<SymbolFlow>() + self.states.iter().map(per).sum::<usize>()
     }
 
     /// Bytes held for `symbol`'s flow state (struct, buckets, intervals, id ledger).

@@ -1,7 +1,7 @@
 //! Window queries: a symbol's sliding window or aligned interval at a time, every symbol's at once, and candles.
 
 use super::config::{bad, duration_name, parse_duration};
-use super::{Flow, FlowError, SymbolFlow, Totals, Window};
+use super::{Flow, FlowError, Interval, SymbolFlow, Totals, Window};
 use crate::num;
 
 /// The result of a window query, exact.
@@ -46,11 +46,28 @@ impl Volume {
     }
 }
 
-/// `(complete, abandoned)` of the time range `[a, b)` ms for one symbol.
-fn status(s: &SymbolFlow, a: i64, b: i64) -> (bool, bool) {
+/// One closed aligned interval of one symbol (see [`Flow::closed_intervals`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClosedInterval {
+    /// The symbol's slot (index into [`Flow::symbols`]).
+    pub slot: usize,
+    pub volume: Volume,
+    /// First and last aggregate trade ids counted in the interval; `None` without trades.
+    pub ids: Option<(u64, u64)>,
+}
+
+/// How far past the engine's heard-until clock a window may reach and still be complete (ms): the lag of a live
+/// feed, and the span a caller's clock may run ahead of the exchange's.
+pub const GRACE_MS: i64 = 60_000;
+
+/// `(complete, abandoned)` of the time range `[a, b)` ms for one symbol, as known up to `reach` (ms, inclusive),
+/// with the engine's heard-until clock `heard`.
+fn status(s: &SymbolFlow, a: i64, b: i64, reach: i64, heard: Option<i64>) -> (bool, bool) {
     let covered = s.coverage.is_some_and(|c| c <= a);
     let (open, abandoned) = s.ledger.overlap(a, b);
-    (covered && !open && !abandoned && s.checks == 0, abandoned)
+    // Nothing is known of the time after the newest event heard: a window reaching well past it is not complete.
+    let heard = heard.is_some_and(|h| reach <= h.saturating_add(GRACE_MS));
+    (covered && heard && !open && !abandoned && s.checks == 0, abandoned)
 }
 
 impl Flow {
@@ -83,10 +100,10 @@ impl Flow {
         let s = &self.states[i];
         let (totals, start, end) = match window {
             Window::Sliding(k) => {
-                let now_sec = now.div_euclid(1000);
-                let end = (now_sec + 1) * 1000;
+                let step = self.shape.edge_ms(k);
+                let end = (now.div_euclid(step) + 1) * step;
                 let start = end - self.config.horizons_ms[k];
-                let totals = s.windows.sliding(k, now_sec, &self.shape).ok_or_else(|| {
+                let totals = s.windows.sliding(k, now, &self.shape).ok_or_else(|| {
                     FlowError::BadArgument(format!(
                         "the window ending at {now} reaches before the retained trades of {}",
                         self.symbols[i]
@@ -97,13 +114,13 @@ impl Flow {
             Window::Aligned(k) => {
                 let interval = self.config.intervals_ms[k];
                 let start = now - now.rem_euclid(interval);
-                let sums = s.windows.aligned[k].at(start, interval).ok_or_else(|| {
+                let iv = s.windows.aligned[k].at(start, interval).ok_or_else(|| {
                     FlowError::BadArgument(format!(
                         "the interval starting at {start} is older than the kept history of {}",
                         self.symbols[i]
                     ))
                 })?;
-                (Totals::of(&sums), start, start + interval)
+                (Totals::of(&iv.sums), start, start + interval)
             }
         };
         Ok(self.volume_of(s, totals, start, end, now))
@@ -111,7 +128,9 @@ impl Flow {
 
     /// A window's answer: its totals and span, and whether every trade in the span is known.
     fn volume_of(&self, s: &SymbolFlow, totals: Totals, start: i64, end: i64, as_of: i64) -> Volume {
-        let (complete, abandoned) = status(s, start, end);
+        // A window vouches for its trades up to its evaluation time, or its end if that comes first.
+        let reach = as_of.min(end - 1);
+        let (complete, abandoned) = status(s, start, end, reach, self.heard);
         Volume {
             totals,
             contract_size: self.coin_m.then_some(s.contract_size),
@@ -139,24 +158,41 @@ impl Flow {
     /// The completed and current intervals of aligned interval `k`, oldest first (the last `count` if given).
     pub fn candles(&self, symbol: &str, k: usize, count: Option<usize>) -> Result<Vec<Volume>, FlowError> {
         let state = &self.states[self.index_of(symbol)?];
-        let series = &state.windows.aligned[k];
         let interval = self.config.intervals_ms[k];
-        let Some(cur) = series.start else {
-            return Ok(Vec::new());
-        };
-        let kept = series.history.len();
-        let take = count.unwrap_or(kept + 1).min(kept + 1);
-        let rows = series
-            .history
+        let rows: Vec<(i64, &Interval)> = state.windows.aligned[k].rows(interval).collect();
+        let skip = rows.len() - count.unwrap_or(rows.len()).min(rows.len());
+        Ok(rows[skip..]
             .iter()
-            .chain(std::iter::once(&series.current))
-            .enumerate()
-            .skip(kept + 1 - take);
-        Ok(rows
-            .map(|(j, sums)| {
-                let start = cur - (kept - j) as i64 * interval;
-                self.volume_of(state, Totals::of(sums), start, start + interval, start + interval)
-            })
+            .map(|&(start, iv)| self.candle(state, start, iv, interval))
             .collect())
+    }
+
+    /// One aligned interval as a candle: its sums, complete as of its end.
+    fn candle(&self, s: &SymbolFlow, start: i64, iv: &Interval, interval: i64) -> Volume {
+        let end = start + interval;
+        self.volume_of(s, Totals::of(&iv.sums), start, end, end)
+    }
+
+    /// Every symbol's kept intervals of aligned interval `k` that start at or after `since_ms` and have ended by the
+    /// engine's heard-until clock ([`Flow::heard`]): `(symbol slot, candle, (first_id, last_id))`, by symbol, oldest
+    /// first. The same values as [`Flow::candles`].
+    pub fn closed_intervals(&self, k: usize, since_ms: i64) -> Vec<ClosedInterval> {
+        let interval = self.config.intervals_ms[k];
+        let Some(heard) = self.heard else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, state) in self.states.iter().enumerate() {
+            for (start, iv) in state.windows.aligned[k].rows(interval) {
+                if start >= since_ms && start + interval <= heard {
+                    out.push(ClosedInterval {
+                        slot: i,
+                        volume: self.candle(state, start, iv, interval),
+                        ids: iv.ids(),
+                    });
+                }
+            }
+        }
+        out
     }
 }

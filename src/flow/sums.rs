@@ -16,6 +16,8 @@ pub struct Fill {
     pub buy: bool,
     /// How many of the (ascending) big-trade thresholds the trade's quote value reaches.
     pub big: usize,
+    /// Aggregate trade id.
+    pub id: u64,
 }
 
 macro_rules! sums_type {

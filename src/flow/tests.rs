@@ -72,6 +72,50 @@ fn sliding_window_adds_and_evicts_by_second() {
     assert!(seen.gaps.is_empty() && seen.big.is_empty());
 }
 
+#[rstest::rstest]
+#[case::fifteen_minutes_at_one_second(900, 1)]
+#[case::one_second_when_ten_does_not_divide(901, 1)]
+#[case::twenty_minutes(1_200, 10)]
+#[case::one_hour(3_600, 10)]
+#[case::two_and_a_half_hours(9_000, 10)]
+#[case::four_hours(14_400, 60)]
+#[case::fifteen_hours(54_000, 60)]
+#[case::one_day(86_400, 600)]
+#[case::seven_days(604_800, 3_600)]
+#[case::ten_seconds_when_a_minute_does_not_divide(9_010, 10)]
+fn edge_resolution_per_horizon(#[case] horizon_s: i64, #[case] step_s: i64) {
+    assert_eq!(edge_step_s(horizon_s), step_s);
+}
+
+#[test]
+fn a_coarse_horizon_moves_by_whole_steps() {
+    // 4 h moves by minutes: at 12:00:07 it holds 08:01:00 to 12:00:59.999.
+    let mut f = flow(&[14_400_000, 60_000], &[60_000], 5, &[]);
+    let mut seen = Seen::default();
+    let noon = 12 * 3_600_000;
+    apply(
+        &mut f,
+        &trade("X", 1, noon - 4 * 3_600_000 + 59_999, E8, E8, true),
+        &mut seen,
+    );
+    apply(
+        &mut f,
+        &trade("X", 2, noon - 4 * 3_600_000 + 60_000, E8, E8, true),
+        &mut seen,
+    );
+    apply(&mut f, &trade("X", 3, noon + 7_000, E8, 2 * E8, false), &mut seen);
+    let v = f.volume("X", Window::Sliding(0), None).unwrap();
+    assert_eq!((v.start_ms, v.end_ms), (noon - 4 * 3_600_000 + 60_000, noon + 60_000));
+    assert_eq!((v.totals.buy_count, v.totals.sell_count), (1, 1));
+    let v = f.volume("X", Window::Sliding(0), Some(noon + 59_999)).unwrap();
+    assert_eq!(v.totals.buy_count, 1);
+    let v = f.volume("X", Window::Sliding(0), Some(noon + 60_000)).unwrap();
+    assert_eq!((v.totals.buy_count, v.totals.sell_count), (0, 1));
+    // The 1m horizon keeps its one-second edges.
+    let v = f.volume("X", Window::Sliding(1), None).unwrap();
+    assert_eq!((v.start_ms, v.end_ms), (noon - 52_000, noon + 8_000));
+}
+
 #[test]
 fn duplicates_count_once_and_gaps_are_reported_then_filled() {
     let mut f = flow(&[60_000], &[60_000], 5, &[]);
@@ -82,8 +126,11 @@ fn duplicates_count_once_and_gaps_are_reported_then_filled() {
     assert_eq!(seen.gaps, vec![(11, 13)]);
     assert_eq!(f.stats.duplicates, 1);
     assert_eq!(f.gaps(Some("X")).unwrap(), vec![("X".into(), 11, 13)]);
-    let v = f.volume("X", Window::Sliding(0), Some(70_000)).unwrap();
+    let v = f.volume("X", Window::Sliding(0), Some(63_000)).unwrap();
     assert!(v.complete, "window after the gap is complete");
+    // A minute past the newest event heard (3 s), nothing is known: not complete.
+    let v = f.volume("X", Window::Sliding(0), Some(63_001)).unwrap();
+    assert!(!v.complete, "window reaching past the grace after the newest event");
     let v = f.volume("X", Window::Sliding(0), None).unwrap();
     assert!(!v.complete);
     for id in 11..=13 {
@@ -257,7 +304,13 @@ impl Model {
         s
     }
 
-    fn complete(&self, a: i64, b: i64) -> bool {
+    /// Whether `[a, b)` is complete as known up to `reach` (ms): also no more than the grace (60 s) past the newest
+    /// trade time seen.
+    fn complete(&self, a: i64, b: i64, reach: i64) -> bool {
+        let heard = self.trades.values().map(|v| v.0).max();
+        if heard.is_none_or(|h| reach > h + 60_000) {
+            return false;
+        }
         let first = self.trades.values().next().map(|v| v.0 + 1);
         let coverage = match (first, self.from_time) {
             (Some(x), Some(y)) => Some(x.min(y)),
@@ -274,12 +327,13 @@ impl Model {
 /// The sliding window of horizon `k` (`h` ms) at `now` equals the brute-force sums and completeness.
 fn check_sliding(f: &Flow, m: &Model, k: usize, horizon: i64, now: i64) -> Result<(), TestCaseError> {
     let volume = f.volume("X", Window::Sliding(k), Some(now)).unwrap();
-    let end = (now.div_euclid(1000) + 1) * 1000;
+    let step = edge_step_s(horizon / 1000) * 1000;
+    let end = (now.div_euclid(step) + 1) * step;
     let expected = m.sums(end - horizon, end);
     prop_assert_eq!(row(&volume.totals), expected, "horizon {} at {}", horizon, now);
     prop_assert_eq!(
         volume.complete,
-        m.complete(end - horizon, end),
+        m.complete(end - horizon, end, now.min(end - 1)),
         "complete, horizon {} at {}",
         horizon,
         now
@@ -305,7 +359,7 @@ fn check(f: &Flow, model: &Model, now: i64) -> Result<(), TestCaseError> {
             prop_assert_eq!(row(&c.totals), s);
             prop_assert_eq!(
                 c.complete,
-                m.complete(c.start_ms, c.end_ms),
+                m.complete(c.start_ms, c.end_ms, c.end_ms - 1),
                 "candle {} of {}",
                 c.start_ms,
                 interval
@@ -345,7 +399,7 @@ proptest! {
     /// brute-force answer.
     #[test]
     fn windows_equal_brute_force((trades, delays, dups) in scenario()) {
-        let mut f = flow(&[1_000, 5_000, 60_000], &[1_000, 10_000], 50, &[]);
+        let mut f = flow(&[1_000, 5_000, 60_000, 1_200_000], &[1_000, 10_000], 50, &[]);
         let mut order: Vec<(usize, usize)> = delays.iter().enumerate().map(|(i, d)| (i + d, i)).collect();
         order.extend(dups.iter().map(|&i| (i + 3, i)));
         order.sort_unstable();
@@ -362,13 +416,16 @@ proptest! {
         for later in [1, 999, 1_000, 4_321, 59_999, 60_000, 100_000] {
             check(&f, &m, clock + later)?;
         }
-        // Windows ending before the clock: answered from the kept seconds, refused once they reach further back.
-        let max_h = f.config().horizons_ms.iter().copied().max().unwrap();
-        for earlier in [1, 999, 1_000, 2_345, 4_000, 30_000, 59_000, 61_000] {
+        // Windows ending before the clock: answered from the kept steps of their edge resolution (as far back as
+        // the longest horizon of that resolution), refused once they reach further back.
+        let horizons = f.config().horizons_ms.clone();
+        let step = |h: i64| edge_step_s(h / 1000) * 1000;
+        for earlier in [1, 999, 1_000, 2_345, 4_000, 30_000, 59_000, 61_000, 300_000, 1_100_000] {
             let now = clock - earlier;
-            for (k, &h) in f.config().horizons_ms.iter().enumerate() {
-                let start_sec = now.div_euclid(1000) - h / 1000 + 1;
-                if start_sec > clock.div_euclid(1000) - max_h / 1000 {
+            for (k, &h) in horizons.iter().enumerate() {
+                let span = horizons.iter().filter(|&&g| step(g) == step(h)).map(|&g| g / step(g)).max().unwrap();
+                let start = now.div_euclid(step(h)) - h / step(h) + 1;
+                if start > clock.div_euclid(step(h)) - span {
                     check_sliding(&f, &m, k, h, now)?;
                 } else {
                     prop_assert!(f.volume("X", Window::Sliding(k), Some(now)).is_err(), "horizon {} at {}", h, now);

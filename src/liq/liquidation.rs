@@ -51,4 +51,34 @@ pub struct Liquidation {
     pub qty: i64,
     /// Notional, e16 units (see the module docs).
     pub notional: i128,
+    /// The rest of the event's content, which identifies it with the fields above.
+    pub key: OrderKey,
+}
+
+/// The content of a `forceOrder` event not kept otherwise. With the symbol, side, trade time and filled quantity it
+/// identifies the event: the same event delivered twice (two connections, or a journal re-applied after a restart)
+/// has the same content, and two different liquidations differ in at least one of these fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct OrderKey {
+    /// Order status (`X`), as [`crate::decode::OrderStatus`]'s discriminant.
+    pub status: u8,
+    /// Order price `p` (e8).
+    pub order_price: i64,
+    /// Average price `ap` (e8).
+    pub avg_price: i64,
+    /// Original quantity `q` (e8).
+    pub orig_qty: i64,
+    /// Last filled quantity `l` (e8).
+    pub last_qty: i64,
+}
+
+impl Liquidation {
+    /// Whether `other` is the same `forceOrder` event (same content; the event time `E` may differ).
+    pub fn same_event(&self, other: &Self) -> bool {
+        self.time == other.time
+            && self.side == other.side
+            && self.qty == other.qty
+            && self.key == other.key
+            && self.symbol == other.symbol
+    }
 }

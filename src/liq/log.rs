@@ -127,6 +127,11 @@ impl TotalsLog {
         }
     }
 
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+    }
+
     /// Time of the oldest entry kept.
     pub fn first_time(&self) -> Option<i64> {
         self.entries.front().map(|e| e.time)

@@ -20,10 +20,18 @@
 //! **Markets.** Since 2026-06-30 the all-market streams carry USD-M and COIN-M together (§8). A store keeps one
 //! contract kind; the other kind's events are counted as `foreign` and skipped, so totals never mix contracts.
 //!
+//! **Repeats.** The same `forceOrder` event counts once, however often it is applied (the stream followed on two
+//! connections, a journal of events re-applied after a restart). It is recognised by its content — symbol, order
+//! side, trade time `T`, status, order price `p`, average price `ap`, original, last and accumulated quantities
+//! (`q`, `l`, `z`), not the event time `E` — against the kept events of the same trade time: a repeat is counted as
+//! `duplicates` and kept no second time. The keys are the kept events themselves, so repeats are recognised for as
+//! long as the event is within the retention; a repeat of an event older than that is `expired` like any other.
+//!
 //! **Time** is the order's trade time `o.T` (ms). Retention (default 240 h) drops events older than the newest
 //! event time seen minus the retention, as event time advances; a late event already older than that is dropped
 //! and counted as `expired`.
 
+mod checkpoint;
 mod cluster;
 mod config;
 mod heatmap;
@@ -31,10 +39,11 @@ mod liquidation;
 mod log;
 mod query;
 
+pub use checkpoint::LiqRestore;
 pub use cluster::{bin_edge, bin_index, to_quote};
 pub use config::LiqConfig;
 pub use heatmap::Heatmap;
-pub use liquidation::{Liquidation, Side};
+pub use liquidation::{Liquidation, OrderKey, Side};
 pub use log::Sums;
 pub use query::{lookback_range, Cluster, MAX_BUCKETS};
 
@@ -82,6 +91,8 @@ pub struct LiqStats {
     pub pruned: u64,
     /// Events skipped because a running sum would overflow.
     pub overflow: u64,
+    /// Events already kept (the same content, see [`Liquidation::same_event`]): not counted again.
+    pub duplicates: u64,
     pub mark_prices: u64,
     pub foreign_mark_prices: u64,
 }
@@ -256,11 +267,18 @@ impl Liquidations {
             price,
             qty: f.filled_qty,
             notional,
+            key: OrderKey {
+                status: f.status as u8,
+                order_price: f.price,
+                avg_price: f.avg_price,
+                orig_qty: f.orig_qty,
+                last_qty: f.last_qty,
+            },
         };
         self.insert(i, &liq).then_some(liq)
     }
 
-    /// Inserts a liquidation for symbol slot `i`; `false` if it was skipped (expired or overflow).
+    /// Inserts a liquidation for symbol slot `i`; `false` if it was skipped (expired, a repeat, or overflow).
     fn insert(&mut self, i: usize, liq: &Liquidation) -> bool {
         if let Some(clock) = self.clock {
             if liq.time < clock.saturating_sub(self.config.retention_ms) {
@@ -273,6 +291,12 @@ impl Liquidations {
             return false;
         }
         let st = &mut self.states[i];
+        // Kept events are ordered by time: a repeat is among the few of the same trade time.
+        let (lo, hi) = st.totals.range(liq.time, liq.time.saturating_add(1));
+        if st.events.range(lo..hi).any(|e| e.same_event(liq)) {
+            self.stats.duplicates += 1;
+            return false;
+        }
         if !(st.totals.fits(liq.side, liq.notional) && self.all.fits(liq.side, liq.notional)) {
             self.stats.overflow += 1;
             return false;
@@ -295,6 +319,22 @@ impl Liquidations {
             self.prune();
         }
         true
+    }
+
+    /// Bytes held: per-symbol state, kept events, running-sum logs and cluster bins (a bin counted with its key; the
+    /// map's node overhead is not).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let bin = size_of::<i64>() + size_of::<cluster::Bin>();
+        self.states.capacity() * size_of::<SymbolLiq>()
+            + self.all.heap_bytes()
+            + self
+                .states
+                .iter()
+                .map(|s| {
+                    s.events.capacity() * size_of::<Liquidation>() + s.totals.heap_bytes() + s.bins.bins.len() * bin
+                })
+                .sum::<usize>()
     }
 
     /// Drops everything older than the clock minus the retention.

@@ -199,6 +199,7 @@ fn decay_rule_worked_numbers(#[case] minutes: i64, #[case] expected: f64) {
         price: 100 * crate::num::ONE,
         qty: crate::num::ONE,
         notional: 100 * NOTIONAL_ONE,
+        key: OrderKey::default(),
     };
     let i = liq.slot("BTCUSDT");
     assert!(liq.insert(i, &e));
@@ -222,20 +223,29 @@ fn events() -> impl Strategy<Value = Vec<(usize, i64, bool, i64, i64)>> {
 
 const SYMS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 
+/// Event `n` of a random list: distinct events (the original quantity is `n`) even where the other fields repeat.
+fn event(n: usize, sym: usize, time: i64, long: bool, price: i64, qty: i64) -> Liquidation {
+    Liquidation {
+        symbol: SYMS[sym].into(),
+        time,
+        event_time: time,
+        side: if long { Side::Long } else { Side::Short },
+        price,
+        qty,
+        notional: i128::from(price) * i128::from(qty),
+        key: OrderKey {
+            orig_qty: n as i64,
+            ..OrderKey::default()
+        },
+    }
+}
+
 fn build(evs: &[(usize, i64, bool, i64, i64)], config: LiqConfig) -> (Liquidations, Vec<Liquidation>) {
     let mut liq = Liquidations::new(Some(ContractKind::UsdM));
     liq.configure(config).unwrap();
     let mut clock = i64::MIN;
-    for &(s, t, long, p, q) in evs {
-        let e = Liquidation {
-            symbol: SYMS[s].into(),
-            time: t,
-            event_time: t,
-            side: if long { Side::Long } else { Side::Short },
-            price: p,
-            qty: q,
-            notional: i128::from(p) * i128::from(q),
-        };
+    for (n, &(s, t, long, p, q)) in evs.iter().enumerate() {
+        let e = event(n, s, t, long, p, q);
         let i = liq.slot(SYMS[s]);
         liq.insert(i, &e);
         clock = clock.max(t);
@@ -243,16 +253,9 @@ fn build(evs: &[(usize, i64, bool, i64, i64)], config: LiqConfig) -> (Liquidatio
     // Brute force: retention keeps exactly the events at or after the final cutoff.
     let kept = evs
         .iter()
-        .filter(|e| e.1 >= clock.saturating_sub(config.retention_ms))
-        .map(|&(s, t, long, p, q)| Liquidation {
-            symbol: SYMS[s].into(),
-            time: t,
-            event_time: t,
-            side: if long { Side::Long } else { Side::Short },
-            price: p,
-            qty: q,
-            notional: i128::from(p) * i128::from(q),
-        })
+        .enumerate()
+        .filter(|(_, e)| e.1 >= clock.saturating_sub(config.retention_ms))
+        .map(|(n, &(s, t, long, p, q))| event(n, s, t, long, p, q))
         .collect();
     (liq, kept)
 }
@@ -398,6 +401,7 @@ fn best_cluster_filters_by_strength_and_side() {
             price,
             qty,
             notional: i128::from(price) * i128::from(qty),
+            key: OrderKey::default(),
         };
         assert!(liq.insert(i, &e));
     };

@@ -9,8 +9,8 @@ use super::actions::actions_list;
 use super::engine::PyEngine;
 use super::errors;
 use super::volume::{columns, i64s, PyVolume};
-use crate::flow::{duration_name, parse_duration, FlowConfig, FlowError, PageQuery, Window};
-use crate::num;
+use crate::flow::{duration_name, parse_duration, ClosedInterval, FlowConfig, FlowError, PageQuery, Window};
+use crate::num::{self, format_e16, format_e8_wide};
 
 fn flow_error(py: Python<'_>, e: &FlowError) -> PyErr {
     match e {
@@ -232,6 +232,48 @@ impl PyEngine {
         };
         let d = columns(py, &rows)?;
         d.set_item("start_ms", i64s(py, &rows, |v| v.start_ms))?;
+        Ok(d)
+    }
+
+    /// Every symbol's aligned intervals of `interval` that start at or after `since_ms` and have ended by the
+    /// engine's heard-until clock, as columns of lists (see the stubs): the values `candles()` gives, with the first
+    /// and last trade ids of each interval.
+    fn closed_intervals<'py>(&self, py: Python<'py>, interval: &str, since_ms: i64) -> PyResult<Bound<'py, PyDict>> {
+        let engine = self.inner.lock();
+        let name = interval.strip_suffix("@aligned").unwrap_or(interval);
+        let Window::Aligned(k) = engine
+            .flow
+            .parse_window(&format!("{name}@aligned"))
+            .map_err(|e| flow_error(py, &e))?
+        else {
+            unreachable!("an @aligned name parses to an aligned window")
+        };
+        let rows = engine.flow.closed_intervals(k, since_ms);
+        let names = engine.flow.symbols();
+        let d = PyDict::new(py);
+        let column =
+            |f: &dyn Fn(&ClosedInterval) -> Bound<'py, PyAny>| PyList::new(py, rows.iter().map(f)).map(Bound::into_any);
+        let int = |v: i64| v.into_pyobject(py).map(Bound::into_any).expect("an int");
+        let text = |v: String| pyo3::types::PyString::new(py, &v).into_any();
+        let flag = |v: bool| pyo3::types::PyBool::new(py, v).to_owned().into_any();
+        let id = |v: Option<u64>| v.into_pyobject(py).map(Bound::into_any).expect("an int or None");
+        d.set_item("symbol", column(&|r| text(names[r.slot].to_string()))?)?;
+        d.set_item("start_ms", column(&|r| int(r.volume.start_ms))?)?;
+        d.set_item("buy_base", column(&|r| text(format_e8_wide(r.volume.totals.buy_base)))?)?;
+        d.set_item(
+            "sell_base",
+            column(&|r| text(format_e8_wide(r.volume.totals.sell_base)))?,
+        )?;
+        d.set_item("buy_quote", column(&|r| text(format_e16(r.volume.quote().0)))?)?;
+        d.set_item("sell_quote", column(&|r| text(format_e16(r.volume.quote().1)))?)?;
+        d.set_item("buy_count", column(&|r| int(r.volume.totals.buy_count as i64))?)?;
+        d.set_item("sell_count", column(&|r| int(r.volume.totals.sell_count as i64))?)?;
+        d.set_item("big_buy_count", column(&|r| int(r.volume.totals.big[0][0] as i64))?)?;
+        d.set_item("big_sell_count", column(&|r| int(r.volume.totals.big[0][1] as i64))?)?;
+        d.set_item("first_id", column(&|r| id(r.ids.map(|i| i.0)))?)?;
+        d.set_item("last_id", column(&|r| id(r.ids.map(|i| i.1)))?)?;
+        d.set_item("complete", column(&|r| flag(r.volume.complete))?)?;
+        d.set_item("abandoned", column(&|r| flag(r.volume.abandoned))?)?;
         Ok(d)
     }
 

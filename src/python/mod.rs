@@ -7,6 +7,7 @@ mod errors;
 mod flow;
 mod liq;
 mod record;
+mod state;
 mod stats;
 mod volume;
 mod ws;

@@ -55,6 +55,7 @@ record_class! {
         expired: u64,
         pruned: u64,
         overflow: u64,
+        duplicates: u64,
         mark_prices: u64,
         foreign_mark_prices: u64,
     }
@@ -116,6 +117,7 @@ impl PyEngine {
             expired: s.expired,
             pruned: s.pruned,
             overflow: s.overflow,
+            duplicates: s.duplicates,
             mark_prices: s.mark_prices,
             foreign_mark_prices: s.foreign_mark_prices,
         }

@@ -75,3 +75,25 @@ def test_sim_subcommand_serves_until_stopped() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["demo", "--speed", "-1"], "argument --speed: -1 is not a number > 0"),
+        (["demo", "--speed", "nan"], "argument --speed: 'nan' is not a finite number"),
+        (["demo", "--symbols", "0"], "argument --symbols: 0 is not a whole number > 0"),
+        (["watch", "--top", "x"], "argument --top: 'x' is not a whole number"),
+        (["watch", "--interval", "0"], "argument --interval: 0 is not a number > 0"),
+        (["serve", "--port", "70000"], "argument --port: 70000 is not a port"),
+        (["sim", "--rate", "-2"], "argument --rate: -2 is not a number > 0"),
+        (["replay", "--bundled", "--depth", "0"], "argument --depth: 0 is not a whole number > 0"),
+        (["record", "out.jsonl", "--duration", "-5"], "argument --duration: -5 is not a number > 0"),
+    ],
+)
+def test_bad_option_values_are_refused_naming_the_option(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

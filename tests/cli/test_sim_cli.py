@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tapeflow.sim import cli
+from tapeflow.cli import sim as cli
 from tests.sim.support import get
 
 
@@ -17,7 +17,7 @@ async def test_cli_serves_and_prints_urls(capsys: pytest.CaptureFixture[str]) ->
     cli.add_arguments(parser)
     args = parser.parse_args(["--market", "coinm", "--symbols", "4", "--speed", "30", "--seed", "3"])
     stop = asyncio.Event()
-    task = asyncio.create_task(cli.run(args, stop))
+    task = asyncio.create_task(cli.serve(args, stop))
     for _ in range(200):
         out = capsys.readouterr().out
         if "rest:" in out:

@@ -1,9 +1,11 @@
 """A brute-force reference of the trade-flow windows: keep every counted trade, sum with ``Decimal`` on demand.
 
-It follows the documented semantics (README "Trade flow"), not the engine's code: a sliding window of ``H`` ms at
-``now`` holds the trades with ``start <= T < end``, ``end = (now // 1000 + 1) * 1000``, ``start = end - H``; an
-aligned interval ``I`` holds ``[s, s + I)``. A window is complete when trades are known from before its start and
-no missing id can lie inside it (a missing id's trade time is between its received neighbours' times).
+It follows the documented semantics (docs/flow.md), not the engine's code: a sliding window of ``H`` ms at ``now``
+with edge step ``r`` (:func:`edge_step_ms`) holds the trades with ``start <= T < end``, ``end = (now // r + 1) * r``,
+``start = end - H``; an aligned interval ``I`` holds ``[s, s + I)``. A window is complete when trades are known from
+before its start, no missing id can lie inside it (a missing id's trade time is between its received neighbours'
+times), and it reaches (up to its evaluation time, or its end if earlier) no more than ``GRACE_MS`` past the newest
+event time heard.
 """
 
 from __future__ import annotations
@@ -75,6 +77,25 @@ class Sums:
     sell_count: int = 0
 
 
+def edge_step_ms(horizon_ms: int) -> int:
+    """The documented edge resolution of a horizon: 1 s up to 15 min, 10 s up to 2 h 30 min, 1 min up to 15 h,
+    10 min up to 6 d 6 h, 1 h beyond; a finer one where the coarser does not divide the horizon."""
+    steps = [1_000, 10_000, 60_000, 600_000, 3_600_000]
+    fit = next((i for i, s in enumerate(steps) if horizon_ms // s <= 900), len(steps) - 1)
+    return next(s for s in reversed(steps[: fit + 1]) if horizon_ms % s == 0)
+
+
+def sliding_span(horizon_ms: int, now: int) -> tuple[int, int]:
+    """``(start, end)`` of the sliding window of ``horizon_ms`` at ``now``."""
+    step = edge_step_ms(horizon_ms)
+    end = (now // step + 1) * step
+    return end - horizon_ms, end
+
+
+GRACE_MS = 60_000
+"""How far past the newest event time heard a window may reach and still be complete."""
+
+
 @dataclass
 class Model:
     """Every distinct counted trade of one symbol, plus what is known about completeness."""
@@ -84,9 +105,15 @@ class Model:
     abandoned: set[int] = field(default_factory=set)
     contract_size: Decimal | None = None
     """COIN-M: the quote volume of a trade is contracts x contract size (USD), not price x quantity."""
+    heard: int | None = None
+    """The newest event time heard (ms): of any trade received, or of any other event fed with :meth:`hear`."""
 
     def add(self, t: Trade) -> None:
         self.trades.setdefault(t.id, t)
+        self.hear(t.time)
+
+    def hear(self, time: int) -> None:
+        self.heard = time if self.heard is None else max(self.heard, time)
 
     def sums(self, start: int, end: int) -> Sums:
         s = Sums()
@@ -128,8 +155,11 @@ class Model:
                 out.append((run, hi))
         return out
 
-    def status(self, start: int, end: int) -> tuple[bool, bool]:
-        """``(complete, abandoned)`` of the trade times ``[start, end)``."""
+    def status(self, start: int, end: int, now: int | None = None) -> tuple[bool, bool]:
+        """``(complete, abandoned)`` of the trade times ``[start, end)`` evaluated at ``now`` (default: as of its
+        end, as a candle)."""
+        reach = end - 1 if now is None else min(now, end - 1)
+        heard = self.heard is not None and reach <= self.heard + GRACE_MS
         coverage = [min(t.time for t in self.trades.values()) + 1] if self.trades else []
         if self.from_time is not None:
             coverage.append(self.from_time)
@@ -141,4 +171,4 @@ class Model:
                     abandoned = True
                 else:
                     open_ = True
-        return covered and not open_ and not abandoned, abandoned
+        return covered and heard and not open_ and not abandoned, abandoned

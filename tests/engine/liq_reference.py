@@ -74,12 +74,18 @@ def mark_price_array(marks: dict[str, str], time: int) -> bytes:
     return json.dumps(items, separators=(",", ":")).encode()
 
 
+def distinct(events: list[Liq]) -> list[Liq]:
+    """The events that count: the first arrival of each. Frames of equal ``Liq`` values have the same content,
+    which makes them the same event (a repeat), whatever their arrival."""
+    return list(dict.fromkeys(events))
+
+
 def kept(events: list[Liq], retention_ms: int) -> list[Liq]:
-    """The events a store with this retention keeps: those at or after (newest time - retention)."""
+    """The events a store with this retention keeps: distinct ones at or after (newest time - retention)."""
     if not events:
         return []
     cutoff = max(e.time for e in events) - retention_ms
-    return [e for e in events if e.time >= cutoff]
+    return [e for e in distinct(events) if e.time >= cutoff]
 
 
 def total_e16(events: list[Liq], symbol: str | None, side: str | None, start: int, end: int) -> tuple[int, int]:
@@ -111,6 +117,7 @@ def clusters(
     events: list[Liq], symbol: str, now: int, *, bin_pct: float, tau_ms: float, min_events: int
 ) -> list[RefCluster]:
     """Slow NumPy reference of the cluster rules: log-price bins, ``exp(-age / tau)`` weights, share strength."""
+    events = distinct(events)
     sel = [e for e in events if e.symbol == symbol]
     if not sel:
         return []

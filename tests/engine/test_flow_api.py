@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tapeflow
-from tests.engine.flow_reference import Trade, rest_body
+from tests.engine.flow_reference import Trade, rest_body, sliding_span
 
 
 def _frames(symbol: str, trades: list[Trade], market: str = "spot") -> list[bytes]:
@@ -280,16 +280,20 @@ def test_a_million_trades_in_one_window_stay_exact() -> None:
 
 def test_memory_per_symbol_is_bounded_by_the_longest_horizon() -> None:
     engine = tapeflow.Engine("usdm")
-    # A trade every second for 5 hours: the 4h horizon keeps at most 14,400 one-second buckets of 128 bytes.
+    # A trade every second for 5 hours. The default horizons keep 900 one-second buckets (up to 15m), 360 ten-second
+    # buckets (1h) and 240 one-minute buckets (4h), 128 bytes each, plus the aligned intervals (4 x at most 61).
     n = 5 * 3_600
     for s in range(0, n, 1_000):
         rows = [Trade(i, 1_700_000_000_000 + i * 1_000, "1", "1", i % 2 == 0) for i in range(s, min(n, s + 1_000))]
         engine.apply_agg_trades("BUSY", rest_body(rows))
     engine.apply_agg_trades("QUIET", rest_body([Trade(1, 1_700_000_000_000, "1", "1", True)]))
-    assert 14_400 * 128 < engine.flow_memory("BUSY") <= 16_384 * 128 + 64_000
+    assert 1_500 * 128 < engine.flow_memory("BUSY") <= 1_500 * 128 + 4 * 61 * 128 + 4_096
     assert engine.flow_memory("QUIET") < 4_096
     assert engine.flow_stats().memory_bytes == engine.flow_memory("BUSY") + engine.flow_memory("QUIET")
-    assert engine.volume("BUSY", "4h").buy_count == 7_200
+    clock = 1_700_000_000_000 + (n - 1) * 1_000
+    start, end = sliding_span(4 * 3_600_000, clock)
+    buys = sum(1 for i in range(n) if i % 2 == 0 and start <= 1_700_000_000_000 + i * 1_000 < end)
+    assert engine.volume("BUSY", "4h").buy_count == buys < 7_200
 
 
 @pytest.mark.parametrize("window", ["1m", "5m", "15m@aligned", "1h@aligned"])
@@ -301,7 +305,8 @@ def test_volumes_rows_equal_single_symbol_queries(window: str) -> None:
         ]
         engine.apply_frames(_frames(symbol, trades[::2]), 0)
         engine.apply_agg_trades(symbol, rest_body(trades[1::2]))
-    for now in (None, 1_200_000, 1_500_000, 3_000_000):
+    # Evaluation times before a symbol's newest trade stay within the buckets kept for one-second edges (15 min).
+    for now in (None, 1_900_000, 2_200_000, 3_000_000):
         cols = engine.volumes(window, now_ms=now)
         for row, symbol in enumerate(cols["symbol"].tolist()):
             v = engine.volume(symbol, window, now_ms=now)

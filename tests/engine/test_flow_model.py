@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tapeflow
-from tests.engine.flow_reference import Model, Trade, rest_body
+from tests.engine.flow_reference import Model, Trade, edge_step_ms, rest_body, sliding_span
 
 SYM = "PAIRUSDT"
-HORIZONS = {"1s": 1_000, "5s": 5_000, "1m": 60_000}
+HORIZONS = {"1s": 1_000, "5s": 5_000, "1m": 60_000, "20m": 1_200_000}
 INTERVALS = {"1s": 1_000, "10s": 10_000}
 HISTORY = 50
 
@@ -41,14 +42,14 @@ def _check(engine: tapeflow.Engine, model: Model) -> None:
     clock = max(t.time for t in model.trades.values())
     for name, h in HORIZONS.items():
         v = engine.volume(SYM, name)
-        end = (clock // 1000 + 1) * 1000
-        assert (v.as_of, v.start_ms, v.end_ms) == (clock, end - h, end)
-        _same(v, model, end - h, end)
+        start, end = sliding_span(h, clock)
+        assert (v.as_of, v.start_ms, v.end_ms) == (clock, start, end)
+        _same(v, model, start, end, clock)
     for name, i in INTERVALS.items():
         start = clock - clock % i
         v = engine.volume(SYM, f"{name}@aligned")
         assert (v.start_ms, v.end_ms) == (start, start + i)
-        _same(v, model, start, start + i)
+        _same(v, model, start, start + i, clock)
         candles = engine.candles(SYM, name)
         starts = candles["start_ms"].tolist()
         first = min(t.time for t in model.trades.values())
@@ -59,12 +60,12 @@ def _check(engine: tapeflow.Engine, model: Model) -> None:
             sums = model.sums(s, s + i)
             assert (candles["buy_count"][r], candles["sell_count"][r]) == (sums.buy_count, sums.sell_count)
             assert bool(candles["complete"][r]) == model.status(s, s + i)[0]
-            _same(engine.volume(SYM, f"{name}@aligned", now_ms=s + i - 1), model, s, s + i)
+            _same(engine.volume(SYM, f"{name}@aligned", now_ms=s + i - 1), model, s, s + i, s + i - 1)
     assert engine.gaps(SYM) == [(SYM, a, b) for a, b in model.open_gaps()]
     assert engine.last_trade_id(SYM) == max(model.trades)
 
 
-def _same(v: tapeflow.Volume, model: Model, start: int, end: int) -> None:
+def _same(v: tapeflow.Volume, model: Model, start: int, end: int, now: int) -> None:
     s = model.sums(start, end)
     x = v.exact()
     assert (x["buy_base"], x["sell_base"], x["buy_quote"], x["sell_quote"]) == (
@@ -75,7 +76,7 @@ def _same(v: tapeflow.Volume, model: Model, start: int, end: int) -> None:
     ), (v, start, end)
     assert x["net_quote"] == s.buy_quote - s.sell_quote
     assert (v.buy_count, v.sell_count) == (s.buy_count, s.sell_count)
-    assert (v.complete, v.abandoned) == model.status(start, end), (v, start, end, model.holes())
+    assert (v.complete, v.abandoned) == model.status(start, end, now), (v, start, end, model.holes())
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -139,11 +140,32 @@ def test_windows_equal_brute_force_after_every_step(data: st.DataObject) -> None
     clock = max(t.time for t in model.trades.values())
     for later in (1, 999, 1_000, 4_999, 59_999, 60_000, 3_600_000):
         for name, h in HORIZONS.items():
-            end = ((clock + later) // 1000 + 1) * 1000
-            _same(engine.volume(SYM, name, now_ms=clock + later), model, end - h, end)
+            start, end = sliding_span(h, clock + later)
+            _same(engine.volume(SYM, name, now_ms=clock + later), model, start, end, clock + later)
     stats = engine.flow_stats()
     assert stats.aggtrades == len(model.trades)
     assert stats.aggtrades + stats.duplicates == len(plan)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "ms", "step"),
+    [
+        ("15m", 900_000, 1_000),
+        ("901s", 901_000, 1_000),
+        ("20m", 1_200_000, 10_000),
+        ("1h", 3_600_000, 10_000),
+        ("4h", 14_400_000, 60_000),
+        ("1d", 86_400_000, 600_000),
+        ("7d", 604_800_000, 3_600_000),
+    ],
+)
+def test_documented_edge_resolution(horizon: str, ms: int, step: int) -> None:
+    engine = tapeflow.Engine("spot", flow_horizons=[horizon], flow_intervals=["1m"])
+    engine.apply_frames([Trade(1, 1_767_225_600_000 + 123_456, "1", "1", True).frame(SYM)], 0)
+    v = engine.volume(SYM, horizon)
+    assert edge_step_ms(ms) == step
+    assert (v.start_ms % step, v.end_ms % step, v.end_ms - v.start_ms) == (0, 0, ms)
+    assert v.end_ms - step <= v.as_of < v.end_ms
 
 
 @settings(max_examples=150, deadline=None)
@@ -165,8 +187,9 @@ def test_every_missing_id_is_reported_once_as_a_gap(ids: list[int], from_time: i
         model.add(t)
         assert engine.gaps() == [(SYM, a, b) for a, b in model.open_gaps()]
         for start in (from_time, from_time + 5, from_time + 1000):
-            v = engine.volume(SYM, "1m", now_ms=start + 59_999 - 1000)
-            assert (v.complete, v.abandoned) == model.status(v.start_ms, v.end_ms)
+            now = start + 59_999 - 1000
+            v = engine.volume(SYM, "1m", now_ms=now)
+            assert (v.complete, v.abandoned) == model.status(v.start_ms, v.end_ms, now)
     # Every id missing now was named by a gap action; no id was named twice.
     named = [i for a, b in reported for i in range(a, b + 1)]
     assert len(named) == len(set(named))

@@ -61,3 +61,13 @@ def test_a_silent_kind_moves_route_at_most_twice() -> None:
 def test_live_subscribes_are_grouped_by_route_and_kind() -> None:
     groups = _plan().by_route_and_kind(["a@depth@100ms", "a@aggTrade", "b@depth@100ms", "b@aggTrade"])
     assert groups == [("public", ["a@depth@100ms", "b@depth@100ms"]), ("market", ["a@aggTrade", "b@aggTrade"])]
+
+
+def test_the_liquidation_stream_has_a_second_connection_opened_later() -> None:
+    shards = _plan().shards(["BTCUSDT"], {"BTCUSDT"})
+    carrying = [s for s in shards if "!forceOrder@arr" in s.streams]
+    assert len(carrying) == 2
+    first, copy = carrying
+    assert first.delay_s == 0 and "!markPrice@arr@1s" in first.streams
+    assert copy.streams == ["!forceOrder@arr"] and copy.delay_s > 0 and copy.route == "market"
+    assert not [s for s in _plan(liquidations=False).shards(["BTCUSDT"], set()) if "!forceOrder@arr" in s.streams]

@@ -52,3 +52,21 @@ async def test_a_monitor_without_books_or_flow_is_ready_at_once() -> None:
         async with monitor_on(ex, flow=(), books=False) as m:
             p = await asyncio.wait_for(m.ready(timeout=5), 10)
             assert p.ready and (p.books, p.flow) == (0, 0) and p.line().endswith("ready")
+
+
+@pytest.mark.asyncio
+async def test_a_quiet_market_is_ready_once_its_streams_are_confirmed() -> None:
+    # Symbols that hardly trade: the start-up fill does not wait for a first trade (30 s at most before), it goes once
+    # the exchange has confirmed the trade streams — every trade after the page then comes by the stream.
+    cfg = SimConfig(market="usdm", symbols=40, seed=72, speed=0.0, rate=0.01, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        await ex.advance(5 * 60_000)
+        # A small stream budget in the URL puts most streams in SUBSCRIBE messages, confirmed by the exchange.
+        async with monitor_on(ex, flow=("1m", "5m"), books=False, liquidations=False, streams_per_connection=30) as m:
+            spent = 0
+            while not m.progress().ready:
+                await drive(ex, m, 1000)
+                spent += 1000
+                assert spent <= 10_000, m.progress().line()
+            assert check_windows(ex, m, ("1m", "5m"), ex.now_ms()) >= 0
+            assert m.status().backfill.pages == 40  # type: ignore[union-attr]  # one page each, none again

@@ -31,7 +31,7 @@ async def test_threaded_worker_reports_results_while_work_keeps_coming() -> None
     first = asyncio.Event()
     seen_at_first: list[int] = []
 
-    def on_batch(owner: object, result: object) -> None:
+    def on_batch(owner: object, result: object, frames: object) -> None:
         if not first.is_set():
             seen_at_first.append(applied)
             first.set()
@@ -60,7 +60,7 @@ async def test_threaded_worker_survives_an_engine_failure() -> None:
             return SimpleNamespace(frames=len(frames))
 
     got: list[int] = []
-    worker = EngineWorker(FailingOnce(), lambda owner, r: got.append(r.frames), threaded=True)  # type: ignore[arg-type]
+    worker = EngineWorker(FailingOnce(), lambda owner, r, frames: got.append(r.frames), threaded=True)  # type: ignore[arg-type]
     try:
         for n in (1, 2, 3):
             worker.submit_frames(None, [b"x"] * n, 0)

@@ -220,3 +220,26 @@ async def test_books_are_served_only_when_synced() -> None:
             # Not kept: 404 naming the option to use.
             r = await http.get("/books/BCHUSDT")
             assert r.status_code == 404 and "--books BCHUSDT" in r.json()["message"]
+
+
+@pytest.mark.asyncio
+async def test_big_trades_are_the_tape_trades_above_the_threshold_exactly() -> None:
+    async with SimExchange(sim_config(symbols=4)) as ex, monitor_on_sim(ex, big_trade=200.0) as m:
+        await drive(ex, m, 20_000)
+        await settle(ex, m)
+        async with served(m) as http:
+            since = ex.now_ms()
+            await drive(ex, m, 60_000)  # the server hears big trades as they are counted
+            await settle(ex, m)
+            rows = (await http.get("/trades/big", params={"limit": 500})).json()
+        threshold = 200 * 10**16
+        truth = {(s, a.a): a for s in ex.truth.symbols() for a in ex.truth.agg_trades(s) if a.p * a.q >= threshold}
+        late = {key for key, a in truth.items() if a.T >= since}
+        shown = {(r["symbol"], r["trade_id"]) for r in rows}
+        assert late and late <= shown <= set(truth)  # every one heard since the app started, none made up
+        for r in rows:
+            a = truth[(r["symbol"], r["trade_id"])]
+            assert Decimal(r["price_exact"]) * 10**8 == a.p and Decimal(r["qty_exact"]) * 10**8 == a.q
+            assert Decimal(r["notional_exact"]) * 10**16 == a.p * a.q  # exact, where the float is rounded
+            assert r["side"] == ("sell" if a.m else "buy") and r["time_ms"] == a.T
+        assert [r["time_ms"] for r in rows] == sorted((r["time_ms"] for r in rows), reverse=True)

@@ -60,7 +60,8 @@ def test_serve_sim_answers_and_stops_cleanly(sig: signal.Signals) -> None:
         if proc.stderr is not None:
             proc.stderr.close()
     assert proc.returncode == 0, err
-    assert "connections open" in err and "stopping: closing the feeds" in err and err.rstrip().endswith("stopped")
+    assert re.search(r"tapeflow: start-up: books 1/1 synced, flow \d+/\d+ complete, .* — ready", err), err
+    assert "stopping: closing the feeds" in err and err.rstrip().endswith("stopped")
 
 
 def test_a_port_in_use_is_a_clear_error() -> None:

@@ -176,3 +176,18 @@ async def test_replay_serves_the_recording() -> None:
         sym = next(r for r in recorded if r["kind"] == "http")
         _, _, snap = await get(ex.rest_url + "/fapi/v1/depth?symbol=" + sym["url"].split("symbol=")[1].split("&")[0])
         assert snap == json.loads(sym["raw"])
+
+
+@pytest.mark.asyncio
+async def test_a_manual_clock_can_be_set_running_after_a_fast_history() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=2, speed=0.0, rate=20.0)) as ex:
+        await ex.advance(60_000)  # a minute of history, traded at once
+        before = ex.now_ms()
+        ex.run_at(50.0)
+        await asyncio.sleep(0.2)  # about 10 virtual seconds
+        later = ex.now_ms()
+        assert 5_000 <= later - before <= 20_000 and ex.truth.agg_trades(ex.truth.symbols()[0])[-1].T > before
+        _, headers, _ = await get(ex.rest_url + "/fapi/v1/time")
+        assert headers["X-Tapeflow-Clock-Rate"] == "50"
+        with pytest.raises(RuntimeError, match="manual clock"):
+            ex.run_at(2.0)

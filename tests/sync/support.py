@@ -44,7 +44,7 @@ class Rig:
 async def rig(ex: SimExchange, **engine_kwargs: object) -> Rig:
     clock = FunctionClock(ex.now_ms, poll=0.001)
     engine = Engine(ex.config.market, **engine_kwargs)  # type: ignore[arg-type]
-    worker = EngineWorker(engine, lambda owner, result: None, threaded=False)
+    worker = EngineWorker(engine, lambda owner, result, frames: None, threaded=False)
     actions: list[Action] = []
     bodies = EngineBodies(engine, worker, actions.extend, EventHub(clock.now_ms))
     rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)

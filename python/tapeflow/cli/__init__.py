@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from tapeflow import __version__
-from tapeflow.cli import demo, record, replay, serve, sim, watch
+from tapeflow.cli import demo, export, record, replay, serve, sim, watch
 from tapeflow.errors import TapeflowError
 
 __all__ = ["COMMANDS", "main"]
 
 #: The sub-commands, in the order ``--help`` lists them.
-COMMANDS: tuple[ModuleType, ...] = (watch, serve, replay, record, sim, demo)
+COMMANDS: tuple[ModuleType, ...] = (watch, serve, replay, record, export, sim, demo)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,8 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="tapeflow",
         description=(
             "Exact local order books, taker buy/sell flow and liquidation statistics for Binance market data: "
-            "watch an exchange live or serve it over HTTP, replay and record sessions, run the local exchange, run "
-            "the demo."
+            "watch an exchange live or serve it over HTTP, replay and record sessions, export a store's history, run "
+            "the local exchange, run the demo."
         ),
     )
     parser.add_argument("--version", action="version", version=f"tapeflow {__version__}")

@@ -10,6 +10,7 @@ from typing import TextIO
 import orjson
 
 from tapeflow._core import Action, BookTrace, Engine
+from tapeflow.cli.args import positive_int
 from tapeflow.errors import TapeflowError
 from tapeflow.recordings import ReplaySummary, book_line, bundled, replay
 
@@ -22,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bundled", action="store_true", help="replay the recordings shipped with tapeflow")
     p.add_argument("--market", choices=["spot", "usdm", "coinm"], help="default: detected from the URLs")
     p.add_argument("--emit", choices=["books"], help="books: one JSON line per applied depth event")
-    p.add_argument("--depth", type=int, default=10, help="top levels to show or emit (default 10)")
+    p.add_argument("--depth", type=positive_int, default=10, help="top levels to show or emit (default 10)")
     p.add_argument("-o", "--out", help="write to this file instead of standard output")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from tapeflow.cli.args import csv, port, positive_float, positive_int
 from tapeflow.serve import ServeOptions
 from tapeflow.serve import run as serve
 
@@ -18,10 +19,6 @@ DESCRIPTION = (
 )
 
 
-def _csv(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = ServeOptions()
     p.add_argument("--sim", action="store_true", help="serve the embedded local exchange instead of Binance")
@@ -30,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quote", default=d.quote, help="quote asset filter for all symbols (USDT; empty for all)")
     p.add_argument("--flow", default=",".join(d.flow), metavar="W,W", help="flow windows (1m,15m,1h)")
     p.add_argument("--books", default="", metavar="A,B", help="symbols whose order books are kept (none)")
-    p.add_argument("--big-trade", type=float, default=d.big_trade, metavar="QUOTE", help="big-trade threshold")
+    p.add_argument("--big-trade", type=positive_float, default=d.big_trade, metavar="QUOTE", help="big-trade threshold")
     p.add_argument("--no-liquidations", action="store_true", help="do not follow liquidations")
     p.add_argument(
         "--no-backfill",
@@ -40,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ws-url", default=None, help="WebSocket base URL (default: Binance's; e.g. a 'tapeflow sim')")
     p.add_argument("--rest-url", default=None, help="REST base URL (default: Binance's)")
     p.add_argument("--host", default=d.host, help="address to listen on (127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=d.port, help="port to listen on (8000; 0 picks a free one)")
+    p.add_argument("--port", type=port, default=d.port, help="port to listen on (8000; 0 picks a free one)")
     p.add_argument(
         "--cors-origin",
         action="append",
@@ -48,14 +45,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="ORIGIN",
         help="allow browser pages from ORIGIN to call the API (repeatable; '*' for any; none by default)",
     )
-    p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
+    p.add_argument("--duration", type=positive_float, default=None, metavar="SECONDS", help="stop after SECONDS")
     sim = p.add_argument_group("with --sim")
-    sim.add_argument("--sim-symbols", type=int, default=d.sim_symbols, metavar="N", help="simulated symbols (30)")
     sim.add_argument(
-        "--sim-rate", type=float, default=d.sim_rate, metavar="N", help="book events per second per symbol (5)"
+        "--sim-symbols", type=positive_int, default=d.sim_symbols, metavar="N", help="simulated symbols (30)"
+    )
+    sim.add_argument(
+        "--sim-rate", type=positive_float, default=d.sim_rate, metavar="N", help="book events per second per symbol (5)"
     )
     sim.add_argument("--seed", type=int, default=d.seed, help="the simulated market's seed")
-    sim.add_argument("--speed", type=float, default=d.speed, metavar="X", help="virtual seconds per real second")
+    sim.add_argument(
+        "--speed", type=positive_float, default=d.speed, metavar="X", help="virtual seconds per real second"
+    )
     sim.add_argument("--faults", action="store_true", help="inject disconnects, dropped frames, gaps and 429s")
 
 
@@ -63,10 +64,10 @@ def options_from(args: argparse.Namespace) -> ServeOptions:
     """The :class:`ServeOptions` described by parsed arguments."""
     return ServeOptions(
         market=args.market,
-        symbols=[s.upper() for s in _csv(args.symbols)] if args.symbols else None,
+        symbols=[s.upper() for s in csv(args.symbols)] if args.symbols else None,
         quote=args.quote or None,
-        flow=_csv(args.flow),
-        books=[s.upper() for s in _csv(args.books)],
+        flow=csv(args.flow),
+        books=[s.upper() for s in csv(args.books)],
         big_trade=args.big_trade,
         liquidations=not args.no_liquidations,
         host=args.host,

@@ -11,6 +11,8 @@ import sys
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from tapeflow.cli.args import positive_float, positive_int, symbols
+from tapeflow.cli.storage import add_store_arguments, store_path
 from tapeflow.markets import MARKETS
 from tapeflow.monitor import Monitor
 from tapeflow.view import Notices, Sampler, Screen, Snapshot, show_startup
@@ -25,24 +27,25 @@ DESCRIPTION = (
 )
 
 
-def _names(text: str | None) -> list[str]:
-    return [s.strip().upper() for s in text.split(",") if s.strip()] if text else []
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--market", choices=sorted(MARKETS), default="usdm")
     p.add_argument("--quote", default="USDT", help="quote asset of the symbols watched when --symbols is not given")
-    p.add_argument("--symbols", metavar="SYM,...", help="the symbols to watch (default: every trading symbol)")
+    p.add_argument(
+        "--symbols", type=symbols, default=[], metavar="SYM,...", help="the symbols to watch (default: every one)"
+    )
     p.add_argument("--window", default="15m", help="the flow window shown (default 15m)")
-    p.add_argument("--books", metavar="SYM,...", help="symbols whose books are kept; the first is shown")
-    p.add_argument("--big-trade", type=float, default=100_000.0, metavar="QUOTE", help="big-trade threshold")
-    p.add_argument("--top", type=int, default=10, metavar="N", help="rows of the flow panel (10)")
+    p.add_argument("--books", type=symbols, default=[], metavar="SYM,...", help="books kept; the first is shown")
+    p.add_argument("--big-trade", type=positive_float, default=100_000.0, metavar="QUOTE", help="big-trade threshold")
+    p.add_argument("--top", type=positive_int, default=10, metavar="N", help="rows of the flow panel (10)")
     p.add_argument("--transport", choices=["websockets", "picows", "native"], default="websockets")
     p.add_argument("--ws-url", help="WebSocket base URL (default: Binance's for the market)")
     p.add_argument("--rest-url", help="REST base URL (default: Binance's for the market)")
     p.add_argument("--plain", action="store_true", help="log lines and text snapshots even on a terminal")
-    p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help="between text snapshots (5)")
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after SECONDS (default: until Ctrl-C)")
+    p.add_argument("--interval", type=positive_float, default=5.0, metavar="SECONDS", help="between text snapshots")
+    p.add_argument(
+        "--duration", type=positive_float, metavar="SECONDS", help="stop after SECONDS (default: until Ctrl-C)"
+    )
+    add_store_arguments(p)
 
 
 async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
@@ -50,12 +53,12 @@ async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
     plain = args.plain or not out.isatty()
     loop = asyncio.get_running_loop()
     end = None if args.duration is None else loop.time() + args.duration
-    books = _names(args.books)
-    symbols = _names(args.symbols) or "ALL"
+    books: list[str] = args.books
+    watched = args.symbols or "ALL"
     window = args.window
     monitor = Monitor(
         args.market,
-        symbols,
+        watched,
         quote=args.quote or None,
         books=books,
         flow=tuple(dict.fromkeys(("1m", window))),
@@ -63,6 +66,7 @@ async def watch(args: argparse.Namespace, out: TextIO) -> Snapshot:
         ws_url=args.ws_url,
         rest_url=args.rest_url,
         transport=args.transport,
+        store=store_path(args),
     )
     notices = Notices()
     root = logging.getLogger()

@@ -58,6 +58,8 @@ class FeedConnection:
         on_up / on_down: called when a session starts delivering (``first`` for the connection's first session)
             and when one ends unplanned (not on rotation).
         on_silent_kinds: called with stream kinds that stay silent on this route.
+        on_live: called with streams once they are known to be delivered: those in a session's URL when the session
+            starts delivering, those of a ``SUBSCRIBE`` when the exchange acknowledges it.
         on_open: called with the URL of every link opened (for recordings).
     """
 
@@ -80,6 +82,7 @@ class FeedConnection:
         on_down: Callable[[FeedConnection, str], None] | None = None,
         on_silent_kinds: Callable[[FeedConnection, list[str]], None] | None = None,
         on_open: Callable[[str], None] | None = None,
+        on_live: Callable[[FeedConnection, list[str]], None] | None = None,
     ) -> None:
         self.id = cid
         self.spec = spec
@@ -98,6 +101,7 @@ class FeedConnection:
         self.on_down = on_down
         self.on_silent_kinds = on_silent_kinds
         self.on_open = on_open
+        self.on_live = on_live
         self.state = "connecting"
         self.session: Session | None = None
         self.meter = Meter()
@@ -165,9 +169,13 @@ class FeedConnection:
         self._rotate_now.set()
 
     def on_control(self, request_id: int, error: tuple[int, str] | None) -> None:
+        """The exchange answered control request ``request_id`` (an error, or success)."""
+        request = self.sender.sent.pop(request_id, None)
         if error is not None:
             self.control_errors += 1
             log.warning("connection %d: request %d refused: %s", self.id, request_id, error)
+        elif request is not None and request[0] == "SUBSCRIBE" and self.on_live is not None:
+            self.on_live(self, [n for n in request[1] if n in self.streams])
 
     def record_lag(self, lag_ms: int) -> None:
         """Records the lag of a batch this connection delivered: its receive time minus the event time of its last
@@ -207,7 +215,7 @@ class FeedConnection:
             self.on_open(url)
         now = self.clock.now_ms()
         times = SessionTimes(now, now, unverified=expected_kinds(self.data_streams()))
-        return Session(link, times), rest
+        return Session(link, times, tuple(in_url)), rest
 
     async def _run(self) -> None:
         failures = 0
@@ -266,6 +274,8 @@ class FeedConnection:
                 now = self.clock.now_ms()
                 if not up_reported and s.times.frames:
                     up_reported = True
+                    if self.on_live is not None:
+                        self.on_live(self, [n for n in s.in_url if n != self.canary])
                     if self.on_up is not None:
                         self.on_up(self, first)
                 verdict = self._check(s, now)

@@ -32,6 +32,8 @@ class Sender:
         self.interval = 2.0 / msg_rate
         self._session = session
         self.pending: list[tuple[str, list[str]]] = []  # (method, streams) still to send
+        #: Requests sent and not answered yet, by request id: ``(method, streams)``.
+        self.sent: dict[int, tuple[str, list[str]]] = {}
         self._wake = asyncio.Event()
 
     def reset(self, subscribe: list[str]) -> None:
@@ -51,7 +53,12 @@ class Sender:
 
     async def request(self, link: Link, method: str, names: list[str]) -> None:
         """Sends one message now with a fresh request id (raises :class:`LinkClosed`)."""
-        await link.send_text(control_message(method, names, self.ids.next()))
+        rid = self.ids.next()
+        if len(self.sent) > 1000:  # answers that never came (a session that ended): keep the newest
+            for old in list(self.sent)[:500]:
+                del self.sent[old]
+        self.sent[rid] = (method, names)
+        await link.send_text(control_message(method, names, rid))
 
     async def subscribe_now(self, link: Link, names: list[str]) -> None:
         """Subscribes ``names`` on ``link`` (a session not current yet), paced; a closing link is skipped."""

@@ -26,6 +26,7 @@ class Session:
 
     link: Link
     times: SessionTimes
+    in_url: tuple[str, ...] = ()  # the streams named in the URL: live once the session delivers
     pong: Awaitable[float] | None = None
     held: list[tuple[list[bytes], int]] | None = None  # frames held back during a rotation
     seen: set[bytes] | None = None  # fragile frames delivered, recorded during a rotation

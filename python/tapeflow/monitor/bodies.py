@@ -21,12 +21,19 @@ log = logging.getLogger("tapeflow.monitor")
 
 
 class EngineBodies:
-    """Applies REST bodies to ``engine`` through ``worker``; ``on_actions`` takes the resulting actions."""
+    """Applies REST bodies to ``engine`` through ``worker``; ``on_actions`` takes the resulting actions,
+    ``on_abandoned(symbol, from_id, to_id)`` hears of ids given up."""
 
     def __init__(
-        self, engine: Engine, worker: EngineWorker, on_actions: Callable[[Sequence[Action]], None], events: EventHub
+        self,
+        engine: Engine,
+        worker: EngineWorker,
+        on_actions: Callable[[Sequence[Action]], None],
+        events: EventHub,
+        on_abandoned: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.engine = engine
+        self.on_abandoned = on_abandoned
         self.worker = worker
         self.on_actions = on_actions
         self.events = events
@@ -67,14 +74,19 @@ class EngineBodies:
         self.trades_backfilled += page.counted
         if page.abandoned is not None:
             a, b = page.abandoned
-            self.events.emit("gap_abandoned", symbol, {"from_id": a, "to_id": b})
+            self._abandoned(symbol, a, b)
         self.on_actions(page.actions)
         return page
 
     async def abandon(self, symbol: str, from_id: int, to_id: int) -> None:
         engine = self.engine
         await self.worker.call(lambda: engine.abandon_gap(symbol, from_id, to_id))
+        self._abandoned(symbol, from_id, to_id)
+
+    def _abandoned(self, symbol: str, from_id: int, to_id: int) -> None:
         self.events.emit("gap_abandoned", symbol, {"from_id": from_id, "to_id": to_id})
+        if self.on_abandoned is not None:
+            self.on_abandoned(symbol, from_id, to_id)
 
     def open_gaps(self, symbol: str) -> list[tuple[int, int]]:
         return [(a, b) for _, a, b in self.engine.gaps(symbol)]

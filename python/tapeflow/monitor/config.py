@@ -7,8 +7,10 @@ meant), or an option the exchange refuses later (a snapshot size it does not ser
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
 from tapeflow._core import parse_duration
@@ -54,6 +56,9 @@ class MonitorOptions(TypedDict, total=False):
     backfill_startup: bool
     extra_streams: Sequence[str]
     tail_wait_s: float
+    store: str | os.PathLike[str] | None
+    checkpoint_s: float
+    store_retention: str | None
 
 
 #: The default of every option.
@@ -76,6 +81,9 @@ DEFAULTS: MonitorOptions = {
     "backfill_startup": True,
     "extra_streams": (),
     "tail_wait_s": 3.0,
+    "store": None,
+    "checkpoint_s": 60.0,
+    "store_retention": "240h",
 }
 
 
@@ -116,6 +124,9 @@ class MonitorConfig:
     backfill_startup: bool
     extra_streams: tuple[str, ...]
     tail_wait_s: float
+    store: Path | None
+    checkpoint_s: float
+    store_retention_ms: int | None
 
     @classmethod
     def make(
@@ -171,6 +182,17 @@ class MonitorConfig:
             raise ValueError(f"weight_safety must be a share of the weight limit in (0, 1], got {weight_safety!r}")
         if not tail_wait_s >= 0:
             raise ValueError(f"tail_wait_s must be >= 0, got {tail_wait_s!r}")
+        store, checkpoint_s, retention = o["store"], o["checkpoint_s"], o["store_retention"]
+        if store is not None and not isinstance(store, str | os.PathLike):
+            raise TypeError(f"store must be a file path or None, got {store!r}")
+        if isinstance(store, str) and not store.strip():
+            raise ValueError("store must be a file path (or None for no store), got an empty string")
+        if not (isinstance(checkpoint_s, int | float) and checkpoint_s > 0):
+            raise ValueError(f"checkpoint_s must be a number of seconds > 0, got {checkpoint_s!r}")
+        try:
+            retention_ms = None if retention is None else parse_duration(retention)
+        except (ValueError, TypeError):
+            raise ValueError(f"store_retention must be a duration such as '240h', or None, got {retention!r}") from None
         return cls(
             market=market,
             symbols=chosen,
@@ -192,11 +214,22 @@ class MonitorConfig:
             backfill_startup=bool(o["backfill_startup"]),
             extra_streams=_symbol_free_list("extra_streams", o["extra_streams"]),
             tail_wait_s=tail_wait_s,
+            store=None if store is None else Path(store).expanduser(),
+            checkpoint_s=float(checkpoint_s),
+            store_retention_ms=retention_ms,
         )
 
     @property
     def spec(self) -> MarketSpec:
         return market_spec(self.market)
+
+    @property
+    def stored_intervals(self) -> tuple[str, ...]:
+        """The aligned intervals kept by the engine: the flow windows, and ``"1m"`` too with a store (its history
+        keeps 1-minute candles)."""
+        if self.store is None or not self.flow:
+            return self.flow
+        return tuple(dict.fromkeys(("1m", *self.flow)))
 
     @property
     def longest_window_ms(self) -> int:

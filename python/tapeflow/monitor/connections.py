@@ -7,9 +7,11 @@ on the open session), and opens new connections for the rest.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
+from tapeflow._aio import cancel_and_wait
 from tapeflow.clock import Clock
 from tapeflow.feeds.connection import FeedConnection, Sink
 from tapeflow.feeds.options import ConnectionOptions
@@ -35,7 +37,7 @@ class ConnectionPool:
         ws_url / transport / clock / options: as for :class:`~tapeflow.feeds.connection.FeedConnection`.
         sink: takes every batch of frames.
         symbols: the watched symbols (the canary picks the first).
-        on_up / on_down / on_open: connection callbacks (see ``FeedConnection``).
+        on_up / on_down / on_open / on_live: connection callbacks (see ``FeedConnection``).
         events: where route changes are reported.
     """
 
@@ -52,6 +54,7 @@ class ConnectionPool:
         on_up: Callable[[FeedConnection, bool], None],
         on_down: Callable[[FeedConnection, str], None],
         on_open: Callable[[str], None] | None,
+        on_live: Callable[[FeedConnection, list[str]], None],
         events: EventHub,
     ) -> None:
         self.plan = plan
@@ -64,18 +67,20 @@ class ConnectionPool:
         self.on_up = on_up
         self.on_down = on_down
         self.on_open = on_open
+        self.on_live = on_live
         self.events = events
         self.connections: dict[int, FeedConnection] = {}
         self._next_id = 1
+        self._delayed: dict[int, asyncio.Task[None]] = {}  # connections waiting for their start
 
     def __iter__(self) -> Iterator[FeedConnection]:
         return iter(list(self.connections.values()))
 
     def open(self, shards: Sequence[Shard]) -> None:
         for shard in shards:
-            self._new(shard.route, shard.streams)
+            self._new(shard.route, shard.streams, shard.delay_s)
 
-    def _new(self, route: str, streams: list[str]) -> FeedConnection:
+    def _new(self, route: str, streams: list[str], delay_s: float = 0.0) -> FeedConnection:
         cid = self._next_id
         self._next_id += 1
         conn = FeedConnection(
@@ -93,17 +98,29 @@ class ConnectionPool:
             on_down=self.on_down,
             on_silent_kinds=self._on_silent_kinds,
             on_open=self.on_open,
+            on_live=self.on_live,
         )
         self.connections[cid] = conn
-        conn.start()
+        if delay_s > 0:
+            self._delayed[cid] = asyncio.create_task(self._start_later(conn, delay_s))
+        else:
+            conn.start()
         return conn
 
+    async def _start_later(self, conn: FeedConnection, delay_s: float) -> None:
+        await self.clock.sleep(delay_s)
+        del self._delayed[conn.id]
+        conn.start()
+
     async def stop(self) -> None:
+        await cancel_and_wait(list(self._delayed.values()))
+        self._delayed.clear()
         for c in self:
             await c.stop()
 
     def all_open(self) -> bool:
-        return all(c.state == "open" and c.session is not None for c in self)
+        """Every connection started so far has an open session (one still waiting for its start is left out)."""
+        return all(c.state == "open" and c.session is not None for c in self if c.id not in self._delayed)
 
     def statuses(self) -> tuple[ConnectionStatus, ...]:
         return tuple(c.status() for c in self)

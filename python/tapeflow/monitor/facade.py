@@ -36,6 +36,7 @@ from tapeflow.monitor.runtime import Runtime, Tap
 from tapeflow.monitor.status import MonitorStatus
 from tapeflow.monitor.universe import Watchlist
 from tapeflow.monitor.worker import EngineWorker
+from tapeflow.store import History, Store
 from tapeflow.sync.backfill import TradeBackfill
 from tapeflow.sync.rest import RestClient
 from tapeflow.sync.snapshots import SnapshotScheduler
@@ -79,9 +80,16 @@ class Monitor:
         extra_streams: more stream names to follow (``"!miniTicker@arr"``, ``"btcusdt@kline_1m"``); their events go
             through the engine, which counts and skips the kinds it does not keep.
         tail_wait_s: after a reconnect, how long a trade stream may stay quiet before its tail is checked by REST.
+        store: an SQLite file that keeps what a restart would lose (``None``: none; see docs/store.md): every
+            liquidation, completed flow intervals (1m and the flow windows), big trades, gaps, outages, and
+            checkpoints of the flow and liquidation state, from which the next start resumes (a warm restart).
+            A file that is not a tapeflow store, is damaged or comes from a newer tapeflow is refused at start.
+        checkpoint_s: seconds between checkpoints (and one at a clean stop).
+        store_retention: history kept in the store (``"240h"``), or ``None`` for ever.
 
     Raises:
         ValueError / TypeError: an argument is wrong (the message names it).
+        StoreError: (at start) the store file is refused.
     """
 
     def __init__(
@@ -119,6 +127,7 @@ class Monitor:
         self._refused = 0
         self._runtime: Runtime | None = None
         self._reporter: asyncio.Task[None] | None = None
+        self._history: History | None = None
 
     @property
     def symbols(self) -> list[str]:
@@ -174,6 +183,10 @@ class Monitor:
         """Loads the symbol list, opens the connections and starts the background work."""
         if self._runtime is not None:
             return
+        cfg = self.config
+        store = None
+        if cfg.store is not None:
+            store = await asyncio.to_thread(Store, cfg.store, market=cfg.market, now_ms=self.clock.now_ms)
         runtime = Runtime(
             self.config,
             engine=self.engine,
@@ -184,8 +197,14 @@ class Monitor:
             watch=self.watch,
             events=self.events_hub,
             liquidations=self.liquidations,
+            store=store,
         )
-        await runtime.start()
+        try:
+            await runtime.start()
+        except BaseException:
+            if store is not None:
+                await asyncio.to_thread(store.close)
+            raise
         self._runtime = runtime
         self._reporter = asyncio.create_task(self._report_progress(), name="tapeflow-progress")
 
@@ -222,6 +241,16 @@ class Monitor:
         """Waits until every frame received so far has been applied and its consequences handled."""
         await self.worker.drain()
 
+    async def flush_store(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109 (a thread's wait, not a task's)
+        """Waits (real seconds at most ``timeout``) until everything kept so far is written to the store (e.g.
+        before copying the file); ``False`` if it is not (the store is failing: see ``status().store``). ``True``
+        without a store."""
+        store = self.runtime.persistence.store
+        if store is None:
+            return True
+        await self.settle()
+        return await asyncio.to_thread(store.writer.flush, timeout)
+
     # ------------------------------------------------------------------ live changes
     def subscribe(self, symbols: Sequence[str]) -> None:
         """Starts watching more symbols, live (``SUBSCRIBE`` on existing connections where they have room)."""
@@ -241,6 +270,20 @@ class Monitor:
         return self.events_hub.stream(maxsize)
 
     # ------------------------------------------------------------------ queries
+    @property
+    def history(self) -> History:
+        """The history kept in the store: ``candles(symbol, interval, start, end)``, ``liquidations(...)``,
+        ``big_trades(...)`` as NumPy columns (see :class:`tapeflow.store.History`).
+
+        Raises:
+            TapeflowError: the Monitor has no store.
+        """
+        if self.config.store is None:
+            raise TapeflowError("the Monitor has no store: pass store='path/to/file.db'")
+        if self._history is None:
+            self._history = History(self.config.store, self.market)
+        return self._history
+
     def _need_flow(self) -> None:
         if not self.has_flow:
             raise TapeflowError("trade flow is not available (no flow windows, or an engine without flow)")
@@ -335,7 +378,7 @@ def _make_engine(cfg: MonitorConfig) -> Engine:
     kwargs: dict[str, Any] = {}
     if cfg.flow:
         kwargs["flow_horizons"] = cfg.flow
-        kwargs["flow_intervals"] = cfg.flow
+        kwargs["flow_intervals"] = cfg.stored_intervals
         if cfg.big_trade is not None:
             kwargs["big_trade"] = (float(cfg.big_trade),)
     return Engine(cfg.market, **kwargs)

@@ -5,6 +5,10 @@ Per symbol: ``<s>@depth[@speed]`` for a book, ``<s>@aggTrade`` for flow; for the
 (``/public`` for book data, ``/market`` for the rest); a kind found silent on its route is moved to the other one,
 at most twice (after that the streams are quiet, not misrouted). Connections carry one kind of traffic where they
 can, at most ``cap`` streams, and a canary stream with a fixed cadence unless an all-market array gives them one.
+
+Liquidations have no other source (Binance serves no history of them), so ``!forceOrder@arr`` is followed on two
+independent connections: the all-market one, and a copy of its own opened :data:`LIQUIDATION_COPY_DELAY_S` later
+(so their 24 h cuts and rotations fall at different times). The engine counts an event delivered by both once.
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ from dataclasses import dataclass
 
 from tapeflow.markets import MarketSpec, kind_of
 
-__all__ = ["Shard", "StreamPlan", "plan_shards", "symbol_of"]
+__all__ = ["LIQUIDATION_COPY_DELAY_S", "LIQUIDATION_STREAM", "Shard", "StreamPlan", "plan_shards", "symbol_of"]
 
 #: The all-market streams of liquidation tracking; the mark-price array is every connection's canary on its route.
 LIQUIDATION_STREAMS = ("!forceOrder@arr", "!markPrice@arr@1s")
+#: The liquidation stream, followed twice.
+LIQUIDATION_STREAM = LIQUIDATION_STREAMS[0]
+#: The second copy of the liquidation stream opens this long after the first (seconds on the feed's clock).
+LIQUIDATION_COPY_DELAY_S = 2.0
 
 
 def symbol_of(stream: str) -> str:
@@ -27,10 +35,11 @@ def symbol_of(stream: str) -> str:
 
 @dataclass
 class Shard:
-    """The streams of one connection: all on one route, at most the market's cap."""
+    """The streams of one connection: all on one route, at most the market's cap; opened ``delay_s`` after start."""
 
     route: str
     streams: list[str]
+    delay_s: float = 0.0
 
 
 def plan_shards(
@@ -104,8 +113,11 @@ class StreamPlan:
         return out + [s for s in self.extra if s not in out]
 
     def shards(self, symbols: Iterable[str], books: set[str]) -> list[Shard]:
-        """The connections to open at start-up."""
-        return plan_shards(self.spec, self.streams(symbols, books), cap=self.cap, routes=self.routes)
+        """The connections to open at start-up (with the liquidation stream's second copy last)."""
+        shards = plan_shards(self.spec, self.streams(symbols, books), cap=self.cap, routes=self.routes)
+        if self.liquidations:
+            shards.append(Shard(self.route_of(LIQUIDATION_STREAM), [LIQUIDATION_STREAM], LIQUIDATION_COPY_DELAY_S))
+        return shards
 
     def route_of(self, stream: str) -> str:
         return self.spec.route_of(stream, self.routes)

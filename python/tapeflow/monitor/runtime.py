@@ -13,9 +13,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import orjson
 
-from tapeflow._core import BatchResult, Engine
+from tapeflow._core import Action, BatchResult, Engine
 from tapeflow.clock import RATE_HEADER, Clock, ExchangeClock
 from tapeflow.errors import TapeflowError
 from tapeflow.feeds.connection import FeedConnection
@@ -27,10 +28,12 @@ from tapeflow.monitor.config import MonitorConfig
 from tapeflow.monitor.connections import ConnectionPool
 from tapeflow.monitor.events import EventHub
 from tapeflow.monitor.liquidations import Liquidations
+from tapeflow.monitor.persistence import Persistence
 from tapeflow.monitor.plan import StreamPlan, symbol_of
 from tapeflow.monitor.status import MonitorStatus
 from tapeflow.monitor.universe import Watchlist, parse_exchange_info
 from tapeflow.monitor.worker import EngineWorker
+from tapeflow.store import Store
 from tapeflow.sync.backfill import TradeBackfill
 from tapeflow.sync.rest import RestClient
 from tapeflow.sync.snapshots import SnapshotScheduler
@@ -62,6 +65,7 @@ class Runtime:
         watch: Watchlist,
         events: EventHub,
         liquidations: Liquidations,
+        store: Store | None = None,
     ) -> None:
         self.cfg = cfg
         self.engine = engine
@@ -86,9 +90,11 @@ class Runtime:
             on_up=self.on_up,
             on_down=self.on_down,
             on_open=self.on_open,
+            on_live=self.on_live,
             events=events,
         )
-        self.bodies = EngineBodies(engine, self.worker, lambda actions: self.router.handle(actions, None), events)
+        self.persistence = Persistence(store, cfg, engine, self.worker, clock, liquidations)
+        self.bodies = EngineBodies(engine, self.worker, self._on_body_actions, events, self.persistence.abandoned)
         self.started_ms = clock.now_ms()
         self._clock_warned = False
         self.snapshots: SnapshotScheduler
@@ -103,18 +109,21 @@ class Runtime:
                 await self._follow_exchange_clock(self.clock)
             body = await self.rest.get(spec.rest_prefix + "/exchangeInfo", None, spec.exchange_info_weight)
             universe = parse_exchange_info(body, spec, cfg.symbols, cfg.quote)
-        except BaseException:  # an unknown symbol fails here: nothing may be left running
+            self.started_ms = now = self.clock.now_ms()
+            persistence = self.persistence
+            persistence.restore(now)  # before any symbol is tracked: the engine is as the checkpoint left it
+            self.watch.reset(universe.symbols, cfg.books)
+            for s in universe.symbols:
+                self.engine.track(s)
+            for s, size in universe.contract_sizes.items():
+                self.engine.set_contract_size(s, size)
+            persistence.resume(universe.contract_sizes, now)
+        except BaseException:  # an unknown symbol or an unreadable store fails here: nothing may be left running
             self.worker.stop()
             await self.rest.close()
             raise
-        self.started_ms = self.clock.now_ms()
         if universe.weight_limit is not None:
             self.rest.weight_limit = universe.weight_limit
-        self.watch.reset(universe.symbols, cfg.books)
-        for s in universe.symbols:
-            self.engine.track(s)
-        for s, size in universe.contract_sizes.items():
-            self.engine.set_contract_size(s, size)
         self.snapshots = SnapshotScheduler(self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock)
         if cfg.flow:
             self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock)
@@ -123,11 +132,35 @@ class Runtime:
         )
         self.pool.open(self.plan.shards(self.watch.symbols, self.watch.books))
         if self.backfill is not None and cfg.backfill_startup:
-            longest = cfg.longest_window_ms
-            now = self.clock.now_ms()
-            since = min(now - longest, now - now % longest)
-            for s in self.watch.symbols:
-                self.backfill.start(s, since)
+            self._start_backfill(self.backfill)
+        persistence.start_upkeep(now, self._flow_ready)
+
+    def _flow_ready(self) -> bool:
+        """Every watched symbol's flow windows are complete now."""
+        if not self.cfg.flow:
+            return True
+        now = self.clock.now_ms()
+        watched = self.watch.symbols
+        for w in self.cfg.flow:
+            for name in (w, f"{w}@aligned"):
+                cols = self.engine.volumes(name, now_ms=now)
+                if not cols["complete"][np.isin(cols["symbol"], watched)].all():
+                    return False
+        return True
+
+    def _start_backfill(self, backfill: TradeBackfill) -> None:
+        """Symbols restored from the store are filled from their last counted id on (their stream shows the gap,
+        or a tail check fetches it); the others from the start of the longest window."""
+        longest = self.cfg.longest_window_ms
+        now = self.clock.now_ms()
+        since = min(now - longest, now - now % longest)
+        warm, cold = self.persistence.split_backfill(self.watch.symbols)
+        for s in cold:
+            backfill.start(s, since)
+        if warm:
+            backfill.after_reconnect(warm, self.cfg.tail_wait_s)
+        for s, a, b in self.persistence.restored_gaps(now):
+            backfill.gap(s, a, b)
 
     async def _follow_exchange_clock(self, clock: ExchangeClock) -> None:
         """Reads the exchange's time (``GET /time``, weight 1) so that "now" is the exchange's now."""
@@ -159,6 +192,7 @@ class Runtime:
         if self.backfill is not None:
             await self.backfill.stop()
         await self.worker.drain()
+        await self.persistence.close()
         self.worker.stop()
         await self.rest.close()
 
@@ -176,7 +210,7 @@ class Runtime:
                 tap("ws", url, f, t)
         self.worker.submit_frames(conn, frames, recv_ms)
 
-    def on_batch(self, conn: FeedConnection, result: BatchResult) -> None:
+    def on_batch(self, conn: FeedConnection, result: BatchResult, frames: list[bytes]) -> None:
         if result.last_event_time_ms is not None:
             lag = result.recv_ts_ns // 1_000_000 - result.last_event_time_ms
             conn.record_lag(lag)
@@ -184,6 +218,11 @@ class Runtime:
                 self._warn_clock(lag)
         if result.actions:
             self.router.handle(result.actions, conn)
+            self.persistence.actions(result.actions, frames, result.recv_ts_ns // 1_000_000)
+
+    def _on_body_actions(self, actions: Sequence[Action]) -> None:
+        self.router.handle(actions, None)
+        self.persistence.actions(actions, None, self.clock.now_ms())
 
     def _warn_clock(self, lag_ms: int) -> None:
         """Once: the events' times are far from the Monitor's clock, so its windows would not end at the exchange's
@@ -197,6 +236,7 @@ class Runtime:
         )
 
     def on_up(self, conn: FeedConnection, first: bool) -> None:
+        self.persistence.up(conn)
         self.events.emit("connected", None, {"connection": conn.id, "route": conn.route, "first": first})
         if first or self.backfill is None:
             return
@@ -206,7 +246,15 @@ class Runtime:
         if symbols:
             self.backfill.after_reconnect(symbols, self.cfg.tail_wait_s)
 
+    def on_live(self, conn: FeedConnection, streams: list[str]) -> None:
+        # A symbol's start-up fill goes once its trade stream is delivered: every trade after the page comes by stream.
+        if self.backfill is not None:
+            symbols = [symbol_of(s) for s in streams if kind_of(s) == "aggTrade"]
+            if symbols:
+                self.backfill.live(symbols)
+
     def on_down(self, conn: FeedConnection, reason: str) -> None:
+        self.persistence.down(conn, reason)
         self.events.emit("disconnected", None, {"connection": conn.id, "route": conn.route, "reason": reason})
         # Books fed by this connection missed diffs: discard them (after every frame already queued) so no read is
         # served from a stale book; the next diff asks for a snapshot.
@@ -255,4 +303,6 @@ class Runtime:
             engine_backlog=self.worker.backlog,
             unsynced_reads_refused=refused,
             events_dropped=self.events.dropped,
+            liquidation_copies=self.persistence.copies(list(self.pool)),
+            store=self.persistence.status(),
         )

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tapeflow.feeds.status import ConnectionStatus
+from tapeflow.monitor.outages import LiquidationCopy
+from tapeflow.store import StoreStatus
 from tapeflow.sync.backfill import BackfillStatus
 from tapeflow.sync.rest import RestStatus
 from tapeflow.sync.snapshots import SnapshotStatus
@@ -34,6 +36,9 @@ class MonitorStatus:
         routes: the route used for each USD-M stream kind (learned: a kind found silent is moved).
         engine_backlog: batches waiting for the engine; unsynced_reads_refused: book reads refused because the book
             was not synced; events_dropped: events a slow ``events()`` reader missed.
+        liquidation_copies: the connections carrying the liquidation stream (two, opened at different times) and
+            whether each is live; while one is, no liquidation is lost.
+        store: the store's state (``None`` without a store): failing writes, rows queued and lost, checkpoints.
     """
 
     market: str
@@ -54,3 +59,5 @@ class MonitorStatus:
     engine_backlog: int
     unsynced_reads_refused: int
     events_dropped: int
+    liquidation_copies: tuple[LiquidationCopy, ...] = ()
+    store: StoreStatus | None = None

@@ -24,8 +24,9 @@ log = logging.getLogger("tapeflow.feeds")
 
 _RUN = 64  # work items applied before their results go back to the loop, at most
 
-#: ``on_batch(owner, result)``: called on the event loop with the result of each frame batch.
-OnBatch = Callable[[Any, BatchResult], None]
+#: ``on_batch(owner, result, frames)``: called on the event loop with the result of each frame batch (and the
+#: batch, for the few actions whose frame is kept, e.g. a liquidation's event as received).
+OnBatch = Callable[[Any, BatchResult, list[bytes]], None]
 
 
 class EngineWorker:
@@ -33,7 +34,7 @@ class EngineWorker:
 
     Args:
         engine: the engine.
-        on_batch: called on the event loop with ``(owner, BatchResult)`` for every frame batch.
+        on_batch: called on the event loop with ``(owner, BatchResult, frames)`` for every frame batch.
         threaded: run the engine on a worker thread (default) or inline.
     """
 
@@ -63,7 +64,7 @@ class EngineWorker:
         self._idle.clear()
         if self._thread is None:
             result = self.engine.apply_frames(frames, recv_ms * 1_000_000)
-            self._done([(owner, result, None)])
+            self._done([(owner, (result, frames), None)])
         else:
             self._queue.put((owner, frames, recv_ms))
 
@@ -115,7 +116,7 @@ class EngineWorker:
                         done.append((None, e, a))
                 else:
                     try:
-                        done.append((a, engine.apply_frames(b, c * 1_000_000), None))
+                        done.append((a, (engine.apply_frames(b, c * 1_000_000), b), None))
                     except BaseException:  # an engine failure must not end the thread: the batch is dropped
                         log.exception("applying a batch of %d frames failed; it is dropped", len(b))
                         done.append((a, None, None))
@@ -141,7 +142,7 @@ class EngineWorker:
             if fut is None:
                 self.batches += 1
                 try:
-                    self.on_batch(owner, value)
+                    self.on_batch(owner, *value)
                 except Exception:  # one bad handler must not stop the results of the others
                     log.exception("handling a batch failed")
             elif not fut.done():

@@ -127,6 +127,9 @@ class BigTrades:
                 price=float(data.get("price") or 0.0),
                 qty=float(data.get("qty") or 0.0),
                 notional=float(data.get("notional") or 0.0),
+                price_exact=str(data.get("price_exact")),
+                qty_exact=str(data.get("qty_exact")),
+                notional_exact=str(data.get("notional_exact")),
             )
         )
 

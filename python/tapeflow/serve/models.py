@@ -223,6 +223,8 @@ class CandlesOut(BaseModel):
 
 
 class BigTradeOut(BaseModel):
+    """A trade at or above the big-trade threshold; money as floats and as exact decimal strings."""
+
     symbol: str
     time_ms: int
     trade_id: int | None
@@ -230,6 +232,9 @@ class BigTradeOut(BaseModel):
     price: float
     qty: float
     notional: float
+    price_exact: str
+    qty_exact: str
+    notional_exact: str
 
 
 # ---------------------------------------------------------------------------------------------------- books

@@ -23,8 +23,8 @@ from tapeflow.clock import FunctionClock
 from tapeflow.demo import schedule_faults
 from tapeflow.monitor import Monitor
 from tapeflow.serve.app import create_app
-from tapeflow.serve.progress import Progress
 from tapeflow.sim import SimConfig, SimExchange
+from tapeflow.view import show_startup
 
 __all__ = ["ServeOptions", "Server", "run", "sim_config"]
 
@@ -167,7 +167,7 @@ async def run(opts: ServeOptions, out: TextIO | None = None, stop: asyncio.Event
                 serving.result()  # it could not start: say why
             host = f"[{opts.host}]" if ":" in opts.host else opts.host
             _say(out, f"serving http://{host}:{server.port}/  (API: /docs, /openapi.json; metrics: /metrics)")
-            progress = loop.create_task(Progress(m, out).run())
+            progress = loop.create_task(show_startup(m, out, plain=True, interval=1.0))
             try:
                 await stop.wait()
             finally:

@@ -15,13 +15,11 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from tapeflow.sim.book import ASK, BID, INTERVAL_MS, AggTrade, Kline, Ladder, Liquidation, Trade
-from tapeflow.sim.symbols import E8, SymbolSpec, fmt, fmt_e16
+from tapeflow.sim.symbols import SymbolSpec
+from tapeflow.sim.wire import WireFormat
 
 STEP_MS = 50
-FUNDING_MS = 8 * 3_600_000
 
 #: Diff-depth stream suffixes by cadence (binance-api.md §3.1).
 DIFF_STREAMS = {
@@ -49,7 +47,7 @@ class _Window:
         self.prev_u = prev_u
 
 
-class SymbolModel:
+class SymbolModel(WireFormat):
     """The true state of one symbol and the events it emits."""
 
     def __init__(self, market: str, spec: SymbolSpec, seed: int, intervals: tuple[str, ...], start_ms: int) -> None:
@@ -97,19 +95,6 @@ class SymbolModel:
         self.n_partial = {ms: [(n, f"{self.name}@depth{n}{sfx.replace('@depth', '')}") for n in (5, 10, 20)]
                           for ms, sfx in DIFF_STREAMS[market].items()}  # fmt: skip
 
-    # ---------------------------------------------------------------- formatting helpers
-    def px(self, v: int) -> str:
-        return fmt(v, self.spec.price_dp)
-
-    def qty(self, v: int) -> str:
-        return fmt(v, self.spec.qty_dp)
-
-    def quote(self, p: int, q: int) -> int:
-        """Quote (spot/USD-M: price x qty) or base (COIN-M: contracts x size / price) volume in e16 units."""
-        if self.market == "coinm":
-            return q * self.spec.contract_size * E8 * E8 // p
-        return p * q
-
     # ---------------------------------------------------------------- book changes
     def _set(self, side: int, price: int, qty: int, t: int, emit: Emit) -> None:
         book = self.book
@@ -127,18 +112,7 @@ class SymbolModel:
             w.levels[side][price] = qty
         top = book.top()
         if top != before and self.wants(self.n_ticker):
-            emit(self.n_ticker, self._book_ticker(top, t))
-
-    def _book_ticker(self, top: tuple[int, int, int, int], t: int) -> dict[str, Any]:
-        b, bq, a, aq = top
-        if not self.futures:  # spot bookTicker has no e/E (binance-api.md §3.6)
-            return {"u": self.uid, "s": self.spec.symbol, "b": self.px(b), "B": self.qty(bq), "a": self.px(a),
-                    "A": self.qty(aq)}  # fmt: skip
-        d: dict[str, Any] = {"e": "bookTicker", "u": self.uid, "E": t, "T": t, "s": self.spec.symbol}
-        if self.market == "coinm":
-            d["ps"] = self.spec.pair
-        d.update(b=self.px(b), B=self.qty(bq), a=self.px(a), A=self.qty(aq))
-        return d
+            emit(self.n_ticker, self.book_ticker_event(top, t))
 
     # ---------------------------------------------------------------- events
     def due(self, end: int) -> bool:
@@ -312,7 +286,7 @@ class SymbolModel:
             if ms in self.suppress:
                 self.suppress.discard(ms)
             elif wants(name):
-                emit(name, self._diff(now, w))
+                emit(name, self.diff_event(now, w.first, w.last, w.prev_u, w.t, w.levels))
             w.prev_u = w.last
             w.first = 0
             w.levels = ({}, {})
@@ -332,23 +306,6 @@ class SymbolModel:
                 emit(self.name + "@markPrice@1s", self.mark_price(now))
             if listening and mark_due[1] and wants(self.name + "@markPrice"):
                 emit(self.name + "@markPrice", self.mark_price(now))
-
-    def _diff(self, now: int, w: _Window) -> dict[str, Any]:
-        bids = [[self.px(p), self.qty(q)] for p, q in sorted(w.levels[BID].items(), reverse=True)]
-        asks = [[self.px(p), self.qty(q)] for p, q in sorted(w.levels[ASK].items())]
-        d: dict[str, Any] = {"e": "depthUpdate", "E": now}
-        if self.futures:
-            d["T"] = w.t
-        d["s"] = self.spec.symbol
-        if self.market == "coinm":
-            d["ps"] = self.spec.pair
-        d["U"] = w.first
-        d["u"] = w.last
-        if self.futures:
-            d["pu"] = w.prev_u
-        d["b"] = bids
-        d["a"] = asks
-        return d
 
     def _partials(self, now: int, ms: int, w: _Window, emit: Emit, wants: Callable[[str], bool]) -> None:
         for n, name in self.n_partial[ms]:
@@ -383,47 +340,3 @@ class SymbolModel:
             name = f"{self.name}@kline_{iv}"
             if now % period == 0 and wants(name):
                 emit(name, self.kline_event(k, now, False))
-
-    def kline_event(self, k: Kline, now: int, closed: bool) -> dict[str, Any]:
-        """A ``kline`` stream event for candle ``k`` (binance-api.md §3.5)."""
-        body = {"t": k.open, "T": k.open + k.dur - 1, "s": self.spec.symbol, "i": k.interval, "f": k.f, "L": k.L,
-                "o": self.px(k.o), "c": self.px(k.c), "h": self.px(k.h), "l": self.px(k.l), "v": self.qty(k.v),
-                "n": k.n, "x": closed, "q": fmt_e16(k.q), "V": self.qty(k.V), "Q": fmt_e16(k.Q), "B": "0"}  # fmt: skip
-        return {"e": "kline", "E": now, "s": self.spec.symbol, "k": body}
-
-    def mark(self) -> int:
-        """The mark price: the mid of the true book on the tick grid."""
-        b, a = self.book.bid, self.book.ask
-        return (b + a) // 2 // self.spec.tick * self.spec.tick if b and a else self.spec.start_price
-
-    def mark_price(self, now: int) -> dict[str, Any]:
-        """A ``markPriceUpdate`` event (binance-api.md §3.7)."""
-        p = fmt(self.mark(), 8)
-        d: dict[str, Any] = {"e": "markPriceUpdate", "E": now, "s": self.spec.symbol, "p": p}
-        if self.market == "usdm":
-            d["ap"] = p
-        d.update(P=p, i=p, r="0.00010000", T=now - now % FUNDING_MS + FUNDING_MS)
-        return d
-
-    def force_order(self, liq: Liquidation, now: int) -> dict[str, Any]:
-        """A ``forceOrder`` event (binance-api.md §3.8)."""
-        o: dict[str, Any] = {"s": liq.symbol}
-        if self.market == "coinm":
-            o["ps"] = self.spec.pair
-        o.update(S=liq.side, o="LIMIT", f="IOC", q=self.qty(liq.q), p=self.px(liq.p), ap=self.px(liq.ap),
-                 X="FILLED", l=self.qty(liq.last_qty), z=self.qty(liq.q), T=liq.T)  # fmt: skip
-        return {"e": "forceOrder", "E": now, "o": o}
-
-    def mini_ticker(self, now: int) -> dict[str, Any]:
-        """A ``24hrMiniTicker`` event; the simulator's window is "since start" (its runs are shorter than 24 h)."""
-        o, h, l, c, v, q = self.mini  # noqa: E741
-        d: dict[str, Any] = {"e": "24hrMiniTicker", "E": now, "s": self.spec.symbol}
-        if self.market == "coinm":
-            d["ps"] = self.spec.pair
-        d.update(c=self.px(c), o=self.px(o), h=self.px(h), l=self.px(l), v=self.qty(v), q=fmt_e16(q))
-        return d
-
-
-def encode(payload: Any) -> bytes:
-    """The JSON bytes of a payload (orjson keeps insertion order, so frames are byte-for-byte reproducible)."""
-    return orjson.dumps(payload)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tapeflow.sim.book import ASK, BID, INTERVAL_MS, AggTrade, Kline, Liquidation, Trade, digest
-from tapeflow.sim.market import STEP_MS, SymbolModel, encode
+from tapeflow.sim.market import STEP_MS, SymbolModel
 from tapeflow.sim.symbols import SymbolSpec
+from tapeflow.sim.wire import encode
 
 
 def _never(_: str) -> bool:

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from tapeflow.clock import RATE_HEADER
 from tapeflow.sim.book import INTERVAL_MS
-from tapeflow.sim.market import encode
 from tapeflow.sim.model import Market, klines_from_trades
 from tapeflow.sim.symbols import fmt, fmt_e16
+from tapeflow.sim.wire import encode
 
 PREFIX = {"spot": "/api/v3/", "usdm": "/fapi/v1/", "coinm": "/dapi/v1/"}
 FUTURES_DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
@@ -99,9 +99,12 @@ class RestApi:
         self.agg_history_ms = agg_history_ms
         #: Depth replies can be replaced (replay mode): ``symbol -> body``.
         self.depth_override: Callable[[str], bytes | None] | None = None
+        #: Every request answered: ``(virtual ms, path and query)``, in order (what a client asked, for tests).
+        self.requests: list[tuple[int, str]] = []
 
     def handle(self, target: str) -> Reply:
         """Answers one GET ``target`` (path and query)."""
+        self.requests.append((self.now(), target))
         url = urlsplit(target)
         q = {k: v[-1] for k, v in parse_qs(url.query).items()}
         prefix = PREFIX[self.kind]

@@ -185,6 +185,22 @@ class SimExchange:
         self.run_until(self.clock.manual_ms)
         await self.flush()
 
+    def run_at(self, speed: float) -> None:
+        """Turns a manual clock into a running one from the current virtual time, at ``speed`` virtual seconds per
+        real second (e.g. to trade a history quickly with :meth:`advance`, then serve in real time).
+
+        Raises:
+            RuntimeError: if the clock runs already; ValueError: for a speed that is not > 0.
+        """
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed!r}")
+        if self.clock.speed > 0:
+            raise RuntimeError("run_at() needs a manual clock (SimConfig.speed=0)")
+        self.clock = VirtualClock(self.market.now, speed)
+        self.clock.start()
+        self.rest.rate = speed
+        self._driver = asyncio.create_task(self._drive())
+
     def skip(self, ms: int) -> None:
         """Manual clock: jumps ``ms`` of virtual time at once, with no market activity in between.
 

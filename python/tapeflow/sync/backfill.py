@@ -129,6 +129,7 @@ class TradeBackfill:
         self.gaps_reported = self.gaps_filled = self.gaps_abandoned = 0
         self.pages = self.trades_fetched = self.tail_checks = 0
         self._starting: dict[str, tuple[int, int]] = {}  # symbol -> (from_time_ms, wait deadline)
+        self._live: set[str] = set()  # symbols whose trade stream is delivered
         self._watcher: asyncio.Task[None] | None = None
         self._tasks = [asyncio.create_task(self._worker(), name=f"tapeflow-backfill-{i}") for i in range(workers)]
 
@@ -162,24 +163,29 @@ class TradeBackfill:
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     def start(self, symbol: str, from_time_ms: int, wait_s: float = 30.0) -> None:
-        """Fills ``symbol`` from ``from_time_ms`` on, once its stream has delivered a first trade (or after
-        ``wait_s``), so the page and the stream meet: the page covers up to that trade and the engine finds any
-        hole between them by id. A fill that finds no trade at all is done again at the symbol's first trade (the
-        trades between the fill and the first streamed one could not be checked otherwise). Incomplete meanwhile."""
+        """Fills ``symbol`` from ``from_time_ms`` on, once its trade stream is delivered (:meth:`live`), or it has
+        delivered a first trade, or after ``wait_s``: then every trade after the page comes by the stream, and the
+        engine finds any hole between the two by id. A fill made before the stream was known to be delivered, that
+        found no trade at all, is done again at the symbol's first trade (the trades between it and the stream's
+        start could not be checked otherwise). Incomplete meanwhile."""
         self.target.begin_check(symbol)
         self._starting[symbol] = (from_time_ms, self.clock.now_ms() + int(wait_s * 1000))
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch_starts())
             self._tasks.append(self._watcher)
 
+    def live(self, symbols: list[str]) -> None:
+        """The trade streams of ``symbols`` are delivered (their subscription is confirmed)."""
+        self._live.update(symbols)
+
     async def _watch_starts(self) -> None:
         while True:
             now = self.clock.now_ms()
             for symbol, (from_time, deadline) in list(self._starting.items()):
-                if self.target.last_trade_id(symbol) is not None or now >= deadline:
+                if symbol in self._live or self.target.last_trade_id(symbol) is not None or now >= deadline:
                     del self._starting[symbol]
                     self._put(2, _Job("start", symbol, from_time_ms=from_time))
-            await self.clock.sleep(0.5)
+            await self.clock.sleep(0.1 if self._starting else 0.5)
 
     def _put(self, priority: int, job: _Job) -> None:
         if job in self._queued:
@@ -252,11 +258,12 @@ class TradeBackfill:
     async def _run(self, job: _Job) -> None:
         symbol = job.symbol
         if job.kind == "start":
+            live = symbol in self._live  # delivered before the page was asked for: nothing can fall between
             params: dict[str, object] = {"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE}
             await self._page(symbol, params, from_time_ms=job.from_time_ms, priority=FILL)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
-            if self.target.last_trade_id(symbol) is None:  # no trade yet at all: again at the first one
-                self.target.begin_check(symbol)  # (still incomplete)
+            if self.target.last_trade_id(symbol) is None and not live:  # no trade at all, and the stream's start
+                self.target.begin_check(symbol)  # unknown: again at the first trade (still incomplete)
                 self._starting[symbol] = (job.from_time_ms, 2**62)
             return
         if job.kind == "tail":

@@ -1,9 +1,10 @@
 //! One side of an order book: price (e8 units) → quantity (e8 units).
 //!
 //! Nearly every diff touches levels near the top of the book, so a ladder keeps its best levels in a small sorted
-//! array (`top`, best at the end, by rank: the price for bids, its negation for asks) and every other level in `rest`, a two-level B-tree with wide sorted leaves
-//! ([`Deep`]). Every price in `rest` is worse than every price in `top`; while `rest` is empty, a new worst level
-//! joins `top` if it has room, so a snapshot fills `top` with its best levels.
+//! array (`top`, best at the end, by rank: the price for bids, its negation for asks) and every other level in
+//! `rest`, a two-level B-tree with wide sorted leaves ([`Deep`]). Every price in `rest` is worse than every price in
+//! `top`; while `rest` is empty, a new worst level joins `top` if it has room, so a snapshot fills `top` with its best
+//! levels.
 //!
 //! Costs: best level O(1); an update in `top` is a binary search plus a bounded shift (at most `top_cap` entries, a
 //! constant); an update in `rest` is O(log n) plus a bounded shift. `top` keeps between a quarter and all of
@@ -54,6 +55,16 @@ impl Ladder {
             rest: Deep::default(),
             top_cap: cap,
         }
+    }
+
+    /// Heap bytes held (the sorted top and the leaves of the rest).
+    pub fn heap_bytes(&self) -> usize {
+        let level = std::mem::size_of::<Level>();
+        let rest = &self.rest;
+        self.top.len() * level
+            + rest.leaves.capacity() * std::mem::size_of::<Vec<Level>>()
+            + rest.leaves.iter().map(|l| l.capacity() * level).sum::<usize>()
+            + rest.bests.capacity() * std::mem::size_of::<i64>()
     }
 
     pub fn side(&self) -> Side {

@@ -1,0 +1,192 @@
+"""What a Monitor keeps in its store over time: completed flow intervals, gap outcomes, checkpoints, retention.
+
+Every second the intervals that closed since the last look (at least :data:`SETTLE_MS` ago) are written
+(``Engine.closed_intervals``), and the
+tracked gaps are checked against the engine's. An interval that closed incomplete (a gap was open, a check pending)
+can still become complete; those are looked at again at every checkpoint, and written when they changed. Until the
+flow windows are first ready (the start-up fill brings trades into intervals that closed before it), every kept
+interval is written again at each checkpoint; a complete stored interval is never replaced by an incomplete one. Every
+``checkpoint_s`` the engine's state is checkpointed (through the worker, in order with the frames, so it holds every
+liquidation already queued to the store). Closing writes the last intervals and a last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tapeflow._core import Engine
+from tapeflow._core import parse_duration as _ms
+from tapeflow.clock import Clock
+from tapeflow.monitor.records import Records
+from tapeflow.monitor.worker import EngineWorker
+from tapeflow.store import Store
+from tapeflow.store import journal as ops
+
+__all__ = ["Keeper"]
+
+log = logging.getLogger("tapeflow.store")
+
+#: Retention is applied this often (ms).
+PRUNE_MS = 600_000
+#: Completed intervals the engine keeps per interval (``Engine(flow_history=...)``'s default).
+KEPT_INTERVALS = 60
+#: An interval is written this long (ms) after it ended: a trade's event may reach the feed a little after other
+#: streams have told the engine that its interval is over.
+SETTLE_MS = 5_000
+
+
+class Keeper:
+    """Keeps one Monitor's store up to date (see the module doc).
+
+    Args:
+        store / engine / worker / clock / records: the Monitor's parts.
+        intervals: the aligned intervals written (``"1m"`` and the Monitor's windows).
+        ready: whether every flow window is complete (the start-up fill is done).
+        since_ms: the oldest interval start to write at first (later ones are assumed written already).
+        checkpoint_s: seconds between checkpoints.
+        retention_ms: history kept (``None``: forever).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        worker: EngineWorker,
+        clock: Clock,
+        records: Records,
+        *,
+        intervals: Sequence[str],
+        ready: Callable[[], bool],
+        since_ms: int,
+        checkpoint_s: float,
+        retention_ms: int | None,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.worker = worker
+        self.clock = clock
+        self.records = records
+        self.checkpoint_s = checkpoint_s
+        self.retention_ms = retention_ms
+        self.intervals = {iv: _ms(iv) for iv in intervals}
+        self.ready = ready
+        self._catching_up = True
+        self._newest = dict.fromkeys(self.intervals, since_ms)  # next start not written yet
+        self._unsettled: dict[str, dict[tuple[str, int], tuple[Any, ...]]] = {iv: {} for iv in self.intervals}
+        self._task: asyncio.Task[None] | None = None
+        #: Seconds the last checkpoint took (engine call) and its size.
+        self.checkpoint_seconds = 0.0
+        self.checkpoint_bytes = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="tapeflow-store-keeper")
+
+    async def _run(self) -> None:
+        last_checkpoint = last_prune = self.clock.now_ms()
+        self.prune()
+        while True:
+            await self.clock.sleep(1.0)
+            now = self.clock.now_ms()
+            try:
+                self.poll(full=False)
+                self.records.reconcile(self.engine.gaps(), now)
+                if self._catching_up and self.ready():
+                    self.poll(full=True)  # the start-up fill is in: every kept interval once more, then no more
+                    self._catching_up = False
+                if now - last_checkpoint >= self.checkpoint_s * 1000:
+                    last_checkpoint = now
+                    self.poll(full=True)
+                    await self.checkpoint()
+                if now - last_prune >= PRUNE_MS:
+                    last_prune = now
+                    self.prune()
+            except Exception:  # the store's upkeep must never stop the Monitor
+                log.exception("keeping the store failed; trying again")
+
+    # ------------------------------------------------------------------ intervals
+    def poll(self, *, full: bool) -> int:
+        """Writes intervals that closed since the last poll, and (``full``) those that closed incomplete and changed
+        since; returns the rows written."""
+        written = 0
+        now = self.clock.now_ms()
+        for name, iv in self.intervals.items():
+            unsettled = self._unsettled[name]
+            kept_from = now - now % iv - KEPT_INTERVALS * iv
+            since = self._newest[name]
+            if full and self._catching_up:
+                since = kept_from
+            elif full and unsettled:
+                since = min(since, *(start for _, start in unsettled))
+            since = max(since, kept_from)
+            wide = full and self._catching_up
+            cols = self.engine.closed_intervals(name, since)
+            if not cols["symbol"]:
+                continue
+            keep = []
+            fields = _fields(cols)
+            ripe = now - SETTLE_MS - iv  # intervals that started before this ended long enough ago
+            newest = self._newest[name]
+            for i, row in enumerate(zip(*fields.values(), strict=True)):
+                sym, start, complete, abandoned = row[0], row[1], row[-2], row[-1]
+                if start > ripe:
+                    continue
+                newest = max(newest, start + iv)
+                key = (sym, start)
+                if not wide and start < self._newest[name] and (key not in unsettled or unsettled[key] == row):
+                    continue  # written already: settled then, or looked at again and unchanged
+                if complete or abandoned:
+                    unsettled.pop(key, None)
+                else:
+                    unsettled[key] = row
+                keep.append(i)
+            self._newest[name] = newest
+            for key in [k for k in unsettled if k[1] < now - KEPT_INTERVALS * iv]:
+                del unsettled[key]  # the engine no longer has it: it stays as written
+            if keep:
+                picked = {k: [v[i] for i in keep] for k, v in fields.items()}
+                self.store.submit(ops.intervals(iv, picked))
+                written += len(keep)
+        return written
+
+    # ------------------------------------------------------------------ checkpoints and retention
+    async def checkpoint(self) -> None:
+        """Checkpoints the engine now (in order with everything queued to it)."""
+        engine = self.engine
+
+        def take() -> tuple[bytes, dict[str, int], float]:
+            t0 = time.perf_counter()
+            data = engine.checkpoint()
+            return data, engine.last_trade_ids(), time.perf_counter() - t0
+
+        data, ids, seconds = await self.worker.call(take)
+        self.checkpoint_seconds, self.checkpoint_bytes = seconds, len(data)
+        self.store.checkpoint(data, ids, self.clock.now_ms(), len(ids))
+
+    def prune(self) -> None:
+        if self.retention_ms is not None:
+            self.store.submit(ops.prune(self.clock.now_ms() - self.retention_ms))
+
+    async def close(self) -> None:
+        """Stops the upkeep, then writes the last intervals and a last checkpoint."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        try:
+            self.poll(full=True)
+            self.records.reconcile(self.engine.gaps(), self.clock.now_ms())
+            await self.checkpoint()
+        except Exception:
+            log.exception("the last checkpoint failed")
+
+
+def _fields(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The stored columns of ``closed_intervals`` (``complete`` and ``abandoned`` last)."""
+    return {f: cols[f] for f in ops.INTERVAL_FIELDS}

@@ -1,0 +1,71 @@
+"""Checkpoints of the engine: its flow and liquidation state (the engine's own versioned, checksummed bytes) and the
+last aggTrade id counted per symbol.
+
+A checkpoint row also notes the highest liquidation row stored when it was written: the writer commits in the order
+things were queued, and the Monitor queues a checkpoint after every liquidation the engine had counted by then, so
+the rows after it are exactly the liquidations to replay on top of it. The two newest checkpoints are kept (the
+older one serves if the newer cannot be read).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tapeflow.store.writer import Op
+
+__all__ = ["KEEP", "Checkpoint", "latest", "save"]
+
+#: Checkpoints kept.
+KEEP = 2
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A stored checkpoint.
+
+    Attributes:
+        id: its row.
+        at_ms: when it was taken (the Monitor's clock).
+        liquidation_id: the highest liquidation row stored before it (rows after it are newer than the state).
+        symbols: symbols in it.
+        data: the engine's bytes (``Engine.restore``).
+    """
+
+    id: int
+    at_ms: int
+    liquidation_id: int
+    symbols: int
+    data: bytes
+
+
+def save(data: bytes, last_ids: Mapping[str, int], at_ms: int, symbols: int) -> Op:
+    """The write of a checkpoint (a newer one queued before this is written replaces it)."""
+    id_rows = [(name, last_id, at_ms) for name, last_id in last_ids.items()]
+
+    def run(conn: sqlite3.Connection) -> None:
+        (liq_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM liquidations").fetchone()
+        conn.execute(
+            "INSERT INTO checkpoints (at_ms, liquidation_id, symbols, data) VALUES (?, ?, ?, ?)",
+            (at_ms, liq_id, symbols, data),
+        )
+        conn.execute(
+            "DELETE FROM checkpoints WHERE id NOT IN (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?)", (KEEP,)
+        )
+        conn.executemany("INSERT OR IGNORE INTO symbols (name) VALUES (?)", [(r[0],) for r in id_rows])
+        conn.executemany(
+            "INSERT OR REPLACE INTO trade_ids (symbol_id, last_id, at_ms) "
+            "VALUES ((SELECT id FROM symbols WHERE name = ?), ?, ?)",
+            id_rows,
+        )
+
+    return Op("checkpoint", 1, run, latest_only=True)
+
+
+def latest(conn: sqlite3.Connection) -> list[Checkpoint]:
+    """The stored checkpoints, newest first."""
+    rows = conn.execute(
+        "SELECT id, at_ms, liquidation_id, symbols, data FROM checkpoints ORDER BY id DESC LIMIT ?", (KEEP,)
+    ).fetchall()
+    return [Checkpoint(int(r[0]), int(r[1]), int(r[2]), int(r[3]), bytes(r[4])) for r in rows]

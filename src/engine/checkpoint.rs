@@ -1,0 +1,186 @@
+//! Checkpoints: the flow and liquidation state of an engine as one versioned, checksummed byte string, and its
+//! restore into another engine of the same market and flow settings.
+//!
+//! Layout (integers little-endian):
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 0..8 | magic `TFLWCKPT` |
+//! | 8..10 | format version (`u16`), [`FORMAT_VERSION`] |
+//! | 10 | market: 0 spot, 1 USD-M, 2 COIN-M |
+//! | 11 | reserved, 0 |
+//! | 12..44 | fingerprint of the flow settings: SHA-256 of their canonical text ([`config_text`]) |
+//! | 44..52 | body length (`u64`) |
+//! | 52..84 | SHA-256 of bytes 0..52 followed by the body |
+//! | 84.. | body: the settings' text, the engine's heard-until clock and the flow part (`flow/checkpoint.rs`), the
+//! liquidation part (`liq/checkpoint.rs`) |
+//!
+//! A restore checks, in this order, the magic, the version, the checksum, the market and the settings, then reads
+//! the whole body; only then does it change the engine, so the engine is unchanged on any error.
+
+use sha2::{Digest, Sha256};
+
+use super::Engine;
+use crate::book::Market;
+use crate::codec::{Reader, Writer};
+use crate::decode::Symbol;
+use crate::flow::{duration_name, FlowConfig};
+
+/// Magic bytes that open every checkpoint.
+pub const MAGIC: &[u8; 8] = b"TFLWCKPT";
+/// The format version written; versions up to it are read.
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER: usize = 84;
+
+/// Why a checkpoint could not be restored. The engine is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("not a tapeflow checkpoint (the data does not start with its magic bytes)")]
+    NotACheckpoint,
+    #[error("checkpoint format version {found} is newer than this tapeflow reads (up to {supported})")]
+    NewerVersion { found: u16, supported: u16 },
+    #[error("corrupt checkpoint: {0}")]
+    Corrupt(String),
+    #[error("the checkpoint is of the {found} market, this engine of {expected}")]
+    Market { found: String, expected: String },
+    #[error("the checkpoint was written with other flow settings ({found}); this engine has {expected}")]
+    Config { found: String, expected: String },
+}
+
+impl CheckpointError {
+    /// A short name of the reason: `not_a_checkpoint`, `newer_version`, `corrupt`, `market` or `config`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotACheckpoint => "not_a_checkpoint",
+            Self::NewerVersion { .. } => "newer_version",
+            Self::Corrupt(_) => "corrupt",
+            Self::Market { .. } => "market",
+            Self::Config { .. } => "config",
+        }
+    }
+}
+
+fn market_code(m: Market) -> u8 {
+    match m {
+        Market::Spot => 0,
+        Market::UsdM => 1,
+        Market::CoinM => 2,
+    }
+}
+
+/// The flow settings as canonical text, e.g. `horizons=1m,5m intervals=1m history=60 big_e16=` (thresholds in
+/// e16 quote units). Its SHA-256 is the checkpoint's settings fingerprint.
+pub fn config_text(c: &FlowConfig) -> String {
+    let names = |v: &[i64]| v.iter().map(|&ms| duration_name(ms)).collect::<Vec<_>>().join(",");
+    let big: Vec<String> = c.big_e16.iter().map(ToString::to_string).collect();
+    format!(
+        "horizons={} intervals={} history={} big_e16={}",
+        names(&c.horizons_ms),
+        names(&c.intervals_ms),
+        c.history,
+        big.join(",")
+    )
+}
+
+fn checksum(head: &[u8], body: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(head);
+    h.update(body);
+    h.finalize().into()
+}
+
+impl Engine {
+    /// The flow and liquidation state as a checkpoint (see the module docs). Counters and pending checks are not
+    /// part of it; books are not either (a restart syncs them from fresh snapshots).
+    pub fn checkpoint(&self) -> Vec<u8> {
+        let text = config_text(self.flow.config());
+        let mut body = Writer::default();
+        body.str(&text);
+        self.flow.write_checkpoint(&mut body);
+        self.liq.write_checkpoint(&mut body);
+        let mut out = Vec::with_capacity(HEADER + body.buf.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.push(market_code(self.market));
+        out.push(0);
+        out.extend_from_slice(&Sha256::digest(text.as_bytes()));
+        out.extend_from_slice(&(body.buf.len() as u64).to_le_bytes());
+        let sum = checksum(&out, &body.buf);
+        out.extend_from_slice(&sum);
+        out.extend_from_slice(&body.buf);
+        out
+    }
+
+    /// Restores a checkpoint: the flow and liquidation state of the symbols it holds replace this engine's (other
+    /// symbols are kept; clocks move to the later of the two). Returns those symbols. On error nothing changes.
+    pub fn restore(&mut self, data: &[u8]) -> Result<Vec<Symbol>, CheckpointError> {
+        let corrupt = |m: &str| CheckpointError::Corrupt(m.to_owned());
+        if data.len() < MAGIC.len() || &data[..MAGIC.len()] != MAGIC {
+            return Err(CheckpointError::NotACheckpoint);
+        }
+        if data.len() < HEADER {
+            return Err(corrupt("shorter than its header"));
+        }
+        let version = u16::from_le_bytes([data[8], data[9]]);
+        if version > FORMAT_VERSION {
+            return Err(CheckpointError::NewerVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if version == 0 {
+            return Err(corrupt("format version 0"));
+        }
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&data[44..52]);
+        let body = &data[HEADER..];
+        if u64::from_le_bytes(len) != body.len() as u64 {
+            return Err(corrupt(
+                "truncated or extended: the body length differs from the header's",
+            ));
+        }
+        if checksum(&data[..52], body)[..] != data[52..HEADER] {
+            return Err(corrupt("checksum mismatch"));
+        }
+        if data[10] != market_code(self.market) {
+            let found = [Market::Spot, Market::UsdM, Market::CoinM]
+                .into_iter()
+                .find(|&m| market_code(m) == data[10])
+                .map_or_else(|| format!("unknown ({})", data[10]), |m| m.name().to_owned());
+            return Err(CheckpointError::Market {
+                found,
+                expected: self.market.name().to_owned(),
+            });
+        }
+        let mut r = Reader::new(body);
+        let text = r.str().map_err(|e| CheckpointError::Corrupt(e.to_string()))?;
+        let expected = config_text(self.flow.config());
+        if Sha256::digest(expected.as_bytes())[..] != data[12..44] || text != expected {
+            return Err(CheckpointError::Config {
+                found: text.to_owned(),
+                expected,
+            });
+        }
+        let flow = self
+            .flow
+            .read_checkpoint(&mut r)
+            .map_err(|e| CheckpointError::Corrupt(format!("flow part: {e}")))?;
+        let liq = crate::liq::Liquidations::read_checkpoint(&mut r)
+            .map_err(|e| CheckpointError::Corrupt(format!("liquidation part: {e}")))?;
+        if !r.is_empty() {
+            return Err(corrupt("bytes left after the body"));
+        }
+        let mut symbols = self.flow.restore(flow);
+        let mut seen: rustc_hash::FxHashSet<Symbol> = symbols.iter().cloned().collect();
+        for s in self.liq.restore(liq) {
+            if seen.insert(s.clone()) {
+                symbols.push(s);
+            }
+        }
+        Ok(symbols)
+    }
+}
+
+#[cfg(test)]
+#[path = "checkpoint_tests.rs"]
+mod tests;
