@@ -21,7 +21,7 @@ from reference import E8
 from sessions import ROOT
 from timing import interleaved, summary, timed
 
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "engine"))  # the exact liquidation reference of the tests
 from liq_reference import Liq, force_order_frame
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "ADAUSDT", "LTCUSDT"]

@@ -93,7 +93,10 @@ def _symbol(frame: bytes) -> str:
 
 class TapeflowPerFrame(Peer):
     name = "tapeflow (per frame)"
-    detail = "Engine.apply_frame: one call per frame; reads: Engine.book(symbol, depth)"
+    detail = (
+        "Engine.apply_frame: one call per frame; reads: Engine.best(symbol) for the best bid/ask (one tuple of "
+        "floats), Engine.book(symbol, depth) for the top 10"
+    )
 
     def reset(self, session: Session) -> None:
         from tapeflow import Engine
@@ -107,15 +110,14 @@ class TapeflowPerFrame(Peer):
             self.engine.apply_snapshot(symbol, raw)
 
     def run(self, frames: list[bytes], mode: str) -> None:
-        apply, book = self.engine.apply_frame, self.engine.book
+        apply, book, best = self.engine.apply_frame, self.engine.book, self.engine.best
         if mode == "apply":
             for f in frames:
                 apply(f, 0)
         elif mode == "best":
             for f in frames:
                 apply(f, 0)
-                view = book(_symbol(f), 1)
-                view.best_bid, view.best_ask  # noqa: B018
+                best(_symbol(f))
         else:
             for f in frames:
                 apply(f, 0)

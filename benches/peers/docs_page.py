@@ -46,8 +46,9 @@ applies after its snapshot (so that clients which sync lazily, at the next diff,
 depth frame is timed. Each symbol keeps its order; only the interleaving of different symbols changes.
 
 Modes: **apply** (diffs only), **apply + best bid/ask** (read after every frame, for the frame's symbol), **apply +
-top 10** (both sides' top 10 read after every frame). tapeflow reads with `Engine.book(symbol, depth)` (an owned
-view; NumPy arrays for the levels) and takes the symbol from the frame's stream name; `tapeflow (batch)` applies a
+top 10** (both sides' top 10 read after every frame). tapeflow reads the best bid/ask with `Engine.best(symbol)`
+(one tuple of floats) and the top 10 with `Engine.book(symbol, depth)` (an owned view; NumPy arrays for the levels),
+and takes the symbol from the frame's stream name; `tapeflow (batch)` applies a
 session's timed frames in one `Engine.apply_frames` call. On the generated stream, peers slower than ~10k frames/s
 on deep books ({slow}) are timed on the first {cap:,} frames.
 

@@ -129,12 +129,20 @@ def _liq(liq: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _load(meta: dict[str, Any]) -> str:
+    """The machine's 1-minute load average at the start and end of the run (other work on a shared machine slows
+    every contender, not all by the same factor), when the run recorded it."""
+    if "load_before" not in meta:
+        return ""
+    return f"; load average {meta['load_before']:g} at the start, {meta.get('load_after', '?')} at the end"
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     lines = [
         f"Run {meta['date']} at commit {meta['commit']} with `{meta['command']}` ({meta['rounds']} interleaved rounds, "
-        f"{meta.get('seconds', '?')} s), CPython {meta['python']}, {meta['machine']}.",
+        f"{meta.get('seconds', '?')} s), CPython {meta['python']}, {meta['machine']}{_load(meta)}.",
         "",
         f"Versions: {versions}.",
         "",

@@ -112,6 +112,7 @@ def main(argv: list[str]) -> int:
             "commit": commit(),
             "machine": machine(),
             "versions": versions(),
+            "load_before": round(os.getloadavg()[0], 2),
         },
         "unavailable": {},
         "books": {},
@@ -130,6 +131,7 @@ def main(argv: list[str]) -> int:
     log("liquidations / totals and series")
     results["liq"] = bench_liq.run(30_000 if args.quick else 150_000, rounds, log)
     results["meta"]["seconds"] = round(time.time() - started)
+    results["meta"]["load_after"] = round(os.getloadavg()[0], 2)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")

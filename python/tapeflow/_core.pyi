@@ -594,6 +594,12 @@ class Engine:
     def book(self, symbol: str, depth: int = 10, *, allow_unsynced: bool = False) -> BookView:
         """The top ``depth`` levels. Raises :class:`tapeflow.BookNotSyncedError` unless the book is synced or
         ``allow_unsynced`` is true (the view's ``state`` then says what it is)."""
+    def best(self, symbol: str) -> tuple[float, float, float, float] | None:
+        """Best bid and ask ``(bid, bid_qty, ask, ask_qty)`` as floats, ``None`` while a side is empty: one call, for
+        reading the top after every frame. Raises :class:`tapeflow.BookNotSyncedError` unless the book is synced and
+        :class:`tapeflow.UnknownSymbolError` for a symbol never seen."""
+    def best_exact(self, symbol: str) -> tuple[str, str, str, str] | None:
+        """:meth:`best` as exact normalized decimal strings."""
     def digest(self, symbol: str, *, allow_unsynced: bool = False) -> str:
         """Hex SHA-256 of the whole book in canonical text form."""
     def band(self, symbol: str, pct: float) -> Band | None:

@@ -122,12 +122,14 @@ fn full_shape(obj: &[u8]) -> Result<Shape<'_>, DecodeError> {
     })
 }
 
-/// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs.
+/// `@depth5`, `@depth10@100ms`, … are partial-depth streams (full top-N levels); `@depth`, `@depth@100ms` diffs:
+/// the part after the first `@` starts with `depth` and runs on past it before any further `@`.
 pub(super) fn is_partial_depth_stream(stream: &[u8]) -> bool {
-    stream
-        .split(|&b| b == b'@')
-        .nth(1)
-        .is_some_and(|p| p.len() > 5 && p.starts_with(b"depth"))
+    let Some(at) = crate::num::swar::position_of(stream, b'@') else {
+        return false;
+    };
+    let part = &stream[at + 1..];
+    part.len() > 5 && part.starts_with(b"depth") && part[5] != b'@'
 }
 
 fn decode_object(obj: &[u8], stream: Option<&str>, out: &mut Vec<Event>) -> Result<(), DecodeError> {

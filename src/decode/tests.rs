@@ -326,3 +326,65 @@ fn decodes_rest_agg_trades_bodies() {
         );
     }
 }
+
+/// The partial-depth test of a stream name by its definition, one byte at a time: the part after the first `@` (up
+/// to the next one) is longer than `depth` and starts with it.
+fn partial_depth_by_simple_scan(name: &[u8]) -> bool {
+    name.split(|&b| b == b'@')
+        .nth(1)
+        .is_some_and(|p| p.len() > 5 && p.starts_with(b"depth"))
+}
+
+/// Pieces of stream names: symbols of the lengths the exchanges list (so the first `@` falls at every offset of the
+/// eight-byte words the test reads), the suffixes they use, and any byte.
+fn stream_name_piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        "[a-z0-9_]{0,26}".prop_map(String::into_bytes),
+        prop_oneof![
+            Just("@depth"),
+            Just("@depth@100ms"),
+            Just("@depth5"),
+            Just("@depth20@100ms"),
+            Just("@aggTrade"),
+            Just("depth"),
+            Just("@"),
+        ]
+        .prop_map(|s| s.as_bytes().to_vec()),
+        any::<u8>().prop_map(|b| vec![b]),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 4000, ..Default::default() })]
+
+    /// The check that finds `@` eight bytes at a time agrees with the simple scan on any name.
+    #[test]
+    fn partial_depth_stream_check_equals_the_simple_scan(
+        pieces in proptest::collection::vec(stream_name_piece(), 0..5),
+    ) {
+        let name = pieces.concat();
+        proptest::prop_assert_eq!(
+            dispatch::is_partial_depth_stream(&name),
+            partial_depth_by_simple_scan(&name),
+            "{}",
+            String::from_utf8_lossy(&name)
+        );
+    }
+}
+
+#[rstest]
+#[case::diff("btcusdt@depth", false)]
+#[case::diff_100ms("btcusdt@depth@100ms", false)]
+#[case::partial("btcusdt@depth5", true)]
+#[case::partial_100ms("btcusdt@depth10@100ms", true)]
+#[case::no_at("btcusdtdepth5", false)]
+#[case::other("btcusdt@aggTrade", false)]
+#[case::long_symbol("1000shibusdt_250926@depth20@100ms", true)]
+#[case::long_symbol_diff("1000shibusdt_250926@depth@100ms", false)]
+#[case::depth_first("@depth5", true)]
+#[case::empty("", false)]
+fn partial_depth_stream_names(#[case] name: &str, #[case] partial: bool) {
+    assert_eq!(dispatch::is_partial_depth_stream(name.as_bytes()), partial);
+    assert_eq!(partial_depth_by_simple_scan(name.as_bytes()), partial);
+}

@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-pub(crate) mod swar;
+pub mod swar;
 
 /// Decimal places kept: Binance's own precision.
 pub const SCALE: u32 = 8;

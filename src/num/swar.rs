@@ -17,22 +17,39 @@ pub(crate) const POW10: [u64; 9] = [100_000_000, 10_000_000, 1_000_000, 100_000,
 #[allow(clippy::inline_always)]
 #[inline(always)]
 pub fn quoted_e8(s: &[u8]) -> Option<(i64, usize)> {
+    let (v, len) = quoted_e8_packed(s);
+    (len != 0).then_some((v, len))
+}
+
+/// [`quoted_e8`] as `(value, body length)` with a length of 0 for a rejected input (a body has at least one
+/// digit): two registers instead of an `Option` in memory, which the decoders' level loops branch on directly.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+pub fn quoted_e8_packed(s: &[u8]) -> (i64, usize) {
     if s.len() < 8 {
-        return quoted_e8_scalar(s);
+        return scalar_packed(s);
     }
     let head = load8(s, 0);
     match short_decimal(s, head) {
-        Some(short) => short,
-        // 10 integer digits, the point, 8 decimals and the quote.
-        None if s.len() >= 20 => long_decimal(s, head),
-        None => quoted_e8_scalar(s),
+        (_, RUNS_ON) if s.len() >= 20 => long_decimal(s, head),
+        (_, RUNS_ON) => scalar_packed(s),
+        short => short,
     }
 }
 
-/// [`quoted_e8`] of a number longer than eight bytes (`head`: its first eight), on at least 20 bytes of input.
-/// Kept out of line: the short path is inlined at each call site.
+/// The length [`short_decimal`] gives a number that does not end within its first eight bytes.
+const RUNS_ON: usize = usize::MAX;
+
+/// [`quoted_e8_scalar`], packed as [`quoted_e8_packed`] returns it (kept out of line: inputs near a frame's end).
 #[inline(never)]
-fn long_decimal(s: &[u8], head: u64) -> Option<(i64, usize)> {
+fn scalar_packed(s: &[u8]) -> (i64, usize) {
+    quoted_e8_scalar(s).unwrap_or((0, 0))
+}
+
+/// [`quoted_e8_packed`] of a number longer than eight bytes (`head`: its first eight), on at least 20 bytes of
+/// input. Kept out of line: the short path is inlined at each call site.
+#[inline(never)]
+fn long_decimal(s: &[u8], head: u64) -> (i64, usize) {
     let n_int = leading_digits(head);
     let (int, mut i) = if n_int < 8 {
         (digits_value(head, n_int), n_int)
@@ -44,7 +61,7 @@ fn long_decimal(s: &[u8], head: u64) -> Option<(i64, usize)> {
             i += 1;
         }
         if i > 10 {
-            return None;
+            return (0, 0);
         }
         (v, i)
     };
@@ -58,18 +75,17 @@ fn long_decimal(s: &[u8], head: u64) -> Option<(i64, usize)> {
         i += 1 + frac_digits;
     }
     if int_digits + frac_digits == 0 || s[i] != b'"' {
-        return None;
+        return (0, 0);
     }
     // < 10^10 · 10^8: fits an i64.
-    Some(((int * POW10[0] + frac * POW10[frac_digits]) as i64, i))
+    ((int * POW10[0] + frac * POW10[frac_digits]) as i64, i)
 }
 
-/// [`quoted_e8`] of a number that ends within its first eight bytes (`head`), such as `"427.27"` or `"260"`: the
-/// point is squeezed out and all digits are converted at once. `None` if the number runs on (the caller reads it in
-/// two parts); `Some(None)` if it is malformed.
+/// [`quoted_e8_packed`] of a number that ends within its first eight bytes (`head`), such as `"427.27"` or `"260"`:
+/// the point is squeezed out and all digits are converted at once. The length is [`RUNS_ON`] if the number runs on
+/// (the caller reads it in two parts), 0 if it is malformed.
 #[inline]
-#[allow(clippy::option_option)]
-fn short_decimal(s: &[u8], head: u64) -> Option<Option<(i64, usize)>> {
+fn short_decimal(s: &[u8], head: u64) -> (i64, usize) {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     const ZEROS: u64 = 0x3030_3030_3030_3030;
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -82,7 +98,7 @@ fn short_decimal(s: &[u8], head: u64) -> Option<Option<(i64, usize)>> {
     let first_dot_byte = if dot < 8 { 0xFF << (8 * dot) } else { 0 };
     let len = ((not_digit & !first_dot_byte).trailing_zeros() / 8) as usize;
     if len == 8 {
-        return None;
+        return (0, RUNS_ON);
     }
     let (digits, n_frac, merged) = if dot < len {
         let low = (1u64 << (8 * dot)) - 1;
@@ -91,10 +107,10 @@ fn short_decimal(s: &[u8], head: u64) -> Option<Option<(i64, usize)>> {
         (len, 0, head)
     };
     if digits == 0 || s[len] != b'"' {
-        return Some(None);
+        return (0, 0);
     }
-    // At most seven digits: fits an i64 at any scale.
-    Some(Some(((digits_value(merged, digits) * POW10[n_frac]) as i64, len)))
+    // At most seven digits (so `n_frac` ≤ 6): fits an i64 at any scale.
+    ((digits_value_nonzero(merged, digits) * POW10[n_frac & 7]) as i64, len)
 }
 
 /// The byte-by-byte definition of [`quoted_e8`] (also its path for input near the end of a frame).
@@ -171,6 +187,25 @@ pub fn json_uint_scalar(s: &[u8]) -> Option<(u64, usize)> {
     Some((v, n))
 }
 
+/// The index of the first `byte` in `s`, eight bytes at a time (for short names, where a byte loop would cost a
+/// compare and a branch per byte).
+#[inline]
+pub fn position_of(s: &[u8], byte: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while at + 8 <= s.len() {
+        let x = load8(s, at) ^ (u64::from(byte) * ONES);
+        // High bit set where a byte of `x` is 0 (exact up to the first one, as in `short_decimal`).
+        let found = x.wrapping_sub(ONES) & !x & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    s[at..].iter().position(|&b| b == byte).map(|i| at + i)
+}
+
 /// Eight bytes from `at`, the first in the lowest byte.
 #[inline]
 pub fn load8(s: &[u8], at: usize) -> u64 {
@@ -196,8 +231,15 @@ fn digits_value(chunk: u64, n: usize) -> u64 {
     if n == 0 {
         return 0;
     }
+    digits_value_nonzero(chunk, n)
+}
+
+/// [`digits_value`] for `n` in 1..=8.
+#[inline]
+fn digits_value_nonzero(chunk: u64, n: usize) -> u64 {
+    debug_assert!((1..=8).contains(&n));
     // Move the digits to the top bytes; the bytes shifted in read as leading zeros.
-    let v = chunk << (8 * (8 - n));
+    let v = chunk << ((8 * (8 - n)) & 63);
     let v = ((v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
     let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
     ((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32

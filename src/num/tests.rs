@@ -185,3 +185,13 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// The eight-bytes-at-a-time search finds the same first byte as a byte loop.
+    #[test]
+    fn position_of_equals_a_byte_loop(s in prop::collection::vec(prop_oneof![Just(b'@'), any::<u8>()], 0..40), byte in prop_oneof![Just(b'@'), any::<u8>()]) {
+        prop_assert_eq!(swar::position_of(&s, byte), s.iter().position(|&b| b == byte));
+    }
+}

@@ -9,10 +9,14 @@ use super::actions::actions_list;
 use super::book::{PyBand, PyBookView, PySyncState};
 use super::errors;
 use crate::book::Market;
+use crate::decode::Level;
 use crate::engine::Engine;
 
 /// `(update_id, bid, bid_qty, ask, ask_qty)`.
 type TickerTuple = (u64, f64, f64, f64, f64);
+
+/// `(bid, bid_qty, ask, ask_qty)`.
+type BestTuple<T> = (T, T, T, T);
 
 /// What one `apply_frames` call did.
 #[pyclass(frozen, name = "BatchResult", module = "tapeflow._core")]
@@ -206,6 +210,22 @@ impl PyEngine {
         ))
     }
 
+    /// Best bid and ask of a synced book as floats, `(bid, bid_qty, ask, ask_qty)`, or `None` while a side is
+    /// empty: one call and one tuple, for reading the top after every frame. Raises `BookNotSyncedError` unless
+    /// the book is synced.
+    fn best(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<BestTuple<f64>>> {
+        use crate::num::e8_to_f64 as f;
+        let top = self.synced_top(py, symbol)?;
+        Ok(top.map(|((b, bq), (a, aq))| (f(b), f(bq), f(a), f(aq))))
+    }
+
+    /// [`Self::best`] as exact normalized decimal strings.
+    fn best_exact(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<BestTuple<String>>> {
+        use crate::num::format_e8 as f;
+        let top = self.synced_top(py, symbol)?;
+        Ok(top.map(|((b, bq), (a, aq))| (f(b), f(bq), f(a), f(aq))))
+    }
+
     /// Hex SHA-256 of the whole book in canonical text form (see the README).
     #[pyo3(signature = (symbol, *, allow_unsynced = false))]
     fn digest(&self, py: Python<'_>, symbol: &str, allow_unsynced: bool) -> PyResult<String> {
@@ -251,6 +271,17 @@ impl PyEngine {
     /// Discards one symbol's book.
     fn reset_book(&self, symbol: &str) {
         self.inner.lock().reset_book(symbol);
+    }
+}
+
+impl PyEngine {
+    /// The best bid and ask levels of a synced book (`None` while a side is empty).
+    fn synced_top(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<(Level, Level)>> {
+        let engine = self.inner.lock();
+        let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
+        check_synced(py, symbol, state.book.state(), false)?;
+        let book = state.book.book();
+        Ok(book.best_bid().zip(book.best_ask()))
     }
 }
 

@@ -105,5 +105,11 @@ def test_engine_book_matches_dict_reference(market: str, initial: list[Level], o
                 engine.apply_frame(BAD[str(arg)], 0)
             assert engine.digest("SYM") == before
         view = engine.book("SYM", 1000)
-        assert (view.bids_exact(), view.asks_exact()) == expected(reference)
+        bids, asks = expected(reference)
+        assert (view.bids_exact(), view.asks_exact()) == (bids, asks)
         assert view.last_update_id == last
+        # The top-of-book accessors read the same levels in one call.
+        top = (*bids[0], *asks[0]) if bids and asks else None
+        assert engine.best_exact("SYM") == top
+        best = engine.best("SYM")
+        assert best == (None if top is None else tuple(float(Decimal(x)) for x in top))

@@ -70,6 +70,14 @@ def test_book_view_numbers() -> None:
     assert "SYNCED" in repr(view)
 
 
+def test_best_reads_the_top_of_a_synced_book() -> None:
+    engine = synced_engine()
+    assert engine.best("BTCUSDT") == (100.5, 1.5, 101.0, 0.5)
+    assert engine.best_exact("BTCUSDT") == ("100.5", "1.5", "101", "0.5")
+    with pytest.raises(UnknownSymbolError):
+        engine.best("NOPE")
+
+
 def test_band_depth_and_imbalance() -> None:
     engine = synced_engine()
     band = engine.band("BTCUSDT", 0.5)  # mid 100.75: [100.24625, 101.25375]
@@ -87,8 +95,10 @@ def test_reads_of_unsynced_books_raise_unless_asked() -> None:
     with pytest.raises(BookNotSyncedError) as info:
         engine.book("ETHUSDT")
     assert info.value.symbol == "ETHUSDT" and info.value.state == "SYNCING"
-    with pytest.raises(BookNotSyncedError):
-        engine.digest("ETHUSDT")
+    for read in (engine.digest, engine.best, engine.best_exact):
+        with pytest.raises(BookNotSyncedError) as info:
+            read("ETHUSDT")
+        assert info.value.state == "SYNCING"
     view = engine.book("ETHUSDT", allow_unsynced=True)
     assert view.state == SyncState.SYNCING and not view.synced
 

@@ -1,9 +1,10 @@
 //! One side of an order book: price (e8 units) → quantity (e8 units).
 //!
 //! Nearly every diff touches levels near the top of the book, so a ladder keeps its best levels in a small sorted
-//! array (`top`, best at the end) and every other level in `rest`, a two-level B-tree with wide sorted leaves
-//! ([`Deep`]). Every price in `rest` is worse than every price in `top`; while `rest` is empty, a new worst level
-//! joins `top` if it has room, so a snapshot fills `top` with its best levels.
+//! array (`top`, best at the end, by rank: the price for bids, its negation for asks) and every other level in
+//! `rest`, a two-level B-tree with wide sorted leaves ([`Deep`]). Every price in `rest` is worse than every price in
+//! `top`; while `rest` is empty, a new worst level joins `top` if it has room, so a snapshot fills `top` with its best
+//! levels.
 //!
 //! Costs: best level O(1); an update in `top` is a binary search plus a bounded shift (at most `top_cap` entries, a
 //! constant); an update in `rest` is O(log n) plus a bounded shift. `top` keeps between a quarter and all of
@@ -23,11 +24,17 @@ pub enum Side {
 /// Default number of best levels kept in the sorted array.
 pub const TOP_CAPACITY: usize = 64;
 
+/// Shifts of at most this many levels (most of them: updates cluster at the best end of `top`) move one fixed-size
+/// block, a few vector moves without a call or a branch on the length; longer ones call `copy_within`.
+const SHORT_SHIFT: usize = 8;
+
 #[derive(Debug, Clone)]
 pub struct Ladder {
     side: Side,
-    /// Best levels, sorted worst → best (the best is `top.last()`), at most `top_cap` long.
-    top: Vec<Level>,
+    /// Best levels as `(rank, qty)`, sorted worst → best (the best is `top[top_len - 1]`), at most `top_cap` of
+    /// them; the slice has `top_cap + 1 + SHORT_SHIFT` slots so that a short shift may move a whole block.
+    top: Box<[Level]>,
+    top_len: usize,
     /// All other levels.
     rest: Deep,
     top_cap: usize,
@@ -43,7 +50,8 @@ impl Ladder {
         let cap = cap.max(2);
         Self {
             side,
-            top: Vec::with_capacity(cap + 1),
+            top: vec![(0, 0); cap + 1 + SHORT_SHIFT].into_boxed_slice(),
+            top_len: 0,
             rest: Deep::default(),
             top_cap: cap,
         }
@@ -53,7 +61,7 @@ impl Ladder {
     pub fn heap_bytes(&self) -> usize {
         let level = std::mem::size_of::<Level>();
         let rest = &self.rest;
-        self.top.capacity() * level
+        self.top.len() * level
             + rest.leaves.capacity() * std::mem::size_of::<Vec<Level>>()
             + rest.leaves.iter().map(|l| l.capacity() * level).sum::<usize>()
             + rest.bests.capacity() * std::mem::size_of::<i64>()
@@ -64,15 +72,15 @@ impl Ladder {
     }
 
     pub fn len(&self) -> usize {
-        self.top.len() + self.rest.len()
+        self.top_len + self.rest.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.top.is_empty()
+        self.top_len == 0
     }
 
     pub fn clear(&mut self) {
-        self.top.clear();
+        self.top_len = 0;
         self.rest.clear();
     }
 
@@ -95,46 +103,74 @@ impl Ladder {
     #[inline]
     pub fn set(&mut self, price: i64, qty: i64) {
         let r = self.rank(price);
-        match self.top.first() {
-            Some(&(worst, _)) if r >= self.rank(worst) => self.set_top(price, r, qty),
-            // Worse than every level and nothing deeper: the new worst level of a `top` with room.
-            Some(_) if self.rest.is_empty() && self.top.len() < self.top_cap => {
-                if qty != 0 {
-                    self.top.insert(0, (price, qty));
-                }
-            }
-            Some(_) => {
-                self.rest.set(r, qty);
-            }
+        if self.top_len == 0 {
             // An empty top means an empty ladder.
-            None => {
-                if qty != 0 {
-                    self.top.push((price, qty));
-                }
+            if qty != 0 {
+                self.top[0] = (r, qty);
+                self.top_len = 1;
             }
+        } else if r >= self.top[0].0 {
+            self.set_top(r, qty);
+        } else if self.rest.is_empty() && self.top_len < self.top_cap {
+            // Worse than every level and nothing deeper: the new worst level of a `top` with room.
+            if qty != 0 {
+                self.insert_top(0, r, qty);
+            }
+        } else {
+            self.rest.set(r, qty);
         }
     }
 
     #[inline]
-    fn set_top(&mut self, price: i64, r: i64, qty: i64) {
-        let side = self.side;
-        let rank = |p: i64| if side == Side::Bid { p } else { -p };
-        match self.top.binary_search_by(|&(p, _)| rank(p).cmp(&r)) {
+    fn set_top(&mut self, r: i64, qty: i64) {
+        match self.top[..self.top_len].binary_search_by(|&(x, _)| x.cmp(&r)) {
             Ok(i) if qty == 0 => {
-                self.top.remove(i);
-                if self.top.len() < self.low_mark() && !self.rest.is_empty() {
+                self.remove_top(i);
+                if self.top_len < self.low_mark() && !self.rest.is_empty() {
                     self.refill();
                 }
             }
             Ok(i) => self.top[i].1 = qty,
             Err(_) if qty == 0 => {}
             Err(i) => {
-                self.top.insert(i, (price, qty));
-                if self.top.len() > self.top_cap {
+                self.insert_top(i, r, qty);
+                if self.top_len > self.top_cap {
                     self.spill();
                 }
             }
         }
+    }
+
+    /// Inserts `(r, qty)` at index `i` of `top` (room for one more is always there).
+    #[inline]
+    fn insert_top(&mut self, i: usize, r: i64, qty: i64) {
+        let len = self.top_len;
+        if len - i <= SHORT_SHIFT {
+            // A fixed count, so that the loop unrolls into moves instead of becoming a call to `memmove`.
+            let block = &mut self.top[i..=i + SHORT_SHIFT];
+            for j in (0..SHORT_SHIFT).rev() {
+                block[j + 1] = block[j];
+            }
+        } else {
+            self.top.copy_within(i..len, i + 1);
+        }
+        self.top[i] = (r, qty);
+        self.top_len = len + 1;
+    }
+
+    /// Removes index `i` of `top`.
+    #[inline]
+    fn remove_top(&mut self, i: usize) {
+        let len = self.top_len;
+        if len - i <= SHORT_SHIFT {
+            let block = &mut self.top[i..=i + SHORT_SHIFT];
+            for j in 0..SHORT_SHIFT {
+                block[j] = block[j + 1];
+            }
+        } else {
+            self.top.copy_within(i + 1..len, i);
+        }
+        self.top_len = len - 1;
     }
 
     /// Below this many levels `top` is refilled from `rest` (to twice as many).
@@ -145,41 +181,39 @@ impl Ladder {
 
     /// Moves the next best levels from `rest` to the worst end of `top`, filling it to half its capacity.
     fn refill(&mut self) {
-        let n = (self.top_cap / 2)
-            .max(1)
-            .saturating_sub(self.top.len())
-            .min(self.rest.len());
-        let old = self.top.len();
-        self.top.resize(old + n, (0, 0));
+        let old = self.top_len;
+        let n = (self.top_cap / 2).max(1).saturating_sub(old).min(self.rest.len());
         self.top.copy_within(0..old, n);
         // Popped best first; `top` is ordered worst → best.
         for j in (0..n).rev() {
-            let (r, q) = self.rest.pop_best().expect("counted above");
-            self.top[j] = (self.rank(r), q);
+            self.top[j] = self.rest.pop_best().expect("counted above");
         }
+        self.top_len = old + n;
     }
 
     /// Moves the worst levels of a full `top` to `rest`, leaving it three quarters full.
     fn spill(&mut self) {
-        let k = self.top.len() - (self.top_cap * 3 / 4).max(1);
+        let len = self.top_len;
+        let k = len - (self.top_cap * 3 / 4).max(1);
         // Worst first: each is better than every level `rest` holds.
-        for j in 0..k {
-            let (p, q) = self.top[j];
-            self.rest.push_best(self.rank(p), q);
+        for &(r, q) in &self.top[..k] {
+            self.rest.push_best(r, q);
         }
-        self.top.drain(..k);
+        self.top.copy_within(k..len, 0);
+        self.top_len = len - k;
     }
 
     /// The best level, O(1).
     #[inline]
     pub fn best(&self) -> Option<Level> {
-        self.top.last().copied()
+        let &(r, q) = self.top[..self.top_len].last()?;
+        Some((self.rank(r), q))
     }
 
     /// Levels from the best outwards.
     pub fn levels(&self) -> impl Iterator<Item = Level> + '_ {
-        let rest = self.rest.best_first().map(|(r, q)| (self.rank(r), q));
-        self.top.iter().rev().copied().chain(rest)
+        let top = self.top[..self.top_len].iter().rev().copied();
+        top.chain(self.rest.best_first()).map(|(r, q)| (self.rank(r), q))
     }
 
     /// The best `k` levels, best first.

@@ -1,7 +1,7 @@
 //! The byte cursor of the template paths: literal matches and the few value readers Binance's layouts need.
 
 use super::super::json::{is_ws, LevelSink};
-use crate::num::swar::{json_uint, load8, quoted_e8};
+use crate::num::swar::{json_uint, load8, quoted_e8, quoted_e8_packed};
 
 pub(super) struct Cursor<'a> {
     pub(super) s: &'a [u8],
@@ -72,24 +72,44 @@ impl<'a> Cursor<'a> {
         self.s[self.i..].iter().all(|&b| is_ws(b))
     }
 
-    /// `[["p","q"],...]`
+    /// `[["p","q"],...]`, read a level at a time: the separators between two numbers are matched as one two-byte
+    /// word each (`[` + `"`, `,` + `"`, `]` + `,` or `]` + `]`), so a level costs its two numbers and four compares.
     #[inline]
     pub(super) fn levels(&mut self, out: &mut impl LevelSink) -> Option<()> {
-        self.lit(b"[")?;
-        if self.opt(b"]") {
-            return Some(());
-        }
-        loop {
-            self.lit(b"[\"")?;
-            let price = self.decimal()?;
-            self.lit(b",\"")?;
-            let qty = self.decimal()?;
-            self.lit(b"]")?;
-            out.push_level((price, qty));
-            if self.opt(b"]") {
+        let s = self.s;
+        let mut i = self.i;
+        match s.get(i..i + 2)? {
+            b"[]" => {
+                self.i = i + 2;
                 return Some(());
             }
-            self.lit(b",")?;
+            b"[[" => i += 1,
+            _ => return None,
+        }
+        loop {
+            // `i` is at a level's `[`.
+            if s.get(i + 1) != Some(&b'"') {
+                return None;
+            }
+            let (price, n) = quoted_e8_packed(s.get(i + 2..)?);
+            if n == 0 || s.get(i + n + 3..i + n + 5)? != b",\"" {
+                return None;
+            }
+            i += n + 3;
+            let (qty, n) = quoted_e8_packed(s.get(i + 2..)?);
+            if n == 0 {
+                return None;
+            }
+            i += n + 3;
+            out.push_level((price, qty));
+            match s.get(i..i + 2)? {
+                b"]," if s.get(i + 2) == Some(&b'[') => i += 2,
+                b"]]" => {
+                    self.i = i + 2;
+                    return Some(());
+                }
+                _ => return None,
+            }
         }
     }
 }
