@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from tapeflow import Monitor
+from tests.store.support import query
 
 WINDOWS = ("15m",)
 
@@ -41,7 +43,22 @@ async def settled(m: Monitor) -> None:
         await asyncio.sleep(0.05)
 
 
-async def check(m: Monitor) -> dict[str, Any]:
+async def liquidations_until(m: Monitor, store: Path) -> tuple[int, int]:
+    """``(counted, stored)``: the liquidations the engine counted and the store holds, with trade times up to a
+    moment a little in the past, read once no event of that span came in while the store was flushed (so every
+    event counted is in the store by then, and the two figures are of the same events)."""
+    for _ in range(50):
+        cut = m.clock.now_ms() - 10_000
+        before = m.engine.liq_total(None, lookback_ms=30 * 86_400_000, now_ms=cut).count
+        assert await m.flush_store()
+        stored = query(store, "SELECT count(*) FROM liquidations WHERE trade_time <= ?", cut)[0][0]
+        after = m.engine.liq_total(None, lookback_ms=30 * 86_400_000, now_ms=cut).count
+        if before == after:
+            return after, stored
+    raise AssertionError("liquidations of the past kept arriving")
+
+
+async def check(m: Monitor, store: Path) -> dict[str, Any]:
     """The windows at this moment, with the last aggTrade id counted per symbol (read in the same step, so the
     windows hold exactly the trades up to those ids), once they are all complete."""
     await m.ready(timeout=60)
@@ -67,15 +84,15 @@ async def check(m: Monitor) -> dict[str, Any]:
         if all(w["complete"] for w in windows.values()):
             break
         await asyncio.sleep(0.1)  # a gap opened meanwhile (a dropped frame): once it is filled
-    assert await m.flush_store()
-    total = m.engine.liq_total(None, lookback_ms=30 * 86_400_000, now_ms=m.clock.now_ms())
+    counted, stored = await liquidations_until(m, store)
     st = m.status().store
     assert st is not None
     return {
         "at": at,
         "last_ids": last,
         "windows": windows,
-        "liq_count": total.count,
+        "liq_count": counted,
+        "liq_stored": stored,
         "restore": st.restore,
         "lost": dict(st.lost),
     }
@@ -101,7 +118,7 @@ async def main(ws_url: str, rest_url: str, store: str, symbols: list[str]) -> No
     while True:
         line = (await reader.readline()).decode().strip()
         if line == "check":
-            say(await check(m))
+            say(await check(m, Path(store)))
         elif line in ("stop", ""):
             await m.close()
             say({"stopped": m.clock.now_ms()})
