@@ -33,6 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from tapeflow import Monitor
+from tapeflow.markets import market_spec
 
 FLOW = ("1m", "5m", "15m", "1h", "4h")
 
@@ -40,8 +41,9 @@ _EXCHANGE = """
 import asyncio, sys
 from tapeflow.sim import SimConfig, SimExchange
 
-async def main(market, symbols, rate, liq_rate, history_s, speed):
-    cfg = SimConfig(market=market, symbols=symbols, seed=5, speed=0.0, rate=rate, liq_rate=liq_rate)
+async def main(market, symbols, rate, liq_rate, history_s, speed, weight_limit):
+    cfg = SimConfig(market=market, symbols=symbols, seed=5, speed=0.0, rate=rate, liq_rate=liq_rate,
+                    weight_limit=weight_limit or None)
     async with SimExchange(cfg) as ex:
         for _ in range(int(history_s)):
             await ex.advance(1000)
@@ -49,8 +51,9 @@ async def main(market, symbols, rate, liq_rate, history_s, speed):
         print(ex.ws_url, ex.rest_url, flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
-market, symbols, rate, liq_rate, history_s, speed = sys.argv[1:]
-asyncio.run(main(market, int(symbols), float(rate), float(liq_rate), float(history_s), float(speed)))
+market, symbols, rate, liq_rate, history_s, speed, weight_limit = sys.argv[1:]
+asyncio.run(main(market, int(symbols), float(rate), float(liq_rate), float(history_s), float(speed),
+                 int(weight_limit)))
 """
 
 
@@ -87,6 +90,7 @@ def start_exchange(market: str, args: argparse.Namespace) -> tuple[subprocess.Po
             "0.05",
             str(args.history),
             str(args.speed),
+            str(round(market_spec(market).weight_limit * args.weight_scale)),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -100,9 +104,14 @@ def start_exchange(market: str, args: argparse.Namespace) -> tuple[subprocess.Po
 async def start_up(m: Monitor, limit_s: float) -> StartUp:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
+    said = loop.time()
     while not (p := m.progress()).ready:
         if loop.time() > deadline:
             raise SystemExit(f"{m.market}: not ready after {limit_s:g} real seconds: {p.line()}")
+        if loop.time() - said >= 10:
+            said = loop.time()
+            lag = max((c.lag_ms or 0 for c in m.status().connections), default=0)
+            print(f"{m.market}: {p.line()}; feed lag {lag / 1000:.1f} s", file=sys.stderr, flush=True)
         await asyncio.sleep(0.25)
     rest = m.status().rest
     budget = rest.weight_limit * m.config.weight_safety
@@ -122,12 +131,22 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     procs = []
     monitors = []
     try:
-        for market in ("spot", "usdm"):
+        for market in args.markets.split(","):
             proc, ws, rest = start_exchange(market, args)
             procs.append(proc)
             names = [f"S{i:04d}{'USDT'}" for i in range(args.books)]
             monitors.append(
-                Monitor(market, "ALL", quote=None, books=names, flow=FLOW, ws_url=ws, rest_url=rest, big_trade=1e6)
+                Monitor(
+                    market,
+                    "ALL",
+                    quote=None,
+                    books=names,
+                    flow=FLOW,
+                    ws_url=ws,
+                    rest_url=rest,
+                    big_trade=1e6,
+                    transport=args.transport,
+                )
             )
         rss0 = rss_mb()
         for m in monitors:
@@ -140,7 +159,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         frames1 = sum(c.frames for m in monitors for c in m.status().connections)
         frames = frames1 - frames0
         per_frame = (cpu1 - cpu0) / max(frames, 1)
-        memory = {m.market: m.engine.memory() if hasattr(m.engine, "memory") else {} for m in monitors}
+        memory = {m.market: asdict(m.memory()) for m in monitors}
         result: dict[str, object] = {
             "start_up": [asdict(u) for u in ups],
             "ready_over_floor": [round(u.ready_s / u.floor_s, 2) if u.floor_s else None for u in ups],
@@ -172,6 +191,14 @@ if __name__ == "__main__":
     parser.add_argument("--speed", type=float, default=10.0, help="virtual seconds per real second")
     parser.add_argument("--steady", type=float, default=30.0, help="real seconds of steady state measured")
     parser.add_argument("--limit", type=float, default=900.0, help="real seconds to wait for ready at most")
+    parser.add_argument("--markets", default="spot,usdm", help="markets, comma-separated (spot, usdm, coinm)")
+    parser.add_argument("--transport", default="websockets", help="websockets (the default), picows or native")
+    parser.add_argument(
+        "--weight-scale",
+        type=float,
+        default=1.0,
+        help="the exchanges' weight limits x this (1: Binance's; below 1 a smaller market has the same floor)",
+    )
     parser.add_argument("--json", help="also write the result here")
     ns = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -61,9 +61,21 @@ impl Aligned {
             std::cmp::Ordering::Equal => self.current.add_fill(fill),
             std::cmp::Ordering::Greater => {
                 let k = (start - cur) / interval;
+                // The history is allocated once at its full size (`keep` intervals and the one just closed) and
+                // never grows past it: a series' memory is flat from its first closed interval, not doubling up to
+                // the next power of two over the `keep` intervals' time (60 h for 60 hourly intervals).
+                if self.history.capacity() < keep + 1 {
+                    let len = self.history.len();
+                    self.history.reserve_exact((keep + 1).saturating_sub(len));
+                }
                 self.history.push_back(std::mem::take(&mut self.current));
                 let empties = (k - 1).min(keep as i64) as usize;
-                self.history.extend(std::iter::repeat_n(Interval::default(), empties));
+                for _ in 0..empties {
+                    if self.history.len() > keep {
+                        self.history.pop_front();
+                    }
+                    self.history.push_back(Interval::default());
+                }
                 while self.history.len() > keep {
                     self.history.pop_front();
                 }

@@ -677,3 +677,25 @@ proptest! {
         prop_assert_eq!(ids_of(&f.gaps(None).unwrap().iter().map(|g| (g.1, g.2)).collect::<Vec<_>>()), after);
     }
 }
+
+#[test]
+fn aligned_history_is_allocated_once_at_its_full_size() {
+    // One horizon of a second (a single one-bucket tier) and minute intervals with 5 kept: after the first closed
+    // interval the symbol's memory is what it will ever be, through busy minutes, quiet spans and long silences.
+    let mut f = flow(&[1_000], &[60_000], 5, &[]);
+    let mut seen = Seen::default();
+    apply(&mut f, &trade("X", 1, 0, E8, E8, true), &mut seen);
+    apply(&mut f, &trade("X", 2, 60_000, E8, E8, true), &mut seen);
+    let first = f.memory("X").unwrap();
+    let (mut id, mut t) = (3, 60_000);
+    for step in [1, 1, 2, 7, 1, 30, 1, 1, 3, 1, 1, 1, 1, 1, 100, 1] {
+        t += step * 60_000;
+        apply(&mut f, &trade("X", id, t, E8, E8, false), &mut seen);
+        id += 1;
+        assert_eq!(f.memory("X").unwrap(), first, "after a step of {step} minutes");
+    }
+    // The kept intervals are still the last five before the current one (the silence of 100 minutes left them
+    // empty), and the one before the silence is gone.
+    let v = f.volume("X", Window::Aligned(0), Some(t)).unwrap();
+    assert_eq!(v.totals.sell_count, 1);
+}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tapeflow import BookNotSyncedError, FunctionClock, Monitor
+from tapeflow._core import parse_duration
 from tapeflow.sim import SimExchange
 from tapeflow.sim.symbols import parse_e8
 from tests.sim.support import tape
@@ -99,12 +100,24 @@ def read_books(ex: SimExchange, m: Monitor, symbols: list[str], tally: dict[str,
 MIN = 60_000
 
 
+def edge_resolution(window_ms: int) -> int:
+    """The documented edge of a sliding window (docs/flow.md): the finest of 1 s, 10 s, 1 min, 10 min and 1 h that
+    keeps it within 900 steps and divides it, else the next finer one that divides it."""
+    steps = (1000, 10_000, MIN, 10 * MIN, 60 * MIN)
+    fits = [r for r in steps if window_ms // r <= 900 and window_ms % r == 0]
+    if fits:
+        return fits[0]
+    coarsest = next((r for r in steps if window_ms // r <= 900), steps[-1])
+    return max(r for r in steps if r <= coarsest and window_ms % r == 0)
+
+
 def window_bounds(now: int, window_ms: int, aligned: bool) -> tuple[int, int]:
-    """The documented bounds: sliding = the whole seconds up to now's second; aligned = the UTC interval of now."""
+    """The documented bounds: sliding = the whole edge steps up to now's step; aligned = the UTC interval of now."""
     if aligned:
         start = now - now % window_ms
         return start, start + window_ms
-    end = (now // 1000 + 1) * 1000
+    r = edge_resolution(window_ms)
+    end = (now // r + 1) * r
     return end - window_ms, end
 
 
@@ -113,7 +126,7 @@ def check_windows(ex: SimExchange, m: Any, windows: tuple[str, ...], now: int) -
     seen = 0
     for s in m.symbols:
         for w in windows:
-            wms = int(w[:-1]) * (MIN if w.endswith("m") else 1000)
+            wms = parse_duration(w)
             for aligned in (False, True):
                 v = m.volume(s, w, aligned=aligned, now_ms=now)
                 t = tape(ex, s, *window_bounds(now, wms, aligned))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
-from tapeflow.sync.budget import WeightBudget, retry_after_s
+from tapeflow.sync.budget import WeightBudget, in_flight_for, retry_after_s
 
 MIN = 60_000
 
@@ -93,3 +94,27 @@ async def test_waiting_requests_go_in_priority_order_when_the_minute_turns() -> 
     assert order == ["read", "gap", "fill", "book"] and gate.waiting == 0
     await gate.close()
     assert budget.used(now[0]) == 60
+
+
+@pytest.mark.parametrize(
+    ("per_min", "weight", "round_trip_s", "expected"),
+    [
+        # USD-M start-up fills: 1,920 a minute, 20 a page: 1.6 pages a second, each out for 5 s: 8 at once.
+        pytest.param(1920, 20, 5.0, 8, id="usdm-aggtrades"),
+        # Spot aggTrades (weight 4): 20 pages a second would need 100 at once: capped.
+        pytest.param(4800, 4, 5.0, 32, id="spot-aggtrades-capped"),
+        # Spot snapshots of 1,000 levels (weight 50): 1.6 a second.
+        pytest.param(4800, 50, 5.0, 8, id="spot-depth-1000"),
+        # A fast exchange needs few: never under the floor of 4.
+        pytest.param(1920, 20, 0.2, 4, id="fast-round-trip-floor"),
+    ],
+)
+def test_requests_in_flight_spend_the_budget_while_each_is_out(
+    per_min: float, weight: int, round_trip_s: float, expected: int
+) -> None:
+    n = in_flight_for(per_min, weight, round_trip_s)
+    assert n == expected
+    # Little's law, checked by counting: n requests, each out for round_trip_s, started back to back over a minute,
+    # send at least the minute's budget (unless capped at the most).
+    sent = n * math.floor(60 / round_trip_s) * weight
+    assert sent >= per_min or n == 32

@@ -30,6 +30,7 @@ from tapeflow.feeds.transports import Transport, resolve_transport
 from tapeflow.monitor.config import MonitorConfig, MonitorOptions
 from tapeflow.monitor.events import EventHub, EventStream
 from tapeflow.monitor.liquidations import Liquidations
+from tapeflow.monitor.memory import MemoryReport, measure_memory
 from tapeflow.monitor.plan import StreamPlan
 from tapeflow.monitor.progress import Progress, measure
 from tapeflow.monitor.runtime import Runtime, Tap
@@ -367,6 +368,11 @@ class Monitor:
                 raise TimeoutError(f"not ready after {timeout:g} s: {p.line()}")
             await asyncio.sleep(0.1)
         return p
+
+    def memory(self) -> MemoryReport:
+        """Bytes held by the flow windows, the liquidation store and the books (the engine's count of its buffers),
+        per symbol, and the process's resident set size (Linux; ``None`` elsewhere)."""
+        return measure_memory(self.engine, self.watch.symbols, self.watch.books)
 
     def status(self) -> MonitorStatus:
         """Per-connection health, REST budget, sync and backfill state."""

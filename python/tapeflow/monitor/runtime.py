@@ -35,6 +35,7 @@ from tapeflow.monitor.universe import Watchlist, parse_exchange_info
 from tapeflow.monitor.worker import EngineWorker
 from tapeflow.store import Store
 from tapeflow.sync.backfill import TradeBackfill
+from tapeflow.sync.budget import in_flight_for
 from tapeflow.sync.rest import RestClient
 from tapeflow.sync.snapshots import SnapshotScheduler
 
@@ -124,9 +125,17 @@ class Runtime:
             raise
         if universe.weight_limit is not None:
             self.rest.weight_limit = universe.weight_limit
-        self.snapshots = SnapshotScheduler(self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock)
+        # Enough requests going at once to spend the minute's budget while each is out (the REST client's own limit
+        # on requests at once is the sum).
+        per_min = self.rest.weight_limit * cfg.weight_safety
+        snapshot_workers = in_flight_for(per_min, spec.depth_weight(cfg.snapshot_limit))
+        fill_workers = in_flight_for(per_min, spec.agg_trades_weight)
+        self.rest.concurrency = snapshot_workers + fill_workers
+        self.snapshots = SnapshotScheduler(
+            self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock, workers=snapshot_workers
+        )
         if cfg.flow:
-            self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock)
+            self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock, workers=fill_workers)
         self.router = ActionRouter(
             lambda: self.watch.books, self.snapshots, self.backfill, self.pool, self.events, self.liquidations.recent
         )

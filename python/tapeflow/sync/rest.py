@@ -83,6 +83,7 @@ class RestClient:
         self.admission = Admission(self.budget, clock)
         self.tap = tap
         self._timeout = timeout
+        self._concurrency = concurrency
         self._sem = asyncio.Semaphore(concurrency)
         self._session: aiohttp.ClientSession | None = None
         self.requests = self.weight_spent = self.throttled = self.banned = self.failures = 0
@@ -108,6 +109,17 @@ class RestClient:
     @weight_limit.setter
     def weight_limit(self, limit: int) -> None:
         self.budget.limit = limit
+
+    @property
+    def concurrency(self) -> int:
+        """Requests in flight at once."""
+        return self._concurrency
+
+    @concurrency.setter
+    def concurrency(self, n: int) -> None:
+        """Sets it while no request is in flight (when the Monitor has learnt the weight limit)."""
+        self._concurrency = n
+        self._sem = asyncio.Semaphore(n)
 
     @property
     def used_weight(self) -> dict[str, int]:
