@@ -572,8 +572,13 @@ class Engine:
     ) -> Engine: ...
     @property
     def market(self) -> str: ...
-    def apply_frames(self, frames: Iterable[bytes], recv_ts_ns: int) -> BatchResult:
+    def apply_frames(self, frames: Iterable[bytes], recv_ts_ns: int, *, stream: int | None = None) -> BatchResult:
         """Decodes and applies a batch of raw frames received at ``recv_ts_ns`` (the GIL is released).
+
+        ``stream`` names the connection that delivered them, in that order (a number of the caller's choosing; one
+        per connection): a candle of a symbol is complete on the word of its trades' own connection — an event timed
+        1 s past the candle's end — never on that of another connection (see :meth:`candles`). Without it the
+        frames belong to one unnamed stream.
 
         Malformed frames are skipped and reported in :attr:`BatchResult.errors`; they change nothing.
         """
@@ -716,7 +721,10 @@ class Engine:
     # before its start (the first trade's time + 1 ms, or a ``from_time_ms`` backfill), no missing id range can
     # fall inside it, no check of the symbol's trades is pending (:meth:`begin_check`), and the window reaches no
     # more than 60 s past the newest event time the engine has seen in any frame (its heard-until clock; a window
-    # vouches for its trades up to ``now_ms``, or its end if that comes first).
+    # vouches for its trades up to ``now_ms``, or its end if that comes first). A candle (``candles``,
+    # ``closed_intervals``) claims every trade before its end: it is complete only once that is proven by the
+    # symbol's own trades (one counted at or after its end, no missing id before it) or by the connection that
+    # delivered the symbol's newest trade (an event timed 1 s past the end; see ``apply_frames(stream=...)``).
 
     def apply_agg_trades(
         self, symbol: str, body: bytes, *, from_time_ms: int | None = None, from_id: int | None = None
@@ -757,7 +765,9 @@ class Engine:
         ``abandoned``, ``checking`` (bool)."""
     def candles(self, symbol: str, interval: str, *, count: int | None = None) -> dict[str, npt.NDArray[np.generic]]:
         """The kept completed intervals and the current one of an aligned ``interval`` (``"1m"`` or
-        ``"1m@aligned"``), oldest first: ``start_ms`` and the columns of :meth:`volumes` (without ``symbol``)."""
+        ``"1m@aligned"``), oldest first: ``start_ms`` and the columns of :meth:`volumes` (without ``symbol``).
+        ``complete`` says that every trade before the interval's end is counted (see the notes above), so the current
+        interval is not complete."""
     def flow_stats(self) -> FlowStats:
         """Flow counters."""
     def flow_memory(self, symbol: str) -> int:

@@ -224,6 +224,25 @@ impl Engine {
 
     /// Applies a batch of frames; malformed frames are reported in the result and skipped.
     pub fn apply_frames<'a>(&mut self, frames: impl IntoIterator<Item = &'a [u8]>, recv_ts_ns: i64) -> BatchReport {
+        self.apply_frames_from(None, frames, recv_ts_ns)
+    }
+
+    /// Applies a batch of frames delivered by `stream` (a connection's number, in the order it delivered them;
+    /// `None`: the unnamed stream). The flow engine calls a symbol's candle complete on the word of the stream that
+    /// carries its trades (see [`crate::flow::Streams`]).
+    pub fn apply_frames_from<'a>(
+        &mut self,
+        stream: Option<u32>,
+        frames: impl IntoIterator<Item = &'a [u8]>,
+        recv_ts_ns: i64,
+    ) -> BatchReport {
+        self.flow.select_stream(stream);
+        let report = self.apply_batch(frames, recv_ts_ns);
+        self.flow.select_stream(None);
+        report
+    }
+
+    fn apply_batch<'a>(&mut self, frames: impl IntoIterator<Item = &'a [u8]>, recv_ts_ns: i64) -> BatchReport {
         let mut report = BatchReport::default();
         let events_before = self.stats.events;
         self.last_event_time = None;

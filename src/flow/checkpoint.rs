@@ -1,7 +1,8 @@
 //! The flow part of a checkpoint: per symbol, the sliding windows' buckets, the aligned intervals with their
 //! history and trade ids, the id ledger (spans, abandoned ranges), the coverage start and the contract size; and the
 //! flow clock and the engine's heard-until clock. Pending checks are not written: they belong to the process that
-//! began them.
+//! began them; nor are the streams' clocks and which stream carries each symbol's trades (connections of that process):
+//! a restored symbol's candles are proven by its trades until its next live trade names its stream.
 //!
 //! The running totals of the horizons are not written: they are rebuilt from the buckets, exactly. What is read is
 //! checked (buckets in order within the longest horizon, intervals aligned, spans apart) before anything changes, so
@@ -248,6 +249,7 @@ impl Flow {
                     coverage,
                     contract_size,
                     checks: 0,
+                    stream: None,
                 },
             ));
         }
@@ -264,9 +266,12 @@ impl Flow {
             self.states[i] = state;
             restored.push(symbol);
         }
+        // The restored times were heard by another process: they move no stream's clock.
+        let stream = self.streams.pause();
         for t in [parts.clock, parts.heard].into_iter().flatten() {
             self.hear(t);
         }
+        self.streams.resume(stream);
         if let Some(c) = parts.clock {
             self.clock = Some(self.clock.map_or(c, |own| own.max(c)));
         }

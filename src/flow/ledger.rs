@@ -52,6 +52,11 @@ impl Ledger {
         self.spans.last().map(|s| s.last)
     }
 
+    /// The newest trade time counted (ms); `None` before the first trade.
+    pub fn newest_time(&self) -> Option<i64> {
+        self.t_max
+    }
+
     pub fn spans(&self) -> &[Span] {
         &self.spans
     }

@@ -30,7 +30,13 @@
 //! symbol's trades is pending ([`Flow::begin_check`], e.g. the newest trades fetched after a reconnect), no window
 //! of it is complete either. Nor is a window that reaches more than [`GRACE_MS`] past the engine's heard-until
 //! clock ([`Flow::heard`], the newest event time seen in any frame): a window vouches for its trades up to its
-//! evaluation time, or its end if that comes first (a candle: its end), and nothing is known of time not heard.
+//! evaluation time, or its end if that comes first, and nothing is known of time not heard.
+//!
+//! A **candle** (an aligned interval `[a, b)` as [`Flow::candles`] and [`Flow::closed_intervals`] give it) claims
+//! more: every trade with a time before `b` has been counted. That is proven by the symbol's own trades — a counted
+//! trade timed at or after `b` (with no hole before it inside the interval: every lower id is counted) — or by the
+//! stream that delivered the symbol's newest trade having delivered an event timed at least [`PUSH_MS`] after `b`
+//! (see [`heard`]); never by another stream, nor by the caller's clock.
 //!
 //! **Out-of-order times.** Binance's ids follow trade time; a trade whose time is earlier than that of a lower id
 //! counted before is counted in `time_regressions` (and in the windows like any other trade).
@@ -41,19 +47,23 @@
 mod aligned;
 mod checkpoint;
 mod config;
+mod heard;
 mod ledger;
 mod outcome;
 mod query;
 mod rest;
+mod stats;
 mod sums;
 mod window;
 
 pub use aligned::{Aligned, Interval};
 pub use checkpoint::FlowRestore;
 pub use config::{duration_name, parse_duration, FlowConfig, FlowError, Window};
+pub use heard::{Streams, PUSH_MS};
 pub use ledger::{Hole, Insert, Ledger, Span};
 pub use outcome::{BigTrade, PageOutcome, PageQuery, TradeOutcome};
 pub use query::{ClosedInterval, Volume, GRACE_MS};
+pub use stats::FlowStats;
 pub use sums::{Fill, Sums, Totals, MAX_BIG};
 pub use window::{edge_step_s, Bucket, Shape, Tier, Windows, MAX_STEPS};
 
@@ -67,37 +77,6 @@ use config::{bad, shape_of};
 /// no window of fewer than 10^8 such trades can overflow `i128`.
 pub const MAX_TRADE_E16: i128 = 100_000_000_000_000 * num::NOTIONAL_ONE;
 
-/// Counters of what the flow engine counted and skipped.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FlowStats {
-    /// Aggregate trades counted (first arrival of each id).
-    pub aggtrades: u64,
-    /// Arrivals of an id counted before.
-    pub duplicates: u64,
-    /// Counted trades older than their symbol's newest trade.
-    pub late: u64,
-    /// Trades older than the retention: not counted.
-    pub expired: u64,
-    /// Trades with an implausible notional (see [`MAX_TRADE_E16`]): not counted.
-    pub overflow: u64,
-    /// Holes reported (each once, as a trade gap).
-    pub gaps: u64,
-    /// Holes closed completely by later trades.
-    pub gaps_filled: u64,
-    /// Trades counted whose quote value reached the smallest big-trade threshold.
-    pub big_trades: u64,
-    /// Counted trades whose trade time is earlier than that of a lower id counted before (Binance's ids follow
-    /// trade time, so this should stay 0; windows are not changed by it).
-    pub time_regressions: u64,
-    /// `trade` events of type MARKET (or spot trades).
-    pub trades_market: u64,
-    /// `trade` events of another type (`INSURANCE_FUND`, `ADL`, `NA`, unknown): not market flow.
-    pub trades_other: u64,
-    pub klines: u64,
-    pub rest_bodies: u64,
-    pub rest_trades: u64,
-}
-
 /// One symbol's flow state.
 #[derive(Debug, Clone)]
 pub struct SymbolFlow {
@@ -109,6 +88,8 @@ pub struct SymbolFlow {
     pub contract_size: i64,
     /// Checks of the symbol's trades pending (see [`Flow::begin_check`]).
     pub checks: u32,
+    /// Slot (in [`Streams`]) of the stream that delivered the symbol's newest live trade; `None` before one.
+    pub stream: Option<usize>,
 }
 
 /// The flow engine of one market.
@@ -125,6 +106,8 @@ pub struct Flow {
     /// The engine's heard-until clock: the newest event time seen in any frame (fed by the engine with
     /// [`Flow::hear`]) or trade (ms).
     heard: Option<i64>,
+    /// The same, per stream.
+    streams: Streams,
     pub stats: FlowStats,
 }
 
@@ -149,6 +132,7 @@ impl Flow {
             states: Vec::new(),
             clock: None,
             heard: None,
+            streams: Streams::default(),
             stats: FlowStats::default(),
         }
     }
@@ -163,6 +147,7 @@ impl Flow {
         self.states.clear();
         self.clock = None;
         self.heard = None;
+        self.streams = Streams::default();
         self.stats = FlowStats::default();
         Ok(())
     }
@@ -182,11 +167,31 @@ impl Flow {
         self.heard
     }
 
-    /// Records that the engine saw an event of time `t` (ms), from any stream.
+    /// Records that the engine saw an event of time `t` (ms) on the current stream (see [`Flow::select_stream`]).
     #[inline]
     pub fn hear(&mut self, t: i64) {
         if self.heard.is_none_or(|h| t > h) {
             self.heard = Some(t);
+        }
+        self.streams.hear(t);
+    }
+
+    /// Makes `stream` (a connection's number; `None`: the unnamed stream of callers that name none, the default)
+    /// the stream whose events and trades are heard next.
+    pub fn select_stream(&mut self, stream: Option<u32>) {
+        self.streams.select(stream);
+    }
+
+    /// The per-stream clocks.
+    pub fn streams(&self) -> &Streams {
+        &self.streams
+    }
+
+    /// Forgets which stream carries each symbol's trades, as a restored engine knows nothing of them.
+    #[cfg(test)]
+    pub(crate) fn forget_streams(&mut self) {
+        for s in &mut self.states {
+            s.stream = None;
         }
     }
 
@@ -208,6 +213,7 @@ impl Flow {
                 coverage: None,
                 contract_size: default_contract_size(symbol),
                 checks: 0,
+                stream: None,
             });
         }
         i
@@ -228,12 +234,15 @@ impl Flow {
         Ok(())
     }
 
-    /// Counts one aggregate trade of `t.symbol` (a no-op for an id counted before); a new hole it shows is
-    /// reported in the outcome.
+    /// Counts one aggregate trade of `t.symbol` delivered by the current stream (a no-op for an id counted before);
+    /// a new hole it shows is reported in the outcome.
     #[inline]
     pub fn apply(&mut self, t: &AggTrade) -> TradeOutcome {
         let i = self.slot(&t.symbol);
         let outcome = self.count(i, t);
+        if let Some(k) = self.streams.current() {
+            self.states[i].stream = Some(k);
+        }
         self.stats.gaps += u64::from(outcome.gap.is_some());
         outcome
     }
@@ -377,7 +386,9 @@ impl Flow {
     /// Bytes held for every symbol's flow state (see [`Flow::memory`]).
     pub fn heap_bytes(&self) -> usize {
         let per = |s: &SymbolFlow| s.windows.heap_bytes() + s.ledger.heap_bytes();
-        self.states.capacity() * std::mem::size_of::<SymbolFlow>() + self.states.iter().map(per).sum::<usize>()
+        self.states.capacity() * std::mem::size_of::<SymbolFlow>()
+            + self.states.iter().map(per).sum::<usize>()
+            + self.streams.heap_bytes()
     }
 
     /// Bytes held for `symbol`'s flow state (struct, buckets, intervals, id ledger).
@@ -387,5 +398,7 @@ impl Flow {
     }
 }
 
+#[cfg(test)]
+mod heard_tests;
 #[cfg(test)]
 mod tests;

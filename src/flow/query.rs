@@ -167,10 +167,20 @@ impl Flow {
             .collect())
     }
 
-    /// One aligned interval as a candle: its sums, complete as of its end.
+    /// One aligned interval as a candle: its sums, complete once every trade before its end is proven counted.
     fn candle(&self, s: &SymbolFlow, start: i64, iv: &Interval, interval: i64) -> Volume {
         let end = start + interval;
-        self.volume_of(s, Totals::of(&iv.sums), start, end, end)
+        let mut candle = self.volume_of(s, Totals::of(&iv.sums), start, end, end);
+        candle.complete &= self.delivered(s, end);
+        candle
+    }
+
+    /// Whether every trade of the symbol with a time before `end` (ms) has reached the engine (counted, or in a known
+    /// hole): a counted trade is timed at or after `end` (ids grow with time, so every trade before it has a lower
+    /// id), or the stream that delivered the symbol's newest trade vouches for its trades before `end`
+    /// ([`super::Streams::vouches`]). Another stream's events, however new, prove nothing of this symbol's trades.
+    fn delivered(&self, s: &SymbolFlow, end: i64) -> bool {
+        s.ledger.newest_time().is_some_and(|t| t >= end) || s.stream.is_some_and(|k| self.streams.vouches(k, end))
     }
 
     /// Every symbol's kept intervals of aligned interval `k` that start at or after `since_ms` and have ended by the

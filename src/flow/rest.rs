@@ -21,14 +21,17 @@ impl Flow {
             last_id: trades.last().map(|t| t.id),
             ..PageOutcome::default()
         };
-        // Holes opened by the page's rows, judged once the whole page is in.
+        // Holes opened by the page's rows, judged once the whole page is in. The rows come by no stream: they move
+        // no stream's clock (the ledger alone proves what they cover).
         let mut opened = Vec::new();
+        let stream = self.streams.pause();
         for t in trades {
             let outcome = self.count(i, t);
             page.counted += usize::from(outcome.counted);
             opened.extend(outcome.gap);
             page.big.extend(outcome.big);
         }
+        self.streams.resume(stream);
         let state = &mut self.states[i];
         if let (Some(from_id), Some(first)) = (query.from_id, page.first_id) {
             // Binance answers `fromId` with the first id it still has at or after it: the ones before are gone.

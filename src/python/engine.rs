@@ -116,8 +116,16 @@ impl PyEngine {
         self.inner.lock().market().name()
     }
 
-    /// Decodes and applies a batch of raw frames received at `recv_ts_ns`, without holding the GIL.
-    fn apply_frames(&self, py: Python<'_>, frames: &Bound<'_, PyAny>, recv_ts_ns: i64) -> PyResult<PyBatchResult> {
+    /// Decodes and applies a batch of raw frames received at `recv_ts_ns` (from connection `stream`, if named),
+    /// without holding the GIL.
+    #[pyo3(signature = (frames, recv_ts_ns, *, stream = None))]
+    fn apply_frames(
+        &self,
+        py: Python<'_>,
+        frames: &Bound<'_, PyAny>,
+        recv_ts_ns: i64,
+        stream: Option<u32>,
+    ) -> PyResult<PyBatchResult> {
         let mut owned: Vec<Bound<'_, PyBytes>> = Vec::new();
         if let Ok(list) = frames.cast::<PyList>() {
             owned.reserve(list.len());
@@ -130,7 +138,11 @@ impl PyEngine {
             }
         }
         let slices: Vec<&[u8]> = owned.iter().map(PyBytesMethods::as_bytes).collect();
-        let report = py.detach(|| self.inner.lock().apply_frames(slices.iter().copied(), recv_ts_ns));
+        let report = py.detach(|| {
+            self.inner
+                .lock()
+                .apply_frames_from(stream, slices.iter().copied(), recv_ts_ns)
+        });
         let errors = PyList::empty(py);
         for (i, e) in &report.errors {
             errors.append(errors::decode_error_value(py, e, Some(*i))?)?;

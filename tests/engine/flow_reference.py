@@ -5,7 +5,8 @@ with edge step ``r`` (:func:`edge_step_ms`) holds the trades with ``start <= T <
 ``start = end - H``; an aligned interval ``I`` holds ``[s, s + I)``. A window is complete when trades are known from
 before its start, no missing id can lie inside it (a missing id's trade time is between its received neighbours'
 times), and it reaches (up to its evaluation time, or its end if earlier) no more than ``GRACE_MS`` past the newest
-event time heard.
+event time heard. A candle (``candles``) also needs proof that every trade before its end has arrived: a trade counted
+at or after its end, or the stream carrying the trades having delivered an event ``PUSH_MS`` past it.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def sliding_span(horizon_ms: int, now: int) -> tuple[int, int]:
 
 GRACE_MS = 60_000
 """How far past the newest event time heard a window may reach and still be complete."""
+PUSH_MS = 1_000
+"""How far past a candle's end the stream carrying its trades must have delivered an event to vouch for them."""
 
 
 @dataclass
@@ -107,10 +110,16 @@ class Model:
     """COIN-M: the quote volume of a trade is contracts x contract size (USD), not price x quantity."""
     heard: int | None = None
     """The newest event time heard (ms): of any trade received, or of any other event fed with :meth:`hear`."""
+    streamed: int | None = None
+    """The newest event time delivered by the one stream that carries the trades (REST rows are not)."""
 
-    def add(self, t: Trade) -> None:
+    def add(self, t: Trade, *, streamed: bool = True) -> None:
+        """Counts ``t``, received by the stream (``streamed``) or in a REST page; its frame's event time is its
+        trade time."""
         self.trades.setdefault(t.id, t)
         self.hear(t.time)
+        if streamed:
+            self.streamed = t.time if self.streamed is None else max(self.streamed, t.time)
 
     def hear(self, time: int) -> None:
         self.heard = time if self.heard is None else max(self.heard, time)
@@ -172,3 +181,13 @@ class Model:
                 else:
                     open_ = True
         return covered and heard and not open_ and not abandoned, abandoned
+
+    def candle_status(self, start: int, end: int) -> tuple[bool, bool]:
+        """``(complete, abandoned)`` of the candle ``[start, end)``: as :meth:`status` as of its end, and proven
+        delivered up to its end."""
+        complete, abandoned = self.status(start, end)
+        newest = max((t.time for t in self.trades.values()), default=None)
+        delivered = (newest is not None and newest >= end) or (
+            self.streamed is not None and self.streamed >= end + PUSH_MS
+        )
+        return complete and delivered, abandoned

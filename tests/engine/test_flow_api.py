@@ -76,7 +76,8 @@ def test_candles_are_oldest_first_arrays() -> None:
     c = engine.candles("X", "1m")
     assert c["start_ms"].tolist() == [180_000, 240_000, 300_000, 360_000]
     assert c["buy_count"].tolist() == [0, 1, 0, 1] and c["sell_count"].tolist() == [1, 0, 1, 0]
-    assert c["complete"].tolist() == [True, True, True, True]  # trades known since 60.006 s
+    # Trades known since 60.006 s; the last interval is in progress (nothing heard past its end): not complete.
+    assert c["complete"].tolist() == [True, True, True, False]
     assert engine.candles("X", "1m@aligned", count=2)["start_ms"].tolist() == [300_000, 360_000]
     with pytest.raises(ValueError, match="not configured"):
         engine.candles("X", "5m")
@@ -377,7 +378,9 @@ def test_trade_times_before_a_lower_id_are_counted_not_applied() -> None:
 
 def test_pending_checks_make_windows_incomplete_until_they_end() -> None:
     engine = tapeflow.Engine("spot", flow_intervals=("1m",))
-    engine.apply_agg_trades("X", rest_body([Trade(1, 60_500, "1", "1", True)]), from_time_ms=60_000)
+    # X's second trade proves its first interval (its candles: that one, and the one in progress).
+    x = [Trade(1, 60_500, "1", "1", True), Trade(2, 120_100, "1", "1", True)]
+    engine.apply_agg_trades("X", rest_body(x), from_time_ms=60_000)
     engine.apply_agg_trades("Y", rest_body([Trade(1, 60_600, "1", "1", True)]), from_time_ms=60_000)
 
     def flags() -> tuple[bool, bool, list[bool], list[bool], list[bool]]:
@@ -391,14 +394,14 @@ def test_pending_checks_make_windows_incomplete_until_they_end() -> None:
             engine.candles("X", "1m")["complete"].tolist(),
         )
 
-    assert flags() == (True, False, [True, True], [False, False], [True])
+    assert flags() == (True, False, [True, True], [False, False], [True, False])
     engine.begin_check("x")
     engine.begin_check("X")
-    assert flags() == (False, True, [False, True], [True, False], [False])
+    assert flags() == (False, True, [False, True], [True, False], [False, False])
     engine.end_check("X")
     assert flags()[:2] == (False, True)
     engine.end_check("X")
-    assert flags() == (True, False, [True, True], [False, False], [True])
+    assert flags() == (True, False, [True, True], [False, False], [True, False])
     engine.end_check("X")  # more ends than begins: a no-op
     engine.end_check("NEVERSEEN")
     assert flags()[:2] == (True, False)

@@ -59,7 +59,7 @@ def _check(engine: tapeflow.Engine, model: Model) -> None:
             r = len(starts) - min(5, len(starts)) + row
             sums = model.sums(s, s + i)
             assert (candles["buy_count"][r], candles["sell_count"][r]) == (sums.buy_count, sums.sell_count)
-            assert bool(candles["complete"][r]) == model.status(s, s + i)[0]
+            assert bool(candles["complete"][r]) == model.candle_status(s, s + i)[0]
             _same(engine.volume(SYM, f"{name}@aligned", now_ms=s + i - 1), model, s, s + i, s + i - 1)
     assert engine.gaps(SYM) == [(SYM, a, b) for a, b in model.open_gaps()]
     assert engine.last_trade_id(SYM) == max(model.trades)
@@ -123,7 +123,7 @@ def test_windows_equal_brute_force_after_every_step(data: st.DataObject) -> None
         else:
             actions = engine.apply_agg_trades(SYM, rest_body(batch)).actions
         for t in batch:
-            model.add(t)
+            model.add(t, streamed=channel == "ws")
         assert all(isinstance(a, tapeflow.TradeGap) for a in actions)
         if channel != "ws":
             # A page is judged as a whole: every id its gaps name is still missing after it.

@@ -21,7 +21,7 @@ async def test_threaded_worker_reports_results_while_work_keeps_coming() -> None
     lock = threading.Lock()
 
     class SlowEngine:
-        def apply_frames(self, frames: list[bytes], recv_ts_ns: int) -> Any:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
             nonlocal applied
             time.sleep(0.002)
             with lock:
@@ -53,7 +53,7 @@ async def test_threaded_worker_survives_an_engine_failure() -> None:
     class FailingOnce:
         calls = 0
 
-        def apply_frames(self, frames: list[bytes], recv_ts_ns: int) -> Any:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
             self.calls += 1
             if self.calls == 2:
                 raise RuntimeError("engine failure")
@@ -66,5 +66,32 @@ async def test_threaded_worker_survives_an_engine_failure() -> None:
             worker.submit_frames(None, [b"x"] * n, 0)
         await asyncio.wait_for(worker.drain(), 5)  # the failed batch counts as done: nothing waits forever
         assert got == [1, 3]
+    finally:
+        worker.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("threaded", [True, False])
+async def test_each_batch_is_applied_as_the_stream_of_its_connection(threaded: bool) -> None:
+    # The engine takes a connection's word for the trades it carries: each batch names its connection's number.
+    streams: list[int | None] = []
+
+    class Recording:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
+            streams.append(stream)
+            return SimpleNamespace(frames=len(frames))
+
+    worker = EngineWorker(Recording(), lambda owner, r, frames: None, threaded=threaded)  # type: ignore[arg-type]
+    try:
+        for owner in (
+            SimpleNamespace(id=3),
+            SimpleNamespace(id=0),
+            None,
+            SimpleNamespace(id="x"),
+            SimpleNamespace(id=-1),
+        ):
+            worker.submit_frames(owner, [b"x"], 0)
+        await asyncio.wait_for(worker.drain(), 5)
+        assert streams == [3, 0, None, None, None]
     finally:
         worker.stop()

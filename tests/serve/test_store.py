@@ -47,9 +47,9 @@ async def test_candles_reach_past_memory_into_the_store_each_interval_once(tmp_p
     kw = monitor_kwargs(books=False, store=tmp_path / "usdm.db")
     async with SimExchange(cfg) as ex, monitor_on(ex, **kw) as m:
         t0 = ex.now_ms()
-        # Steps of 1 s, as the store's own tests take: an interval is written 5 s of the clock after its end, by when
-        # every frame of it has arrived (a step of 5 s could pass that before the last frames are in).
-        await drive(ex, m, (KEPT + 6) * MIN)
+        # Steps of 5 s: the store's keeper may look at an interval (5 s of the clock after its end) before its last
+        # trades are in; it is then written incomplete, and complete at a later checkpoint.
+        await drive(ex, m, (KEPT + 6) * MIN, chunk=5000)
         await settle(ex, m)
         assert await m.flush_store()
         await asyncio.sleep(0.3)  # the clock stands still: once the last frames are in, nothing changes

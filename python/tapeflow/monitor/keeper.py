@@ -34,8 +34,9 @@ log = logging.getLogger("tapeflow.store")
 PRUNE_MS = 600_000
 #: Completed intervals the engine keeps per interval (``Engine(flow_history=...)``'s default).
 KEPT_INTERVALS = 60
-#: An interval is written this long (ms) after it ended: a trade's event may reach the feed a little after other
-#: streams have told the engine that its interval is over.
+#: An interval is written this long (ms) after it ended, so that it is usually complete by then: its last aggregate
+#: trade may reach the feed a little after other events timed past its end. The engine's ``complete`` decides what the
+#: row says; a row written incomplete is written again once the engine calls it complete.
 SETTLE_MS = 5_000
 
 

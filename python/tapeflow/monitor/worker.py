@@ -29,6 +29,13 @@ _RUN = 64  # work items applied before their results go back to the loop, at mos
 OnBatch = Callable[[Any, BatchResult, list[bytes]], None]
 
 
+def _stream(owner: Any) -> int | None:
+    """The stream number a batch is applied with: its connection's number (frames of one connection reach the engine
+    in the order it delivered them, so the engine can take its word for a symbol's trades), ``None`` without one."""
+    cid = getattr(owner, "id", None)
+    return cid if isinstance(cid, int) and 0 <= cid < 2**32 else None
+
+
 class EngineWorker:
     """Applies work to the engine in order, on a worker thread (``threaded=True``) or inline on the loop.
 
@@ -63,7 +70,7 @@ class EngineWorker:
         self._submitted += 1
         self._idle.clear()
         if self._thread is None:
-            result = self.engine.apply_frames(frames, recv_ms * 1_000_000)
+            result = self.engine.apply_frames(frames, recv_ms * 1_000_000, stream=_stream(owner))
             self._done([(owner, (result, frames), None)])
         else:
             self._queue.put((owner, frames, recv_ms))
@@ -116,7 +123,8 @@ class EngineWorker:
                         done.append((None, e, a))
                 else:
                     try:
-                        done.append((a, (engine.apply_frames(b, c * 1_000_000), b), None))
+                        result = engine.apply_frames(b, c * 1_000_000, stream=_stream(a))
+                        done.append((a, (result, b), None))
                     except BaseException:  # an engine failure must not end the thread: the batch is dropped
                         log.exception("applying a batch of %d frames failed; it is dropped", len(b))
                         done.append((a, None, None))
