@@ -38,6 +38,7 @@ class ConnectionPool:
         sink: takes every batch of frames.
         symbols: the watched symbols (the canary picks the first).
         on_up / on_down / on_open / on_live: connection callbacks (see ``FeedConnection``).
+        on_moved: takes the streams moved to the other route (they were confirmed but delivered nothing).
         events: where route changes are reported.
     """
 
@@ -55,6 +56,7 @@ class ConnectionPool:
         on_down: Callable[[FeedConnection, str], None],
         on_open: Callable[[str], None] | None,
         on_live: Callable[[FeedConnection, list[str]], None],
+        on_moved: Callable[[list[str]], None],
         events: EventHub,
     ) -> None:
         self.plan = plan
@@ -68,6 +70,7 @@ class ConnectionPool:
         self.on_down = on_down
         self.on_open = on_open
         self.on_live = on_live
+        self.on_moved = on_moved
         self.events = events
         self.connections: dict[int, FeedConnection] = {}
         self._next_id = 1
@@ -169,6 +172,7 @@ class ConnectionPool:
                 continue
             conn.unsubscribe(moved)
             self._place(new_route, moved)
+            self.on_moved(moved)
             self.events.emit(
                 "route_changed", None, {"kind": kind, "from": conn.route, "to": new_route, "streams": len(moved)}
             )

@@ -92,6 +92,7 @@ class Runtime:
             on_down=self.on_down,
             on_open=self.on_open,
             on_live=self.on_live,
+            on_moved=self.on_moved,
             events=events,
         )
         self.persistence = Persistence(store, cfg, engine, self.worker, clock, liquidations)
@@ -261,6 +262,14 @@ class Runtime:
             symbols = [symbol_of(s) for s in streams if kind_of(s) == "aggTrade"]
             if symbols:
                 self.backfill.live(symbols)
+
+    def on_moved(self, streams: list[str]) -> None:
+        # Trade streams confirmed on a route that delivered nothing: what their start-up fills took for granted (that
+        # every later trade would come by the stream) did not hold.
+        if self.backfill is not None:
+            symbols = [symbol_of(s) for s in streams if kind_of(s) == "aggTrade"]
+            if symbols:
+                self.backfill.moved(symbols, self.cfg.tail_wait_s)
 
     def on_down(self, conn: FeedConnection, reason: str) -> None:
         self.persistence.down(conn, reason)

@@ -130,6 +130,7 @@ class TradeBackfill:
         self.pages = self.trades_fetched = self.tail_checks = 0
         self._starting: dict[str, tuple[int, int]] = {}  # symbol -> (from_time_ms, wait deadline)
         self._live: set[str] = set()  # symbols whose trade stream is delivered
+        self._from: dict[str, int] = {}  # symbol -> the time its start-up fill begins at
         self._watcher: asyncio.Task[None] | None = None
         self._tasks = [asyncio.create_task(self._worker(), name=f"tapeflow-backfill-{i}") for i in range(workers)]
 
@@ -169,14 +170,36 @@ class TradeBackfill:
         found no trade at all, is done again at the symbol's first trade (the trades between it and the stream's
         start could not be checked otherwise). Incomplete meanwhile."""
         self.target.begin_check(symbol)
+        self._from[symbol] = from_time_ms
         self._starting[symbol] = (from_time_ms, self.clock.now_ms() + int(wait_s * 1000))
-        if self._watcher is None:
-            self._watcher = asyncio.create_task(self._watch_starts())
-            self._tasks.append(self._watcher)
+        self._watch()
+
+    def moved(self, symbols: list[str], wait_s: float) -> None:
+        """The trade streams of ``symbols`` were confirmed but delivered nothing, and now go by another route: a
+        start-up fill that found no trade proved nothing (trades may have happened since, unseen), so it is done
+        again at the symbol's first trade; a symbol with counted trades is checked as after a reconnect (a hole
+        shows at its next trade, or a tail check finds it)."""
+        self._live.difference_update(symbols)
+        again = [s for s in symbols if self.target.last_trade_id(s) is None and s in self._from]
+        for s in again:
+            if s not in self._starting:  # (a start still waiting goes at its first trade or its deadline anyway)
+                self.target.begin_check(s)
+                self._starting[s] = (self._from[s], 2**62)
+        if again:
+            self._watch()
+        rest = [s for s in symbols if s not in again]
+        if rest:
+            self.after_reconnect(rest, wait_s)
 
     def live(self, symbols: list[str]) -> None:
         """The trade streams of ``symbols`` are delivered (their subscription is confirmed)."""
         self._live.update(symbols)
+
+    def _watch(self) -> None:
+        """Starts the task that sends the waiting start-up fills (once)."""
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch_starts())
+            self._tasks.append(self._watcher)
 
     async def _watch_starts(self) -> None:
         while True:
