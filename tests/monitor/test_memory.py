@@ -85,6 +85,8 @@ def test_rss_is_none_without_proc(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_monitor_reports_before_it_starts() -> None:
     m = Monitor("usdm", ["BTCUSDT"], flow=["1m"], books=True)
     report = m.memory()
-    assert report.engine == report.flow + report.liquidations + report.books == 0
+    assert report.engine == report.flow + report.liquidations + report.books
+    # Nothing per symbol yet: the flow holds only its table of per-connection clocks (16 bytes an entry).
+    assert report.flow < 1024 and report.liquidations == report.books == 0
     assert report.symbols == 0 and report.flow_per_symbol is None
     assert "engine 0.0 MB" in report.line()
