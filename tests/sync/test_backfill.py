@@ -134,3 +134,38 @@ async def test_the_start_up_fill_and_a_tail_check_count_what_the_stream_did_not_
         finally:
             await backfill.stop()
             await r.rest.close()
+
+
+@pytest.mark.asyncio
+async def test_a_start_up_fill_that_found_nothing_goes_again_once_its_stream_moves() -> None:
+    # The trade stream was confirmed on a route that delivered nothing; the start-up page, asked for at once, found
+    # no trade yet. The trades of the silent seconds came by neither: once the stream moves to the other route, the
+    # fill is made again at the symbol's first trade, from the same start time.
+    cfg = SimConfig(market="usdm", symbols=2, seed=44, speed=0.0, rate=10.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
+        sym = ex.truth.symbols()[0]
+        assert not ex.truth.agg_trades(sym)  # the market has not traded yet
+        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
+        try:
+            backfill.live([sym])
+            backfill.start(sym, ex.now_ms() - 15 * MIN)
+            await until(ex, lambda: backfill.status().pages == 1 and idle(backfill), step_ms=0)
+            assert r.engine.last_trade_id(sym) is None
+            await ex.advance(20_000)  # trades nobody delivered
+            silent = len(ex.truth.agg_trades(sym))
+            assert silent > 20
+            backfill.moved([sym], wait_s=1.0)
+            assert checking(r.engine, sym)  # incomplete until the fill is made again
+            await ex.advance(2_000)
+            first = ex.truth.agg_trades(sym)[silent:]  # the first trades on the new route
+            assert first
+            r.engine.apply_agg_trades(sym, agg_body(first))
+            await until(ex, lambda: backfill.status().pages >= 2 and idle(backfill) and not checking(r.engine, sym))
+            now = ex.now_ms()
+            assert r.engine.gaps() == []
+            assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)
+            assert r.engine.volume(sym, "15m", now_ms=now).complete
+        finally:
+            await backfill.stop()
+            await r.rest.close()
