@@ -165,7 +165,9 @@ def start_exchange(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str
 
 def start_server(args: argparse.Namespace, ws: str, rest: str) -> tuple[subprocess.Popen[str], str]:
     cmd = [sys.executable, "-m", "tapeflow.cli", "serve", "--port", "0", "--big-trade", "1e9", "--no-backfill"]
-    cmd += ["--ws-url", ws, "--rest-url", rest, "--flow", "1m,15m,1h"]
+    # No store: this measures the HTTP side (the store's own cost is benches/store_write.py), and a default store
+    # for a local exchange would be a new file in the user's data directory at each run (its port changes).
+    cmd += ["--ws-url", ws, "--rest-url", rest, "--flow", "1m,15m,1h", "--no-store"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     assert proc.stderr is not None
     url = ""

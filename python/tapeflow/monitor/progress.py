@@ -101,7 +101,7 @@ def measure(
                 ok = cols["complete"] if ok is None else ok & cols["complete"]
                 names = cols["symbol"]
         assert ok is not None and names is not None
-        complete = int(np.count_nonzero(ok & np.isin(names, watch.symbols)))
+        complete = int(np.count_nonzero(ok & watch.watched(names)))
     return Progress(
         symbols=len(watch.symbols),
         books=len(watch.books),

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import orjson
 
 from tapeflow._core import Action, BatchResult, Engine
@@ -150,11 +149,10 @@ class Runtime:
         if not self.cfg.flow:
             return True
         now = self.clock.now_ms()
-        watched = self.watch.symbols
         for w in self.cfg.flow:
             for name in (w, f"{w}@aligned"):
                 cols = self.engine.volumes(name, now_ms=now)
-                if not cols["complete"][np.isin(cols["symbol"], watched)].all():
+                if not cols["complete"][self.watch.watched(cols["symbol"])].all():
                     return False
         return True
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 
 from tapeflow.errors import TapeflowError, UnknownSymbolError
@@ -104,3 +105,9 @@ class Watchlist:
     def remove(self, symbols: set[str]) -> None:
         self.symbols = [s for s in self.symbols if s not in symbols]
         self.books -= symbols
+
+    def watched(self, names: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Which of ``names`` (an engine's symbol column) are watched, as a boolean mask: one set lookup a name
+        (``np.isin`` on an object column of 2,000 names took 0.1 s, a stall of the event loop at each reading)."""
+        watched = set(self.symbols)
+        return np.fromiter((n in watched for n in names), dtype=bool, count=len(names))
