@@ -131,6 +131,7 @@ class TradeBackfill:
         self._starting: dict[str, tuple[int, int]] = {}  # symbol -> (from_time_ms, wait deadline)
         self._live: set[str] = set()  # symbols whose trade stream is delivered
         self._from: dict[str, int] = {}  # symbol -> the time its start-up fill begins at
+        self._filling: set[str] = set()  # symbols whose start-up fill is queued or on its way
         self._watcher: asyncio.Task[None] | None = None
         self._tasks = [asyncio.create_task(self._worker(), name=f"tapeflow-backfill-{i}") for i in range(workers)]
 
@@ -182,7 +183,8 @@ class TradeBackfill:
         self._live.difference_update(symbols)
         again = [s for s in symbols if self.target.last_trade_id(s) is None and s in self._from]
         for s in again:
-            if s not in self._starting:  # (a start still waiting goes at its first trade or its deadline anyway)
+            # A start still waiting, queued or on its way sees the stream as not delivered and does this itself.
+            if s not in self._starting and s not in self._filling:
                 self.target.begin_check(s)
                 self._starting[s] = (self._from[s], 2**62)
         if again:
@@ -207,6 +209,7 @@ class TradeBackfill:
             for symbol, (from_time, deadline) in list(self._starting.items()):
                 if symbol in self._live or self.target.last_trade_id(symbol) is not None or now >= deadline:
                     del self._starting[symbol]
+                    self._filling.add(symbol)
                     self._put(2, _Job("start", symbol, from_time_ms=from_time))
             await self.clock.sleep(0.1 if self._starting else 0.5)
 
@@ -221,6 +224,8 @@ class TradeBackfill:
     def _release(self, job: _Job) -> None:
         if job.kind in ("tail", "start"):
             self.target.end_check(job.symbol)
+        if job.kind == "start" and job not in self._queued:  # (a duplicate of a queued start leaves it queued)
+            self._filling.discard(job.symbol)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
@@ -285,8 +290,11 @@ class TradeBackfill:
             params: dict[str, object] = {"symbol": symbol, "startTime": job.from_time_ms, "limit": PAGE}
             await self._page(symbol, params, from_time_ms=job.from_time_ms, priority=FILL)
             # The rest (up to the live stream) shows up as a gap in the engine and is filled by id.
-            if self.target.last_trade_id(symbol) is None and not live:  # no trade at all, and the stream's start
-                self.target.begin_check(symbol)  # unknown: again at the first trade (still incomplete)
+            self._filling.discard(symbol)
+            # No trade at all, and the stream's start unknown (or it moved while the page was out): again at the
+            # first trade (still incomplete).
+            if self.target.last_trade_id(symbol) is None and not (live and symbol in self._live):
+                self.target.begin_check(symbol)
                 self._starting[symbol] = (job.from_time_ms, 2**62)
             return
         if job.kind == "tail":
