@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import pytest
 from baseline_book import ExactPyBook, PyBook
 
-from conftest import RECORDINGS, Session
+from conftest import Session
 from tapeflow import Engine
 from tapeflow.recordings import snapshot_symbol
+
+#: The golden digests live with the tests (the recordings themselves ship with the package).
+GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "data" / "golden"
 
 ROUNDS = 30
 
@@ -42,7 +46,7 @@ def synced_python_book(session: Session, kind: type[PyBook] = PyBook) -> PyBook:
 
 def final_digests(session: Session) -> dict[str, str]:
     """The golden digest of each symbol's book after the last applied event (independent reference)."""
-    golden = RECORDINGS[0].parent.parent / "golden" / f"{session.name}.golden.jsonl"
+    golden = GOLDEN / f"{session.name}.golden.jsonl"
     out: dict[str, str] = {}
     for line in golden.read_bytes().splitlines():
         row = orjson.loads(line)
