@@ -35,6 +35,37 @@ def test_the_exchange_header_counts_what_others_on_the_ip_spent() -> None:
     assert b.used(now) == 1910  # the larger of the header and our own count
 
 
+def test_a_header_of_the_exchange_minute_before_does_not_stall_the_next_minute() -> None:
+    """The exchange's clock is 3 s behind the budget's: its minute still holds what this client sent in the last
+    seconds of the minute before, plus the first requests of the new one. The header then says "full"; it is all
+    this client's own weight, so the new minute's budget is still there."""
+    b = WeightBudget(2400, safety=0.8)  # 1,920 a minute
+    start = 5 * MIN
+    for k in range(96):  # the whole minute's budget, spread over its second half
+        assert b.admit(20, start + 30_000 + k * 300) == 0
+    assert b.admit(20, start + 59_000) > 0
+    now = start + MIN + 1_000  # the budget's next minute
+    assert b.admit(20, now) == 0
+    b.note_reply(200, {"X-MBX-USED-WEIGHT-1M": str(96 * 20 + 20)}, now + 200)  # the exchange's minute before
+    assert b.used(now + 200) == 20
+    spent = 20
+    while b.admit(20, now + 300) == 0:
+        spent += 20
+    assert spent == 1920  # the whole minute, not one request
+
+
+def test_weight_of_others_counts_beyond_what_this_client_sent_in_the_last_60_s() -> None:
+    b = WeightBudget(2400, safety=0.8)
+    start = 9 * MIN
+    assert b.admit(1000, start + 1_000) == 0  # 61 s before the reply: no exchange minute open now holds it
+    now = start + MIN + 2_000
+    assert b.admit(20, now) == 0
+    b.note_reply(200, {"X-MBX-USED-WEIGHT-1M": "1500"}, now + 100)  # 1,480 of it someone else's
+    assert b.used(now + 100) == 1500
+    assert b.admit(420, now + 100) == 0 and b.admit(20, now + 100) > 0  # 1,920 of 1,920, then full
+    assert b.used(now + MIN) == 0  # a new minute: the others' weight is the exchange's to report again
+
+
 def test_a_request_heavier_than_the_allowance_goes_alone_at_a_minute_start() -> None:
     b = WeightBudget(100, safety=0.5)
     assert b.admit(250, 0) == 0  # nothing spent this minute: it goes, or it never would

@@ -2,14 +2,22 @@
 
 Binance counts request weight per IP per minute and reports it in ``X-MBX-USED-WEIGHT-1M`` on every reply. Over the
 limit it answers 429 (with ``Retry-After``); an IP that keeps going gets 418 and a ban of 2 minutes up to 3 days.
-The budget keeps its own estimate of the minute's weight (the larger of the header and what was sent), admits a
-request only while it would keep the minute within ``safety`` x the limit, and after a 429 or 418 admits nothing
-until ``Retry-After`` has passed (or the next minute, when the header is absent: futures do not document it).
+The budget counts the weight it sends in the minute of its clock, adds what the header shows that others on the IP
+spent, admits a request only while it would keep the minute within ``safety`` x the limit, and after a 429 or 418
+admits nothing until ``Retry-After`` has passed (or the next minute, when the header is absent: futures do not
+document it).
+
+The header counts the exchange's minute, which need not be the budget's: when the two clocks are apart by a few
+seconds, the first requests of the budget's minute are counted in the exchange's minute before, and the header then
+reports that minute nearly full. Taken as this minute's use, it would stall the budget for a minute it has not
+spent. So the header counts only beyond the weight this client itself sent in the last 60 s (the most of its own that
+any exchange minute still open can hold): the rest is weight of other programs on the IP.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 
 __all__ = ["ROUND_TRIP_S", "WeightBudget", "in_flight_for", "retry_after_s"]
@@ -49,17 +57,23 @@ class WeightBudget:
         #: The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...).
         self.used_weight: dict[str, int] = {}
         self._minute = -1
-        self._used = 0
+        self._used = 0  # sent by this client in the current minute
+        self._others = 0  # spent by others on the IP, as the header shows, in the current minute
+        self._sent: deque[tuple[int, int]] = deque()  # (time, weight) of this client's last 60 s
+        self._sent_weight = 0
 
     def _roll(self, now_ms: int) -> None:
         minute = now_ms // 60_000
         if minute != self._minute:
-            self._minute, self._used = minute, 0
+            self._minute, self._used, self._others = minute, 0, 0
+        sent = self._sent
+        while sent and sent[0][0] <= now_ms - 60_000:
+            self._sent_weight -= sent.popleft()[1]
 
     def used(self, now_ms: int) -> int:
-        """Weight used in the current minute, as far as this client knows."""
+        """Weight used in the current minute, as far as this client knows (its own and what others spent)."""
         self._roll(now_ms)
-        return self._used
+        return self._used + self._others
 
     def admit(self, weight: int, now_ms: int) -> int:
         """Spends ``weight`` now and returns 0, or returns the ms to wait before asking again (spending nothing).
@@ -69,8 +83,11 @@ class WeightBudget:
         self._roll(now_ms)
         if now_ms < self.paused_until_ms:
             return self.paused_until_ms - now_ms
-        if self._used + weight <= self.limit * self.safety or self._used == 0:
+        used = self._used + self._others
+        if used + weight <= self.limit * self.safety or used == 0:
             self._used += weight
+            self._sent.append((now_ms, weight))
+            self._sent_weight += weight
             return 0
         return 60_000 - now_ms % 60_000
 
@@ -83,7 +100,7 @@ class WeightBudget:
                 interval = low[len(_HEADER) :]
                 self.used_weight[interval] = int(value)
                 if interval == "1m":
-                    self._used = max(self._used, int(value))
+                    self._others = max(self._others, int(value) - self._sent_weight)
         retry_after = retry_after_s(headers)
         if status in (418, 429):
             wait_ms = retry_after * 1000 if retry_after is not None else 60_000 - now_ms % 60_000
