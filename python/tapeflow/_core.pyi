@@ -506,8 +506,13 @@ class BookView:
     @property
     def n_asks(self) -> int: ...
     @property
+    def complete(self) -> bool:
+        """Each side holds the ``depth`` levels asked for, or all the side has. ``False`` when the book was loaded
+        from a snapshot cut at fewer levels than the side has and the depth asked for reaches past its deepest price:
+        the view then holds only the levels known for certain (a deeper snapshot gives the rest)."""
+    @property
     def bids(self) -> npt.NDArray[np.float64]:
-        """Top bid levels, best first, as an ``(n, 2)`` array of ``[price, qty]``."""
+        """Top bid levels known for certain, best first, as an ``(n, 2)`` array of ``[price, qty]``."""
     @property
     def asks(self) -> npt.NDArray[np.float64]: ...
     def bids_exact(self) -> list[tuple[str, str]]:
@@ -536,6 +541,10 @@ class Band:
     def bid_notional(self) -> float: ...
     @property
     def ask_notional(self) -> float: ...
+    @property
+    def complete(self) -> bool:
+        """The book knows every level of the band (``False``: it reaches past the deepest price of a cut snapshot,
+        and the sums hold only the levels the book has)."""
     @property
     def imbalance(self) -> float:
         """``(bid_qty - ask_qty) / (bid_qty + ask_qty)`` in [-1, 1]; 0 for an empty band."""
@@ -584,8 +593,11 @@ class Engine:
         """
     def apply_frame(self, frame: bytes, recv_ts_ns: int) -> list[Action]:
         """Decodes and applies one frame. Raises :class:`tapeflow.DecodeError` (changing nothing) if malformed."""
-    def apply_snapshot(self, symbol: str, body: bytes) -> list[Action]:
-        """Feeds a REST depth snapshot body (raw bytes). Raises :class:`tapeflow.DecodeError` if malformed."""
+    def apply_snapshot(self, symbol: str, body: bytes, limit: int | None = None) -> list[Action]:
+        """Feeds a REST depth snapshot body (raw bytes), asked for with ``limit`` levels a side (``None``: whole
+        sides). A side that holds ``limit`` levels may have been cut: the book then knows that side only down to
+        its deepest price, and views and bands say so (``complete``). Raises :class:`tapeflow.DecodeError` if
+        malformed."""
     def track(self, symbol: str) -> None:
         """Starts tracking a symbol before its first frame: its book, and its flow windows (which report zero
         volume, incomplete, until trades arrive, and appear in :meth:`volumes`)."""

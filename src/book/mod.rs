@@ -20,6 +20,11 @@ pub struct OrderBook {
     pub last_update_id: u64,
     /// Event time of the last applied diff (exchange ms), `None` right after a snapshot without `E`.
     pub event_time: Option<i64>,
+    /// The lowest bid price the last snapshot listed, when that snapshot may have left out lower ones (it held as
+    /// many bids as its `limit`): the book knows every bid at or above it, and only some below. `None`: all of them.
+    pub bid_edge: Option<i64>,
+    /// The highest ask price the last snapshot listed, when it may have left out higher ones (as `bid_edge`).
+    pub ask_edge: Option<i64>,
 }
 
 impl Default for OrderBook {
@@ -39,6 +44,8 @@ pub struct BandDepth {
     pub bid_notional: i128,
     /// Σ ask price × quantity (e16 units).
     pub ask_notional: i128,
+    /// The book knows every level of the band (the band ends within both sides' edges).
+    pub complete: bool,
 }
 
 impl OrderBook {
@@ -48,6 +55,8 @@ impl OrderBook {
             asks: Ladder::new(Side::Ask),
             last_update_id: 0,
             event_time: None,
+            bid_edge: None,
+            ask_edge: None,
         }
     }
 
@@ -56,13 +65,56 @@ impl OrderBook {
         self.asks.clear();
         self.last_update_id = 0;
         self.event_time = None;
+        self.bid_edge = None;
+        self.ask_edge = None;
     }
 
-    /// Replaces the book with a snapshot's levels.
-    pub fn load(&mut self, bids: &[Level], asks: &[Level], last_update_id: u64) {
+    /// Replaces the book with a snapshot's levels. `limit`: the most levels a side of the snapshot could hold
+    /// (`None`: the snapshot holds whole sides); a side that holds that many may have been cut, and its deepest
+    /// price becomes the side's edge.
+    pub fn load(&mut self, bids: &[Level], asks: &[Level], last_update_id: u64, limit: Option<usize>) {
         self.clear();
         self.apply_levels(bids, asks);
         self.last_update_id = last_update_id;
+        let cut = |side: &[Level]| limit.is_some_and(|n| side.len() >= n);
+        self.bid_edge = if cut(bids) {
+            bids.iter().map(|l| l.0).min()
+        } else {
+            None
+        };
+        self.ask_edge = if cut(asks) {
+            asks.iter().map(|l| l.0).max()
+        } else {
+            None
+        };
+    }
+
+    /// The best bid the book knows for certain (`None` also when a cut side has none left above its edge).
+    pub fn known_best_bid(&self) -> Option<Level> {
+        self.bids.best().filter(|l| self.bid_edge.is_none_or(|e| l.0 >= e))
+    }
+
+    /// The best ask the book knows for certain (as [`Self::known_best_bid`]).
+    pub fn known_best_ask(&self) -> Option<Level> {
+        self.asks.best().filter(|l| self.ask_edge.is_none_or(|e| l.0 <= e))
+    }
+
+    /// The best `depth` bids the book knows for certain: those at or above its edge.
+    pub fn known_bids(&self, depth: usize) -> Vec<Level> {
+        let mut top = self.bids.top(depth);
+        if let Some(edge) = self.bid_edge {
+            top.retain(|l| l.0 >= edge);
+        }
+        top
+    }
+
+    /// The best `depth` asks the book knows for certain: those at or below its edge.
+    pub fn known_asks(&self, depth: usize) -> Vec<Level> {
+        let mut top = self.asks.top(depth);
+        if let Some(edge) = self.ask_edge {
+            top.retain(|l| l.0 <= edge);
+        }
+        top
     }
 
     /// Sets each level to its new absolute quantity (`0` removes).
@@ -99,12 +151,14 @@ impl OrderBook {
         Some(self.asks.best()?.0 - self.bids.best()?.0)
     }
 
-    /// Best bid + best ask: twice the mid price, kept exact (e8 units).
+    /// Best bid + best ask: twice the mid price, kept exact (e8 units); of the levels known for certain.
     pub fn mid_x2(&self) -> Option<i128> {
-        Some(i128::from(self.asks.best()?.0) + i128::from(self.bids.best()?.0))
+        Some(i128::from(self.known_best_ask()?.0) + i128::from(self.known_best_bid()?.0))
     }
 
-    /// Quantities and notionals of the levels within ±`ppb` parts-per-billion of the mid price (inclusive).
+    /// Quantities and notionals of the levels within ±`ppb` parts-per-billion of the mid price (inclusive); the
+    /// mid is that of the best levels known for certain, and `complete` says whether the band ends within the
+    /// sides' edges (the levels beyond an edge that the book holds are summed all the same).
     /// The band edges are compared exactly in integers: a bid at price p counts when p·2·10⁹ ≥ (bid+ask)·(10⁹−ppb).
     pub fn band(&self, ppb: u32) -> Option<BandDepth> {
         const BILLION: i128 = 1_000_000_000;
@@ -114,12 +168,19 @@ impl OrderBook {
         let lo_num = mid2 * (BILLION - ppb);
         let lo = (lo_num + 2 * BILLION - 1).div_euclid(2 * BILLION);
         let hi = (mid2 * (BILLION + ppb)).div_euclid(2 * BILLION);
-        let mut d = BandDepth::default();
-        for (p, q) in self.bids.within(i64::try_from(lo).unwrap_or(i64::MAX)) {
+        let (lo, hi) = (
+            i64::try_from(lo).unwrap_or(i64::MAX),
+            i64::try_from(hi).unwrap_or(i64::MAX),
+        );
+        let mut d = BandDepth {
+            complete: self.bid_edge.is_none_or(|e| lo >= e) && self.ask_edge.is_none_or(|e| hi <= e),
+            ..BandDepth::default()
+        };
+        for (p, q) in self.bids.within(lo) {
             d.bid_qty += i128::from(q);
             d.bid_notional += notional(p, q);
         }
-        for (p, q) in self.asks.within(i64::try_from(hi).unwrap_or(i64::MAX)) {
+        for (p, q) in self.asks.within(hi) {
             d.ask_qty += i128::from(q);
             d.ask_notional += notional(p, q);
         }
@@ -159,3 +220,6 @@ impl OrderBook {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod edge_tests;

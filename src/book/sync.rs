@@ -305,15 +305,17 @@ impl BookSync {
         self.snapshot_requested = false;
     }
 
-    /// Feeds a REST snapshot and replays the buffered diffs that follow it.
+    /// Feeds a REST snapshot that holds whole sides and replays the buffered diffs that follow it.
     pub fn apply_snapshot(&mut self, snap: &DepthSnapshot) -> SnapshotOutcome {
-        self.apply_snapshot_traced(snap, &mut |_| {})
+        self.apply_snapshot_traced(snap, None, &mut |_| {})
     }
 
-    /// As [`Self::apply_snapshot`], calling `on_applied` with the book after each replayed diff.
+    /// As [`Self::apply_snapshot`] for a snapshot asked for with `limit` levels a side (`None`: whole sides; see
+    /// [`OrderBook::load`]), calling `on_applied` with the book after each replayed diff.
     pub fn apply_snapshot_traced(
         &mut self,
         snap: &DepthSnapshot,
+        limit: Option<usize>,
         on_applied: &mut dyn FnMut(&OrderBook),
     ) -> SnapshotOutcome {
         let lid = snap.last_update_id;
@@ -344,7 +346,7 @@ impl BookSync {
         // Drop what the snapshot already contains: spot u <= lastUpdateId, futures u < lastUpdateId.
         self.buffer
             .retain(|d| if futures { d.final_id >= lid } else { d.final_id > lid });
-        self.book.load(&snap.bids, &snap.asks, lid);
+        self.book.load(&snap.bids, &snap.asks, lid, limit);
         self.book.event_time = snap.event_time;
         self.state = SyncState::Synced;
         self.awaiting_first = futures;

@@ -79,7 +79,7 @@ proptest! {
 fn band_edges_are_inclusive_and_exact() {
     let mut book = OrderBook::new();
     // mid = 100; ±1 % covers [99, 101] exactly.
-    book.load(&[(99, 1), (98, 5), (9_999, 0)], &[(101, 2), (102, 7)], 1);
+    book.load(&[(99, 1), (98, 5), (9_999, 0)], &[(101, 2), (102, 7)], 1, None);
     book.bids.set(99, 1);
     book.bids.set(9_999, 0);
     book.asks.set(101, 2);
@@ -88,6 +88,7 @@ fn band_edges_are_inclusive_and_exact() {
         &[(9_900_000_000, 100_000_000), (9_800_000_000, 500_000_000)],
         &[(10_100_000_000, 200_000_000), (10_200_000_000, 700_000_000)],
         1,
+        None,
     );
     let band = book2.band(10_000_000).unwrap(); // 1 % = 10^7 ppb
     assert_eq!((band.bid_qty, band.ask_qty), (100_000_000, 200_000_000));
@@ -104,7 +105,7 @@ fn digest_of_empty_and_known_books() {
         book.digest(),
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    book.load(&[(280_000_000_000, 150_000_000)], &[(280_010_000_000, 1)], 1);
+    book.load(&[(280_000_000_000, 150_000_000)], &[(280_010_000_000, 1)], 1, None);
     let mut text = String::new();
     book.write_canonical(|s| text.push_str(s));
     assert_eq!(text, "b,2800,1.5\na,2800.1,0.00000001\n");

@@ -364,11 +364,25 @@ impl Engine {
         Ok(page)
     }
 
-    /// Feeds a REST depth snapshot body for `symbol`. A malformed body is an error and changes nothing.
+    /// Feeds a REST depth snapshot body for `symbol` that holds whole sides. A malformed body is an error and
+    /// changes nothing.
     pub fn apply_snapshot(
         &mut self,
         symbol: &str,
         body: &[u8],
+        actions: &mut Vec<Action>,
+    ) -> Result<SnapshotOutcome, DecodeError> {
+        self.apply_snapshot_of(symbol, body, None, actions)
+    }
+
+    /// [`Self::apply_snapshot`] of a snapshot asked for with `limit` levels a side: a side that holds that many may
+    /// have been cut, and the book then knows its levels only down to the snapshot's deepest price
+    /// ([`OrderBook::load`]).
+    pub fn apply_snapshot_of(
+        &mut self,
+        symbol: &str,
+        body: &[u8],
+        limit: Option<usize>,
         actions: &mut Vec<Action>,
     ) -> Result<SnapshotOutcome, DecodeError> {
         let snap = decode::decode_snapshot(body)?;
@@ -378,9 +392,9 @@ impl Engine {
         let outcome = match self.trace_depth {
             Some(depth) => {
                 let mut trace = |book: &OrderBook| actions.push(BookTrace::of(&symbol, book, depth));
-                self.states[i].book.apply_snapshot_traced(&snap, &mut trace)
+                self.states[i].book.apply_snapshot_traced(&snap, limit, &mut trace)
             }
-            None => self.states[i].book.apply_snapshot(&snap),
+            None => self.states[i].book.apply_snapshot_traced(&snap, limit, &mut |_| {}),
         };
         action::snapshot(symbol, outcome, actions);
         Ok(outcome)

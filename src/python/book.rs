@@ -81,12 +81,17 @@ pub struct PyBookView {
     n_bids: usize,
     #[pyo3(get)]
     n_asks: usize,
+    #[pyo3(get)]
+    complete: bool,
     bid_levels: Vec<Level>,
     ask_levels: Vec<Level>,
 }
 
 impl PyBookView {
     pub fn new(symbol: &str, state: SyncState, book: &OrderBook, depth: usize, recv_ts_ns: i64) -> Self {
+        let (bid_levels, ask_levels) = (book.known_bids(depth), book.known_asks(depth));
+        let complete = (bid_levels.len() == depth || book.bid_edge.is_none())
+            && (ask_levels.len() == depth || book.ask_edge.is_none());
         Self {
             symbol: symbol.to_owned(),
             state: state.into(),
@@ -95,8 +100,9 @@ impl PyBookView {
             recv_ts_ns,
             n_bids: book.bids.len(),
             n_asks: book.asks.len(),
-            bid_levels: book.bids.top(depth),
-            ask_levels: book.asks.top(depth),
+            complete,
+            bid_levels,
+            ask_levels,
         }
     }
 }
@@ -203,6 +209,11 @@ impl PyBand {
     #[getter]
     fn ask_notional(&self) -> f64 {
         e16_to_f64(self.inner.ask_notional)
+    }
+    /// The book knows every level of the band (`False`: the band reaches past a snapshot that was cut).
+    #[getter]
+    fn complete(&self) -> bool {
+        self.inner.complete
     }
     /// `(bid_qty − ask_qty) / (bid_qty + ask_qty)` in [−1, 1]; 0 for an empty band.
     #[getter]

@@ -165,10 +165,18 @@ impl PyEngine {
         actions_list(py, actions)
     }
 
-    /// Feeds a REST depth snapshot body (raw bytes) for `symbol`; raises `DecodeError` if it is malformed.
-    fn apply_snapshot<'py>(&self, py: Python<'py>, symbol: &str, body: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    /// Feeds a REST depth snapshot body (raw bytes) for `symbol`, asked for with `limit` levels a side (`None`:
+    /// whole sides); raises `DecodeError` if it is malformed.
+    #[pyo3(signature = (symbol, body, limit=None))]
+    fn apply_snapshot<'py>(
+        &self,
+        py: Python<'py>,
+        symbol: &str,
+        body: &[u8],
+        limit: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
-        let result = py.detach(|| self.inner.lock().apply_snapshot(symbol, body, &mut actions));
+        let result = py.detach(|| self.inner.lock().apply_snapshot_of(symbol, body, limit, &mut actions));
         result.map_err(|e| errors::decode_error(py, &e))?;
         actions_list(py, actions)
     }
@@ -293,7 +301,7 @@ impl PyEngine {
         let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), false)?;
         let book = state.book.book();
-        Ok(book.best_bid().zip(book.best_ask()))
+        Ok(book.known_best_bid().zip(book.known_best_ask()))
     }
 }
 

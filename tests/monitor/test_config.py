@@ -36,6 +36,12 @@ def test_monitor_rejects_bad_windows_up_front(window: str) -> None:
         ({"market": "spot", "depth_speed": "500ms"}, ValueError, "depth_speed '500ms' is not served on spot"),
         ({"snapshot_limit": 7}, ValueError, "snapshot_limit 7 is not served on usdm: one of 5, 10, 20"),
         ({"market": "spot", "snapshot_limit": 6000}, ValueError, "snapshot_limit 6000 is not served on spot: 1 to"),
+        ({"unread_snapshot_limit": 30}, ValueError, "unread_snapshot_limit 30 must be a limit usdm serves"),
+        (
+            {"snapshot_limit": 50, "unread_snapshot_limit": 100},
+            ValueError,
+            r"unread_snapshot_limit 100 must be .* at most snapshot_limit \(50\)",
+        ),
         ({"streams_per_connection": 2000}, ValueError, r"streams_per_connection must be in 1\.\.1024"),
         ({"routes": {"aggTrade": "private"}}, ValueError, "routes: 'aggTrade' -> 'private'"),
         ({"market": "coinm", "routes": {"aggTrade": "public"}}, ValueError, "only USD-M has routes"),
@@ -58,6 +64,10 @@ def test_good_arguments_are_normalised() -> None:
     assert Monitor("spot", liquidations=True).config.liquidations is False  # spot has no liquidation streams
     assert Monitor("usdm", ws_url="ws://127.0.0.1:9/").config.ws_url == "ws://127.0.0.1:9"
     assert Monitor("spot", snapshot_limit=5000).config.snapshot_limit == 5000
+    # Small first snapshots only for books nobody named: named books are in use from the start.
+    assert cfg.unread_snapshot_limit is None and Monitor("usdm").config.unread_snapshot_limit == 100
+    assert Monitor("usdm", snapshot_limit=50, unread_snapshot_limit=None).config.unread_snapshot_limit is None
+    assert Monitor("usdm", snapshot_limit=50).config.unread_snapshot_limit == 50
     with pytest.raises(TapeflowError, match="not started"):
         m.runtime  # noqa: B018
 

@@ -24,7 +24,8 @@ async def test_status_reports_lag_rates_and_weight() -> None:
                     break
                 await drive(ex, m, 1000)
             st = m.status()
-            assert st.symbols == 3 and st.rest.weight_spent == 3 * 20 + 1
+            # exchangeInfo (1) and a first snapshot of 100 levels (weight 5) per book: nobody read them deeper.
+            assert st.symbols == 3 and st.rest.weight_spent == 3 * 5 + 1
             assert st.rest.weight_used == ex.limiter.used
             for c in st.connections:
                 assert c.state == "open" and c.frames > 0 and c.lag_ms == 0  # virtual clock: no transit time

@@ -191,9 +191,12 @@ async def test_symbols_subscribed_during_a_rotation_reach_the_new_connection() -
 
 @pytest.mark.asyncio
 async def test_mass_resync_stays_within_the_weight_budget() -> None:
-    # 150 books at weight 20 each is 3000 weight: more than a minute of USD-M budget (2400).
+    # 150 books at weight 20 each (full snapshots) is 3000 weight: more than a minute of USD-M budget (2400).
     cfg = SimConfig(market="usdm", symbols=150, seed=12, speed=0.0, rate=1.0)
-    async with SimExchange(cfg) as ex, monitor_on(ex, flow=(), liquidations=False) as m:
+    async with (
+        SimExchange(cfg) as ex,
+        monitor_on(ex, flow=(), liquidations=False, unread_snapshot_limit=None) as m,
+    ):
         await drive(ex, m, 5_000)
         ex.faults.disconnect_all(abrupt=True)
         spent = await settle(ex, m, max_ms=600_000)

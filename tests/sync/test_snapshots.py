@@ -21,14 +21,17 @@ class Target:
 
     def __init__(self, bad: int = 0) -> None:
         self.got: list[tuple[str, int]] = []
+        self.levels: list[tuple[str, int, int]] = []  # (symbol, limit asked, bids received)
         self.failed: list[str] = []
         self.bad = bad
 
-    async def apply_snapshot(self, symbol: str, body: bytes) -> bool:
+    async def apply_snapshot(self, symbol: str, body: bytes, limit: int) -> bool:
         if self.bad:
             self.bad -= 1
             return False
-        self.got.append((symbol, orjson.loads(body)["lastUpdateId"]))
+        snap = orjson.loads(body)
+        self.got.append((symbol, snap["lastUpdateId"]))
+        self.levels.append((symbol, limit, len(snap["bids"])))
         return True
 
     def snapshot_failed(self, symbol: str) -> None:
@@ -61,6 +64,38 @@ async def test_each_symbol_is_fetched_once_and_readers_go_first() -> None:
             st = snaps.status()
             assert (st.requested, st.fetched, st.failed, st.queued) == (4, 4, 0, 0)
             assert rest.status().weight_spent == 4 * MARKETS["usdm"].depth_weight(100)
+        finally:
+            await snaps.stop()
+            await rest.close()
+
+
+@pytest.mark.asyncio
+async def test_snapshot_size_follows_the_use_of_the_book() -> None:
+    """Books in use get the full limit; the others a small first snapshot, until a read deepens them: then a full
+    one, ahead of the queue."""
+    async with SimExchange(SimConfig(market="usdm", symbols=4, seed=53, speed=0.0)) as ex:
+        await ex.advance(2000)
+        target = Target()
+        clock = FunctionClock(ex.now_ms, poll=0.001)
+        rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
+        a, b, c, d = ex.truth.symbols()
+        spec = MARKETS["usdm"]
+        snaps = SnapshotScheduler(rest, spec, 1000, target, clock, unread_limit=20, in_use=[a], workers=1, stagger_s=0)
+        try:
+            assert (snaps.limit_for(a), snaps.limit_for(b)) == (1000, 20)
+            snaps.request(a)
+            snaps.request(b)
+            await until(ex, lambda: len(target.got) == 2, step_ms=0)
+            depth = {s: len(ex.truth.book(s).bids) for s in (a, b)}
+            assert depth[b] > 20  # the simulator's book is deeper than the small snapshot
+            assert target.levels == [(a, 1000, min(depth[a], 1000)), (b, 20, 20)]
+            assert rest.status().weight_spent == spec.depth_weight(1000) + spec.depth_weight(20) == 22
+            assert snaps.deepen(b) and not snaps.deepen(b) and not snaps.deepen(a)  # once; a was full already
+            snaps.request(c)
+            snaps.request(d)
+            snaps.request(b)  # the deepened book asks again after its reset: it goes first, in full
+            await until(ex, lambda: len(target.got) == 5, step_ms=0)
+            assert target.levels[2:] == [(b, 1000, depth[b]), (c, 20, 20), (d, 20, 20)]
         finally:
             await snaps.stop()
             await rest.close()

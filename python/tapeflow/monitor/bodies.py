@@ -43,10 +43,10 @@ class EngineBodies:
         self.trades_backfilled = 0
 
     # ------------------------------------------------------------------ snapshots
-    async def apply_snapshot(self, symbol: str, body: bytes) -> bool:
+    async def apply_snapshot(self, symbol: str, body: bytes, limit: int) -> bool:
         engine = self.engine
         try:
-            actions = await self.worker.call(lambda: engine.apply_snapshot(symbol, body))
+            actions = await self.worker.call(lambda: engine.apply_snapshot(symbol, body, limit))
         except ValueError as e:  # DecodeError: a broken body, changing nothing
             log.warning("snapshot of %s is malformed: %s", symbol, e)
             self.malformed += 1

@@ -48,6 +48,7 @@ class MonitorOptions(TypedDict, total=False):
     transport: str | Transport | None
     depth_speed: str
     snapshot_limit: int
+    unread_snapshot_limit: int | None
     streams_per_connection: int | None
     routes: Mapping[str, str] | None
     options: ConnectionOptions | None
@@ -73,6 +74,7 @@ DEFAULTS: MonitorOptions = {
     "transport": None,
     "depth_speed": "100ms",
     "snapshot_limit": 1000,
+    "unread_snapshot_limit": 100,
     "streams_per_connection": None,
     "routes": None,
     "options": None,
@@ -116,6 +118,7 @@ class MonitorConfig:
     transport: str | Transport | None
     depth_speed: str
     snapshot_limit: int
+    unread_snapshot_limit: int | None
     streams_per_connection: int | None
     routes: Mapping[str, str]
     options: ConnectionOptions
@@ -173,6 +176,14 @@ class MonitorConfig:
             limits = sorted(SNAPSHOT_LIMITS[market])
             allowed = f"1 to {limits[-1]}" if len(limits) > 100 else "one of " + ", ".join(str(n) for n in limits)
             raise ValueError(f"snapshot_limit {snapshot_limit!r} is not served on {market}: {allowed}")
+        unread_limit = o["unread_snapshot_limit"]
+        if "unread_snapshot_limit" not in given and isinstance(snapshot_limit, int):
+            unread_limit = min(unread_limit, snapshot_limit)  # the default never asks for more than the limit
+        if unread_limit is not None and (unread_limit not in SNAPSHOT_LIMITS[market] or unread_limit > snapshot_limit):
+            raise ValueError(
+                f"unread_snapshot_limit {unread_limit!r} must be a limit {market} serves, at most snapshot_limit "
+                f"({snapshot_limit}), or None (every snapshot at snapshot_limit)"
+            )
         if streams_per_connection is not None and not 1 <= streams_per_connection <= spec.max_streams:
             raise ValueError(f"streams_per_connection must be in 1..{spec.max_streams}, got {streams_per_connection!r}")
         for kind, route in (routes or {}).items():
@@ -206,6 +217,7 @@ class MonitorConfig:
             transport=transport,
             depth_speed=depth_speed,
             snapshot_limit=snapshot_limit,
+            unread_snapshot_limit=unread_limit if book_arg is True else None,
             streams_per_connection=streams_per_connection,
             routes=dict(routes or {}),
             options=o["options"] or ConnectionOptions(),

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, Unpack
 
 from tapeflow._aio import cancel_and_wait
-from tapeflow._core import BookView, Engine, LiqCluster, Volume
+from tapeflow._core import Band, BookView, Engine, LiqCluster, Volume
 from tapeflow.clock import Clock, ExchangeClock
 from tapeflow.errors import BookNotSyncedError, TapeflowError
 from tapeflow.feeds.transports import Transport, resolve_transport
@@ -69,7 +69,11 @@ class Monitor:
             simulator on a manual clock).
         tap: called with every raw frame and REST body (see :data:`Tap`), e.g. to record the session.
         depth_speed: diff-depth cadence (``"100ms"``, or ``""`` for the market's default).
-        snapshot_limit: levels per depth snapshot.
+        snapshot_limit: levels per depth snapshot of a book in use: one named in ``books``, or one read deeper than
+            its first snapshot held.
+        unread_snapshot_limit: with ``books=True``, levels of each book's first snapshot (100: weight 5 where 1,000
+            levels cost 20 on futures and 50 on spot); a book read deeper than it holds for certain is snapshotted
+            again at ``snapshot_limit`` (see :meth:`book`). ``None``: every snapshot at ``snapshot_limit``.
         streams_per_connection: cap below the market's 1024.
         routes: USD-M route overrides by stream kind (``{"aggTrade": "market"}``); kinds found silent on their route
             are moved to the other one automatically.
@@ -319,18 +323,36 @@ class Monitor:
     def book(self, symbol: str, depth: int = 10) -> BookView:
         """The top ``depth`` levels of a synced book, with its update id and times.
 
+        A book whose first snapshot was small (``unread_snapshot_limit``) holds its levels for certain down to that
+        snapshot's deepest price: a read deeper than that returns the levels it knows (``view.complete`` is
+        ``False``), and the book resyncs from a full snapshot (``snapshot_limit``), first in the queue; until then
+        reads raise :class:`BookNotSyncedError`.
+
         Raises:
             BookNotSyncedError: the book is syncing or broke (never served stale); its snapshot is moved to the
                 front of the queue.
         """
         symbol = symbol.upper()
         try:
-            return self.engine.book(symbol, depth)
+            view = self.engine.book(symbol, depth)
         except BookNotSyncedError:
             self._refused += 1
             if self._runtime is not None:
                 self._runtime.snapshots.prioritise(symbol)
             raise
+        if not view.complete and self._runtime is not None:
+            self._runtime.deepen(symbol)
+        return view
+
+    def band(self, symbol: str, pct: float) -> Band | None:
+        """Depth within ±``pct`` % of the mid of a synced book (``None`` while a side is empty). A band reaching past
+        what a small first snapshot holds for certain has ``complete`` ``False`` and the book resyncs in full, as
+        in :meth:`book`."""
+        view = self.book(symbol, 1)
+        band = self.engine.band(view.symbol, pct)
+        if band is not None and not band.complete and self._runtime is not None:
+            self._runtime.deepen(view.symbol)
+        return band
 
     def clusters(self, symbol: str) -> list[LiqCluster]:
         """Liquidation price clusters of ``symbol``, decayed to now, with distance from the current mark price."""

@@ -128,11 +128,18 @@ class Runtime:
         # Enough requests going at once to spend the minute's budget while each is out (the REST client's own limit
         # on requests at once is the sum).
         per_min = self.rest.weight_limit * cfg.weight_safety
-        snapshot_workers = in_flight_for(per_min, spec.depth_weight(cfg.snapshot_limit))
+        snapshot_workers = in_flight_for(per_min, spec.depth_weight(cfg.unread_snapshot_limit or cfg.snapshot_limit))
         fill_workers = in_flight_for(per_min, spec.agg_trades_weight)
         self.rest.concurrency = snapshot_workers + fill_workers
         self.snapshots = SnapshotScheduler(
-            self.rest, spec, cfg.snapshot_limit, self.bodies, self.clock, workers=snapshot_workers
+            self.rest,
+            spec,
+            cfg.snapshot_limit,
+            self.bodies,
+            self.clock,
+            unread_limit=cfg.unread_snapshot_limit,
+            in_use=cfg.books if isinstance(cfg.books, tuple) else (),
+            workers=snapshot_workers,
         )
         if cfg.flow:
             self.backfill = TradeBackfill(self.rest, spec, self.bodies, self.clock, workers=fill_workers)
@@ -283,6 +290,12 @@ class Runtime:
                     engine.reset_book(sym)
 
             self.worker.call(reset)
+
+    def deepen(self, symbol: str) -> None:
+        """A read needed more of ``symbol``'s book than its first snapshot holds: it resyncs from a full snapshot,
+        which goes first (once: a book already in full is left as it is)."""
+        if self.snapshots.deepen(symbol):
+            self.worker.call(functools.partial(self.engine.reset_book, symbol))
 
     # ------------------------------------------------------------------ live changes
     def subscribe(self, symbols: Sequence[str]) -> None:

@@ -84,6 +84,7 @@ async def book(
         asks=asks,
         n_bids=view.n_bids,
         n_asks=view.n_asks,
+        complete=view.complete,
         best_bid=bids[0][0] if bids else None,
         best_ask=asks[0][0] if asks else None,
         spread=spread,
@@ -103,7 +104,7 @@ async def band(
 ) -> BandOut:
     """Quantity, notional and imbalance of the levels within ±``pct`` % of the mid price (edges included)."""
     view = _synced(m, symbol, 1)
-    b = m.engine.band(view.symbol, pct)
+    b = m.band(view.symbol, pct)
     if b is None:
         raise HTTPException(
             503, detail=f"symbol: one side of the book of {view.symbol} is empty", headers={"Retry-After": "2"}
@@ -118,4 +119,5 @@ async def band(
         ask_notional=b.ask_notional,
         imbalance=b.imbalance,
         exact=dict(b.exact()),
+        complete=b.complete,
     )

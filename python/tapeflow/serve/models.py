@@ -254,6 +254,10 @@ class BookOut(BaseModel):
     asks: list[tuple[str, str]]
     n_bids: int
     n_asks: int
+    complete: bool = Field(
+        description="each side holds the depth asked for or all its levels; false when the book knows fewer levels "
+        "for certain (it then resyncs from a deeper snapshot)"
+    )
     best_bid: str | None
     best_ask: str | None
     spread: str | None
@@ -272,6 +276,7 @@ class BandOut(BaseModel):
     ask_notional: float
     imbalance: float
     exact: dict[str, str]
+    complete: bool = Field(description="the book knows every level of the band")
 
 
 # ---------------------------------------------------------------------------------------------------- service

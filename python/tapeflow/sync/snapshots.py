@@ -5,6 +5,12 @@ The engine asks for a snapshot (``snapshot_needed``) when a book starts or break
 workers, each request waiting for the REST budget and starting after a small random delay, so a mass reconnect turns
 into an orderly stream of snapshots instead of a storm. A symbol that fails goes back into the queue with its own
 backoff while the others carry on.
+
+The size of a snapshot follows the book's use. Books in use (named by the user, or read deeper than they hold) get
+the full ``limit``; the others, when an ``unread_limit`` is given, a small first snapshot that costs a fraction of the
+weight (futures: 5 for 100 levels, 20 for 1,000; spot: 5 and 50). Such a book knows its levels down to the
+snapshot's deepest price; a read that needs more calls :meth:`SnapshotScheduler.deepen`, and its next snapshot is
+full and goes first.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import heapq
 import itertools
 import logging
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,8 +62,9 @@ class SnapshotStatus:
 class SnapshotTarget(Protocol):
     """Where snapshots go: the engine (through the Monitor's worker)."""
 
-    async def apply_snapshot(self, symbol: str, body: bytes) -> bool:
-        """Feeds a snapshot; ``False`` if the body was malformed (it changed nothing)."""
+    async def apply_snapshot(self, symbol: str, body: bytes, limit: int) -> bool:
+        """Feeds a snapshot asked for with ``limit`` levels a side; ``False`` if the body was malformed (it changed
+        nothing)."""
         ...
 
     def snapshot_failed(self, symbol: str) -> None:
@@ -70,7 +78,9 @@ class SnapshotScheduler:
     Args:
         rest: the REST client.
         spec: the market (depth path and weights).
-        limit: levels per snapshot.
+        limit: levels per snapshot of a book in use.
+        unread_limit: levels of the first snapshot of a book not in use (``None``: ``limit`` for every book).
+        in_use: the books in use from the start (named by the user).
         target: where the snapshots go.
         clock: the feed's clock.
         workers: fetches at once.
@@ -85,13 +95,18 @@ class SnapshotScheduler:
         target: SnapshotTarget,
         clock: Clock,
         *,
+        unread_limit: int | None = None,
+        in_use: Iterable[str] = (),
         workers: int = 4,
         stagger_s: float = 0.2,
     ) -> None:
         self.rest = rest
+        self.spec = spec
         self.path = spec.rest_prefix + "/depth"
         self.limit = limit
-        self.weight = spec.depth_weight(limit)
+        self.unread_limit = unread_limit
+        self._in_use = set(in_use)
+        self._read_deep: set[str] = set()
         self.target = target
         self.clock = clock
         self.stagger_s = stagger_s
@@ -105,8 +120,27 @@ class SnapshotScheduler:
         self.requested = self.fetched = self.failed = 0
         self._failures: dict[str, int] = {}
 
+    def limit_for(self, symbol: str) -> int:
+        """Levels of ``symbol``'s next snapshot."""
+        if self.unread_limit is None or symbol in self._in_use:
+            return self.limit
+        return self.unread_limit
+
+    def deepen(self, symbol: str) -> bool:
+        """A read needed more levels of ``symbol`` than its snapshot holds for certain: from now on its snapshots are
+        full, and the next one goes first. ``False`` if they already were (nothing deeper to ask for); the caller
+        then discards the book so that it asks for one."""
+        if self.limit_for(symbol) == self.limit:
+            return False
+        self._in_use.add(symbol)
+        self._read_deep.add(symbol)
+        return True
+
     def request(self, symbol: str, priority: int = NORMAL) -> None:
         """Queues a snapshot of ``symbol`` (once: a symbol already queued keeps one place, at the better priority)."""
+        if symbol in self._read_deep:  # someone is waiting for it to come back deeper
+            self._read_deep.discard(symbol)
+            priority = min(priority, HOT)
         if symbol in self._in_flight:
             self._again.add(symbol)  # asked again while fetching (the snapshot in flight may be too old)
             return
@@ -161,9 +195,10 @@ class SnapshotScheduler:
     async def _fetch(self, symbol: str, priority: int) -> None:
         if self.stagger_s > 0:
             await self.clock.sleep(random.uniform(0, self.stagger_s))
+        limit = self.limit_for(symbol)
         try:
-            params = {"symbol": symbol, "limit": self.limit}
-            body = await self.rest.get(self.path, params, self.weight, attempts=3, priority=priority)
+            params = {"symbol": symbol, "limit": limit}
+            body = await self.rest.get(self.path, params, self.spec.depth_weight(limit), attempts=3, priority=priority)
         except RestError as e:
             self.failed += 1
             n = self._failures[symbol] = self._failures.get(symbol, 0) + 1
@@ -175,7 +210,11 @@ class SnapshotScheduler:
             return
         self._failures.pop(symbol, None)
         self.fetched += 1
-        if not await self.target.apply_snapshot(symbol, body):  # malformed: asked for again
+        if limit != self.limit_for(symbol):  # deepened while out: the book waits for a full one
+            self.target.snapshot_failed(symbol)
+            self.request(symbol)
+            return
+        if not await self.target.apply_snapshot(symbol, body, limit):  # malformed: asked for again
             self.target.snapshot_failed(symbol)
             self.request(symbol)
 
