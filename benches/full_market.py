@@ -32,6 +32,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+from _children import spawn, stop
 from tapeflow import Monitor
 from tapeflow.markets import market_spec
 
@@ -79,7 +80,7 @@ def rss_mb() -> float:
 
 def start_exchange(market: str, args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
     rate = args.rate
-    proc = subprocess.Popen(
+    proc = spawn(
         [
             sys.executable,
             "-c",
@@ -178,8 +179,11 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             await m.close()
         for proc in procs:
             if proc.stdin is not None:
-                proc.stdin.close()
-            proc.wait(timeout=30)
+                proc.stdin.close()  # the exchange's way out: it reads its stdin to the end
+            try:
+                proc.wait(timeout=30)
+            finally:
+                stop(proc)
 
 
 if __name__ == "__main__":

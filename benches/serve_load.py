@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+
+from _children import spawn, stop
 
 
 @dataclass
@@ -157,7 +158,7 @@ async def exchange(args: argparse.Namespace) -> None:
 
 def start_exchange(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
     cmd = [sys.executable, __file__, "--exchange", "--symbols", str(args.symbols), "--sim-rate", str(args.sim_rate)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = spawn(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     ws, rest = proc.stdout.readline().split()
     return proc, ws, rest
@@ -168,7 +169,7 @@ def start_server(args: argparse.Namespace, ws: str, rest: str) -> tuple[subproce
     # No store: this measures the HTTP side (the store's own cost is benches/store_write.py), and a default store
     # for a local exchange would be a new file in the user's data directory at each run (its port changes).
     cmd += ["--ws-url", ws, "--rest-url", rest, "--flow", "1m,15m,1h", "--no-store"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc = spawn(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     assert proc.stderr is not None
     url = ""
     deadline = time.monotonic() + args.startup
@@ -210,10 +211,8 @@ def main() -> None:
             run.exchange_cpu_s = cpu_seconds(ex.pid) - ex0
             runs.append(run)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
-        ex.terminate()
-        ex.wait(60)
+        stop(proc, grace_s=60)
+        stop(ex, grace_s=60)
     report(runs, args)
 
 

@@ -5,40 +5,49 @@ without a store, in the same run.
 
 The local exchange runs in a process of its own at real-time speed (USD-M, every symbol's diff depth at 100 ms and
 aggTrades, liquidations, mark prices: about 10 frames/s per symbol at ``--rate 10``, so 2,000 symbols make about
-20,000 frames/s; its REST weight limit is lifted so start-up is quick). This process runs a Monitor (books for every
-symbol, flow windows 1m/15m/1h, big trades, liquidations) twice, one after the other: without a store, then with
-one. Each run waits until the Monitor is ready, then measures for ``--duration`` seconds: frames/s received, the
-process's CPU, the writer thread's CPU, the event loop's stall (a 5 ms timer: how late it fires), rows written, and
-the checkpoints (how long the engine took to write one, on the event loop, and its size).
+20,000 frames/s; its REST weight limit is lifted so start-up is quick); it ends with this one, however this one ends
+(``benches/_children.py``). This process runs a Monitor (books for every symbol, flow windows 1m/15m/1h, big trades,
+liquidations) twice, one after the other: without a store, then with one. Each run waits until the Monitor is ready,
+then measures for ``--duration`` seconds: frames/s received, the process's CPU, the writer thread's CPU, the event
+loop's stall (a 5 ms timer: how late it fires), rows written, and the checkpoints (how long the engine took to write
+one, on the event loop, and its size).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from _children import spawn, stop
 from tapeflow import Monitor
 
 
-def _exchange(q: mp.Queue, symbols: int, rate: float) -> None:  # type: ignore[type-arg]
+async def exchange(args: argparse.Namespace) -> None:
+    """The local exchange at real-time speed, until terminated; prints its URLs."""
     from tapeflow.sim import SimConfig, SimExchange
 
-    async def serve() -> None:
-        cfg = SimConfig(
-            market="usdm", symbols=symbols, seed=3, speed=1.0, rate=rate, liq_rate=0.003, weight_limit=10**9
-        )
-        async with SimExchange(cfg) as ex:
-            q.put((ex.ws_url, ex.rest_url))
-            await asyncio.Event().wait()
+    cfg = SimConfig(
+        market="usdm", symbols=args.symbols, seed=3, speed=1.0, rate=args.rate, liq_rate=0.003, weight_limit=10**9
+    )
+    async with SimExchange(cfg) as ex:
+        print(f"{ex.ws_url} {ex.rest_url}", flush=True)
+        await asyncio.Event().wait()
 
-    asyncio.run(serve())
+
+def start_exchange(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
+    cmd = [sys.executable, __file__, "--exchange", "--symbols", str(args.symbols), "--rate", str(args.rate)]
+    proc = spawn(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    ws, rest = proc.stdout.readline().split()
+    return proc, ws, rest
 
 
 async def stalls(out: list[float], stop: asyncio.Event) -> None:
@@ -105,18 +114,13 @@ async def measure(ws: str, rest: str, store: Path | None, args: argparse.Namespa
 
 
 async def main(args: argparse.Namespace) -> None:
-    ctx = mp.get_context("spawn")
-    q: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    proc = ctx.Process(target=_exchange, args=(q, args.symbols, args.rate), daemon=True)
-    proc.start()
+    proc, ws, rest = start_exchange(args)
     try:
-        ws, rest = q.get(timeout=120)
         with tempfile.TemporaryDirectory() as tmp:
             await measure(ws, rest, None, args)
             await measure(ws, rest, Path(tmp) / "usdm.db", args)
     finally:
-        proc.terminate()
-        proc.join(10)
+        stop(proc)
     print(f"machine: {os.cpu_count()} cores")
 
 
@@ -126,4 +130,6 @@ if __name__ == "__main__":
     p.add_argument("--rate", type=float, default=10.0, help="book events per second per symbol")
     p.add_argument("--duration", type=float, default=60.0, help="seconds measured per run")
     p.add_argument("--checkpoint-s", type=float, default=20.0)
-    asyncio.run(main(p.parse_args()))
+    p.add_argument("--exchange", action="store_true", help=argparse.SUPPRESS)
+    ns = p.parse_args()
+    asyncio.run(exchange(ns) if ns.exchange else main(ns))

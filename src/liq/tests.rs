@@ -439,3 +439,50 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Events delivered any number of times, in any order, with any event time `E`: each distinct content counts
+    /// once. Brute force: the distinct delivered events at or after the final retention cutoff; with a retention that
+    /// expires nothing, every further delivery is a duplicate.
+    #[test]
+    fn repeats_count_once_whatever_the_order(
+        base in prop::collection::vec((0usize..3, 0i64..30, any::<bool>(), 1i64..4, 1i64..3), 1..40),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), 0i64..5_000), 0..150),
+        retention in prop_oneof![Just(i64::MAX / 4), 1_000i64..40_000],
+    ) {
+        // Few trade times, prices and quantities: distinct events often share all but one field of their content.
+        let base: Vec<Liquidation> = base
+            .iter()
+            .enumerate()
+            .map(|(n, &(s, t, long, p, q))| event(n % 4, s, t * 1000, long, p * 100_000_000, q * 10_000_000))
+            .collect();
+        let mut liq = Liquidations::new(Some(ContractKind::UsdM));
+        liq.configure(LiqConfig { retention_ms: retention, ..LiqConfig::default() }).unwrap();
+        let mut delivered: Vec<Liquidation> = Vec::new();
+        for (pick, e_time) in &picks {
+            let mut e = base[pick.index(base.len())].clone();
+            e.event_time = e.time + e_time;
+            let i = liq.slot(&e.symbol);
+            liq.insert(i, &e);
+            if !delivered.iter().any(|d| d.symbol == e.symbol && d.time == e.time && d.side == e.side
+                && d.qty == e.qty && d.key == e.key) {
+                delivered.push(e);
+            }
+        }
+        let clock = delivered.iter().map(|e| e.time).max().unwrap_or(0);
+        let kept: Vec<Liquidation> =
+            delivered.into_iter().filter(|e| e.time >= clock.saturating_sub(retention)).collect();
+        for sym in [None, Some("BTCUSDT"), Some("ETHUSDT"), Some("SOLUSDT")] {
+            for side in [None, Some(Side::Long), Some(Side::Short)] {
+                let s = liq.sums(sym, i64::MIN, i64::MAX);
+                prop_assert_eq!((s.notional(side), s.count(side)), brute(&kept, sym, side, i64::MIN, i64::MAX));
+            }
+        }
+        prop_assert_eq!(liq.stats.kept, kept.len() as u64 + liq.stats.pruned);
+        if retention > 40_000 {
+            prop_assert_eq!(liq.stats.duplicates, (picks.len() - kept.len()) as u64);
+        }
+    }
+}

@@ -195,3 +195,44 @@ proptest! {
         prop_assert_eq!(swar::position_of(&s, byte), s.iter().position(|&b| b == byte));
     }
 }
+
+/// A slow reference of the normalized spelling: all the digits of the magnitude, zero-padded, split at the scale,
+/// trailing zeros of the fraction cut as text.
+fn reference_format(v: i128, scale: usize) -> String {
+    let digits = format!("{:0>width$}", v.unsigned_abs(), width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    let frac = frac.trim_end_matches('0');
+    let sign = if v < 0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+#[rstest]
+#[case::zero(0)]
+#[case::one_unit(1)]
+#[case::minus_one_unit(-1)]
+#[case::i128_max(i128::MAX)]
+#[case::i128_min(i128::MIN)]
+#[case::u64_edge(i128::from(u64::MAX) * 100_000_000 * 100_000_000)]
+#[case::past_u64_edge(i128::from(u64::MAX) * 100_000_000 * 100_000_000 + 100_000_000 * 100_000_000)]
+#[case::whole(7 * NOTIONAL_ONE)]
+fn formats_wide_extremes_like_the_reference(#[case] v: i128) {
+    assert_eq!(format_e16(v), reference_format(v, 16));
+    assert_eq!(format_e8_wide(v), reference_format(v, 8));
+}
+
+proptest! {
+    #[test]
+    fn formats_equal_the_reference(v in any::<i128>(), e8 in any::<i64>(), small in -10_000_000_000i64..10_000_000_000) {
+        prop_assert_eq!(format_e16(v), reference_format(v, 16));
+        prop_assert_eq!(format_e8_wide(v), reference_format(v, 8));
+        prop_assert_eq!(format_e8(e8), reference_format(i128::from(e8), 8));
+        prop_assert_eq!(format_e8(small), reference_format(i128::from(small), 8));
+        // Notionals of real prices and quantities: the integer part fits a u64, the fraction has few digits.
+        let n = notional(small.abs(), e8.rem_euclid(1_000_000_000_000));
+        prop_assert_eq!(format_e16(n), reference_format(n, 16));
+    }
+}

@@ -169,3 +169,54 @@ async def test_a_start_up_fill_that_found_nothing_goes_again_once_its_stream_mov
         finally:
             await backfill.stop()
             await r.rest.close()
+
+
+@pytest.mark.asyncio
+async def test_a_start_up_fill_queued_or_out_when_its_stream_moves_goes_again_and_ends_its_checks() -> None:
+    # Two symbols confirmed on a route that delivers nothing, one worker: the first symbol's start-up page is on its
+    # way (the exchange holds it), the second's is queued behind it, when both streams move to the other route. Each
+    # fill finds no trade and must be made again at the symbol's first trade, ending every check it began: a move
+    # that began a check of its own for a fill already queued or out left one open forever (never complete).
+    cfg = SimConfig(market="usdm", symbols=2, seed=45, speed=0.0, rate=10.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
+        out, queued = ex.truth.symbols()[:2]
+        assert not ex.truth.agg_trades(out) and not ex.truth.agg_trades(queued)  # no trade yet
+        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock, workers=1)
+        try:
+            ex.faults.rest_delay(2.0)  # the first page (the first symbol's) is held two real seconds
+            backfill.live([out, queued])
+            since = ex.now_ms() - 15 * MIN
+            backfill.start(out, since)
+            backfill.start(queued, since)
+            await until(ex, lambda: backfill.status().in_flight == 1 and backfill.status().queued == 1, step_ms=0)
+            assert backfill.status().pages == 0  # the first page is still out
+            backfill.moved([out, queued], wait_s=1.0)
+            await until(ex, lambda: backfill.status().pages == 2 and idle(backfill), step_ms=0)
+            assert r.engine.last_trade_id(out) is None and r.engine.last_trade_id(queued) is None
+            assert checking(r.engine, out) and checking(r.engine, queued)  # incomplete until the fills go again
+            await ex.advance(20_000)  # trades nobody delivered
+            silent = {s: len(ex.truth.agg_trades(s)) for s in (out, queued)}
+            assert min(silent.values()) > 20
+            await ex.advance(2_000)
+            for s in (out, queued):
+                first = ex.truth.agg_trades(s)[silent[s] :]  # the first trades on the new route
+                assert first
+                r.engine.apply_agg_trades(s, agg_body(first))
+            await until(
+                ex,
+                lambda: (
+                    backfill.status().pages >= 4
+                    and idle(backfill)
+                    and not checking(r.engine, out)
+                    and not checking(r.engine, queued)
+                ),
+            )
+            now = ex.now_ms()
+            assert r.engine.gaps() == []
+            for s in (out, queued):
+                assert sums(r.engine, s, "15m", now) == truth(ex, s, now, 15 * MIN)
+                assert r.engine.volume(s, "15m", now_ms=now).complete
+        finally:
+            await backfill.stop()
+            await r.rest.close()
