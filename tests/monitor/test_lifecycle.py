@@ -26,7 +26,8 @@ async def test_status_reports_lag_rates_and_weight() -> None:
             st = m.status()
             # exchangeInfo (1) and a first snapshot of 100 levels (weight 5) per book: nobody read them deeper.
             assert st.symbols == 3 and st.rest.weight_spent == 3 * 5 + 1
-            assert st.rest.weight_used == ex.limiter.used
+            assert m.rest.used_weight == {"1m": ex.limiter.used}  # the exchange's count, as its header said
+            assert st.rest.weight_used == ex.limiter.used  # all in the last 60 s, and nobody else spent
             for c in st.connections:
                 assert c.state == "open" and c.frames > 0 and c.lag_ms == 0  # virtual clock: no transit time
                 assert c.frames_per_s > 0 and c.silent_kinds == ()

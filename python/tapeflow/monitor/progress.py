@@ -72,7 +72,7 @@ class Progress:
             parts.append(f"books {self.books_synced}/{self.books} synced")
         if self.flow:
             parts.append(f"flow {self.flow_complete}/{self.flow} complete")
-        parts.append(f"weight {self.weight_used}/{self.weight_limit} this minute, {self.weight_spent} spent")
+        parts.append(f"weight {self.weight_used}/{self.weight_limit} in the last minute, {self.weight_spent} spent")
         return f"{', '.join(parts)} ({self.elapsed_s:.0f} s)" + (" — ready" if self.ready else "")
 
 

@@ -1,17 +1,21 @@
-"""The IP's REST request weight, minute by minute (pure: times in, decisions out; the REST client waits).
+"""The IP's REST request weight over the last minute (pure: times in, decisions out; the REST client waits).
 
 Binance counts request weight per IP per minute and reports it in ``X-MBX-USED-WEIGHT-1M`` on every reply. Over the
 limit it answers 429 (with ``Retry-After``); an IP that keeps going gets 418 and a ban of 2 minutes up to 3 days.
-The budget counts the weight it sends in the minute of its clock, adds what the header shows that others on the IP
-spent, admits a request only while it would keep the minute within ``safety`` x the limit, and after a 429 or 418
-admits nothing until ``Retry-After`` has passed (or the next minute, when the header is absent: futures do not
-document it).
 
-The header counts the exchange's minute, which need not be the budget's: when the two clocks are apart by a few
-seconds, the first requests of the budget's minute are counted in the exchange's minute before, and the header then
-reports that minute nearly full. Taken as this minute's use, it would stall the budget for a minute it has not
-spent. So the header counts only beyond the weight this client itself sent in the last 60 s (the most of its own that
-any exchange minute still open can hold): the rest is weight of other programs on the IP.
+The exchange counts its own calendar minutes, when a request reaches it; the feed clock's minutes are not quite its
+own (the clocks may differ by a few seconds: the local exchange on a loaded machine falls behind the speed asked of
+it), and a request sent at the end of a minute may be counted at the start of the next. So the budget does not
+count calendar minutes: it admits a request only while the weight this client sent in the last 60 s, plus what
+others on the IP spent, stays within ``safety`` x the limit. Any 60 s, and so any minute of the exchange whatever
+its offset, then holds at most that much of this client's weight; a start-up spends the allowance at once and then
+as the requests of a minute before age out, which is the pace the weight limit allows.
+
+The header tells what others spent: its count beyond this client's own requests of the last 60 s plus a round trip
+(the most of its own that the exchange's current minute can hold), counted for the 60 s after it was seen. Taken
+whole, the header would count this client's own weight twice and stall it for a minute it has not spent. After a
+429 or 418 nothing is admitted until ``Retry-After`` has passed (or the next minute, when the header is absent:
+futures do not document it).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ ROUND_TRIP_S = 5.0
 
 _HEADER = "x-mbx-used-weight-"
 
+#: The span the allowance holds for (ms).
+_WINDOW_MS = 60_000
+#: How far back this client's own requests may still be counted in the exchange's current minute (ms).
+_OWN_WINDOW_MS = _WINDOW_MS + int(ROUND_TRIP_S * 1000)
+
 
 def retry_after_s(headers: Mapping[str, str]) -> float | None:
     """The ``Retry-After`` header in seconds, or ``None`` if absent or not a number."""
@@ -38,6 +47,35 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
         return float(raw)
     except ValueError:
         return None
+
+
+class _Spent:
+    """This client's requests of the last ``span_ms``, with their sum."""
+
+    def __init__(self, span_ms: int) -> None:
+        self.span_ms = span_ms
+        self.items: deque[tuple[int, int]] = deque()  # (time, weight), oldest first
+        self.total = 0
+
+    def add(self, now_ms: int, weight: int) -> None:
+        self.items.append((now_ms, weight))
+        self.total += weight
+
+    def expire(self, now_ms: int) -> None:
+        items = self.items
+        while items and items[0][0] <= now_ms - self.span_ms:
+            self.total -= items.popleft()[1]
+
+    def freed_after(self, need: float, now_ms: int) -> int:
+        """The ms until at least ``need`` of the weight has aged out (all of it, if it holds less)."""
+        if need <= 0:
+            return 0
+        freed, last = 0, now_ms - self.span_ms
+        for t, w in self.items:
+            freed, last = freed + w, t
+            if freed >= need:
+                break
+        return last + self.span_ms - now_ms
 
 
 class WeightBudget:
@@ -56,51 +94,58 @@ class WeightBudget:
         self.paused_until_ms = 0
         #: The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...).
         self.used_weight: dict[str, int] = {}
-        self._minute = -1
-        self._used = 0  # sent by this client in the current minute
-        self._others = 0  # spent by others on the IP, as the header shows, in the current minute
-        self._sent: deque[tuple[int, int]] = deque()  # (time, weight) of this client's last 60 s
-        self._sent_weight = 0
+        self._window = _Spent(_WINDOW_MS)  # what the allowance counts
+        self._recent = _Spent(_OWN_WINDOW_MS)  # what the exchange's current minute may still hold
+        self._others = 0  # spent by others on the IP, as the header showed
+        self._others_until = 0
 
-    def _roll(self, now_ms: int) -> None:
-        minute = now_ms // 60_000
-        if minute != self._minute:
-            self._minute, self._used, self._others = minute, 0, 0
-        sent = self._sent
-        while sent and sent[0][0] <= now_ms - 60_000:
-            self._sent_weight -= sent.popleft()[1]
+    def _expire(self, now_ms: int) -> None:
+        self._window.expire(now_ms)
+        self._recent.expire(now_ms)
+        if now_ms >= self._others_until:
+            self._others = 0
 
     def used(self, now_ms: int) -> int:
-        """Weight used in the current minute, as far as this client knows (its own and what others spent)."""
-        self._roll(now_ms)
-        return self._used + self._others
+        """Weight used in the last 60 s, as far as this client knows (its own and what others spent)."""
+        self._expire(now_ms)
+        return self._window.total + self._others
 
     def admit(self, weight: int, now_ms: int) -> int:
         """Spends ``weight`` now and returns 0, or returns the ms to wait before asking again (spending nothing).
 
-        A request heavier than the whole allowance goes alone at the start of a minute, so it is never refused
+        A request heavier than the whole allowance goes alone once nothing else counts, so it is never refused
         forever."""
-        self._roll(now_ms)
+        self._expire(now_ms)
         if now_ms < self.paused_until_ms:
             return self.paused_until_ms - now_ms
-        used = self._used + self._others
-        if used + weight <= self.limit * self.safety or used == 0:
-            self._used += weight
-            self._sent.append((now_ms, weight))
-            self._sent_weight += weight
+        used = self._window.total + self._others
+        allowance = self.limit * self.safety
+        if used + weight <= allowance or used == 0:
+            self._window.add(now_ms, weight)
+            self._recent.add(now_ms, weight)
             return 0
-        return 60_000 - now_ms % 60_000
+        # Wait until enough of this client's weight has aged out, or what others spent with it (it ages out with
+        # the exchange's minute), whichever comes first.
+        excess = used + weight - allowance
+        own_only = self._window.freed_after(excess, now_ms) if excess <= self._window.total else None
+        with_others = None
+        if self._others:
+            with_others = max(self._others_until - now_ms, self._window.freed_after(excess - self._others, now_ms))
+        waits = [w for w in (own_only, with_others) if w is not None]
+        wait = min(waits) if waits else self._window.freed_after(self._window.total, now_ms)
+        return max(1, wait)
 
     def note_reply(self, status: int, headers: Mapping[str, str], now_ms: int) -> float | None:
         """Takes the used-weight headers of a reply, and the pause a 429 or 418 imposes; returns ``Retry-After``."""
-        self._roll(now_ms)
+        self._expire(now_ms)
         for name, value in headers.items():
             low = name.lower()
             if low.startswith(_HEADER) and value.isdigit():
                 interval = low[len(_HEADER) :]
                 self.used_weight[interval] = int(value)
-                if interval == "1m":
-                    self._others = max(self._others, int(value) - self._sent_weight)
+                others = int(value) - self._recent.total
+                if interval == "1m" and others > self._others:
+                    self._others, self._others_until = others, now_ms + _WINDOW_MS
         retry_after = retry_after_s(headers)
         if status in (418, 429):
             wait_ms = retry_after * 1000 if retry_after is not None else 60_000 - now_ms % 60_000

@@ -46,7 +46,7 @@ async def _bars(monitor: Monitor, out: TextIO) -> StartupProgress:
         p = monitor.progress()
         books = bars.add_task("books synced", total=max(p.books, 1), visible=p.books > 0)
         flow = bars.add_task("flow windows complete", total=max(p.flow, 1), visible=p.flow > 0)
-        weight = bars.add_task("REST weight this minute", total=max(p.weight_limit, 1))
+        weight = bars.add_task("REST weight, last minute", total=max(p.weight_limit, 1))
         while True:
             p = monitor.progress()
             bars.update(books, completed=p.books_synced)
