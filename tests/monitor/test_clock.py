@@ -55,6 +55,19 @@ async def test_a_monitor_with_no_clock_argument_follows_a_fast_simulator() -> No
 
 
 @pytest.mark.asyncio
+async def test_a_start_up_longer_than_a_weight_minute_goes_on_after_the_clock_moves_to_the_exchanges() -> None:
+    """The first request goes out on the system clock, the rest on the exchange's (a year behind here): the weight
+    budget still frees minute after minute, and the start-up ends within the exchange's limit."""
+    cfg = SimConfig(market="usdm", symbols=8, seed=63, speed=60.0, rate=10.0, liq_rate=0.0, weight_limit=100)
+    async with SimExchange(cfg) as ex:
+        await asyncio.sleep(0.3)
+        async with Monitor("usdm", flow=("1m", "5m"), books=False, liquidations=False, ws_url=ex.ws_url,
+                           rest_url=ex.rest_url, quote=None) as m:  # fmt: skip
+            p = await m.ready(timeout=30)  # 8 pages of weight 20 at 80 a minute: 2 minutes, 2 s at this speed
+            assert p.weight_spent > 80 and m.status().rest.throttled == 0 and ex.limiter.log == []
+
+
+@pytest.mark.asyncio
 async def test_a_simulator_on_a_manual_clock_needs_its_clock_passed() -> None:
     async with SimExchange(SimConfig(market="usdm", symbols=2, speed=0.0)) as ex:
         m = Monitor("usdm", quote=None, ws_url=ex.ws_url, rest_url=ex.rest_url)

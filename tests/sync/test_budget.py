@@ -167,3 +167,14 @@ def test_requests_in_flight_spend_the_budget_while_each_is_out(
     # send at least the minute's budget (unless capped at the most).
     sent = n * math.floor(60 / round_trip_s) * weight
     assert sent >= per_min or n == 32
+
+
+def test_a_clock_that_moves_back_does_not_hold_the_budget_forever() -> None:
+    """The first request goes out on the system clock; then the clock follows the exchange's, here a year behind.
+    What was counted on the old clock is forgotten rather than held until the new clock catches up."""
+    b = WeightBudget(100, safety=1.0)
+    system, exchange = 1_796_675_091_851, 1_767_225_600_000
+    assert b.admit(1, system) == 0
+    assert b.admit(90, exchange) == 0 and b.used(exchange) == 90
+    assert b.admit(20, exchange + 1) == MIN - 1
+    assert b.admit(20, exchange + MIN) == 0 and b.used(exchange + MIN) == 20

@@ -62,8 +62,10 @@ class _Spent:
         self.total += weight
 
     def expire(self, now_ms: int) -> None:
-        items = self.items
-        while items and items[0][0] <= now_ms - self.span_ms:
+        """Forgets what is older than the span, and what a clock that has since moved back puts more than a span
+        ahead (a Monitor's first request goes out on the system clock, before it has learnt the exchange's)."""
+        items, span = self.items, self.span_ms
+        while items and not now_ms - span < items[0][0] <= now_ms + span:
             self.total -= items.popleft()[1]
 
     def freed_after(self, need: float, now_ms: int) -> int:
@@ -102,7 +104,7 @@ class WeightBudget:
     def _expire(self, now_ms: int) -> None:
         self._window.expire(now_ms)
         self._recent.expire(now_ms)
-        if now_ms >= self._others_until:
+        if not now_ms < self._others_until <= now_ms + _WINDOW_MS:
             self._others = 0
 
     def used(self, now_ms: int) -> int:
