@@ -37,6 +37,18 @@ pub fn quoted_e8_packed(s: &[u8]) -> (i64, usize) {
     }
 }
 
+/// [`quoted_e8_packed`] of a number whose closing quote is within the eight bytes `head` (read from its first byte):
+/// its value and body length (1 to 7), or a length of 0 for anything else (a longer number, or a malformed one),
+/// which the caller then reads with [`quoted_e8_packed`] for the answer.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+pub fn quoted_e8_short(head: u64) -> (i64, usize) {
+    match short_decimal(head) {
+        (_, RUNS_ON) => (0, 0),
+        short => short,
+    }
+}
+
 /// The length [`short_decimal`] gives a number that does not end within its first eight bytes.
 const RUNS_ON: usize = usize::MAX;
 

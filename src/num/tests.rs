@@ -238,7 +238,7 @@ proptest! {
 }
 
 /// Every body of up to seven bytes over digits, a point, a quote and another byte, with room after it for the
-/// eight-byte reads: the decimal reader accepts exactly the bodies `parse_e8` accepts, with its value, up to the
+/// eight-byte reads: the decimal readers accept exactly the bodies `parse_e8` accepts, with its value, up to the
 /// first quote (the short path's shapes: integers, fractions, a point first or last, two points, no digit).
 #[test]
 fn short_decimals_equal_parse_e8_exhaustively() {
@@ -254,6 +254,9 @@ fn short_decimals_equal_parse_e8_exhaustively() {
             let quote = s.iter().position(|&b| b == b'"').expect("appended");
             let want = parse_e8(&s[..quote]).ok().map(|v| (v, quote));
             assert_eq!(swar::quoted_e8(&s), want, "{:?}", String::from_utf8_lossy(&s));
+            // The short reader: the same within eight bytes, a length of 0 for anything else.
+            let short = swar::quoted_e8_short(swar::load8(&s, 0));
+            assert_eq!(short, want.unwrap_or((0, 0)), "{:?}", String::from_utf8_lossy(&s));
         }
     }
 }
