@@ -11,6 +11,8 @@ pub struct Decoder {
     bids: Vec<Level>,
     asks: Vec<Level>,
     events: Vec<Event>,
+    /// Whether the last level list began with two short numbers: how the next one is read first (same result).
+    short_levels: bool,
 }
 
 /// What one frame decoded to, borrowed from the frame and the decoder until the next [`Decoder::decode`].
@@ -38,7 +40,7 @@ impl Decoder {
     pub fn decode<'a>(&'a mut self, frame: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
         self.bids.clear();
         self.asks.clear();
-        match template::frame_parts(frame, &mut self.bids, &mut self.asks) {
+        match template::frame_parts(frame, &mut self.bids, &mut self.asks, &mut self.short_levels) {
             Template::Diff(head) => {
                 return Ok(Decoded::Diff {
                     head,

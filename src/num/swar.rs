@@ -30,9 +30,21 @@ pub fn quoted_e8_packed(s: &[u8]) -> (i64, usize) {
         return scalar_packed(s);
     }
     let head = load8(s, 0);
-    match short_decimal(s, head) {
+    match short_decimal(head) {
         (_, RUNS_ON) if s.len() >= 20 => long_decimal(s, head),
         (_, RUNS_ON) => scalar_packed(s),
+        short => short,
+    }
+}
+
+/// [`quoted_e8_packed`] of a number whose closing quote is within the eight bytes `head` (read from its first byte):
+/// its value and body length (1 to 7), or a length of 0 for anything else (a longer number, or a malformed one),
+/// which the caller then reads with [`quoted_e8_packed`] for the answer.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+pub fn quoted_e8_short(head: u64) -> (i64, usize) {
+    match short_decimal(head) {
+        (_, RUNS_ON) => (0, 0),
         short => short,
     }
 }
@@ -84,33 +96,43 @@ fn long_decimal(s: &[u8], head: u64) -> (i64, usize) {
 /// [`quoted_e8_packed`] of a number that ends within its first eight bytes (`head`), such as `"427.27"` or `"260"`:
 /// the point is squeezed out and all digits are converted at once. The length is [`RUNS_ON`] if the number runs on
 /// (the caller reads it in two parts), 0 if it is malformed.
-#[inline]
-fn short_decimal(s: &[u8], head: u64) -> (i64, usize) {
+///
+/// The first byte that is not a digit decides the shape: a quote ends an integer (no work for a point at all), a
+/// point is followed by the fraction up to the next non-digit. Each call site reads one shape nearly always (COIN-M
+/// prices have a point, its quantities none), so the branch on it is predicted: always inlined for that.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn short_decimal(head: u64) -> (i64, usize) {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     const ZEROS: u64 = 0x3030_3030_3030_3030;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // Nonzero high nibble = not a digit (exact up to the first such byte, see `leading_digits`).
+    // Nonzero high nibble = not a digit (exact up to the first such byte, see `leading_digits`; a point or a quote
+    // carries nothing into the next byte, so it stays exact past a point too).
     let not_digit = ((head & HIGH) ^ ZEROS) | ((head.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ ZEROS);
-    let dots = head ^ (u64::from(b'.') * ONES);
-    // High bit set where a byte is the point (exact up to the first one).
-    let dot_bits = dots.wrapping_sub(ONES) & !dots & 0x8080_8080_8080_8080;
-    let dot = (dot_bits.trailing_zeros() / 8) as usize; // 8: no point
-    let first_dot_byte = if dot < 8 { 0xFF << (8 * dot) } else { 0 };
-    let len = ((not_digit & !first_dot_byte).trailing_zeros() / 8) as usize;
-    if len == 8 {
+    let first = (not_digit.trailing_zeros() / 8) as usize;
+    if first == 8 {
         return (0, RUNS_ON);
     }
-    let (digits, n_frac, merged) = if dot < len {
-        let low = (1u64 << (8 * dot)) - 1;
-        (len - 1, len - 1 - dot, (head & low) | ((head >> 8) & !low))
-    } else {
-        (len, 0, head)
-    };
-    if digits == 0 || s[len] != b'"' {
-        return (0, 0);
+    let at = |k: usize| (head >> (8 * k)) as u8;
+    match at(first) {
+        b'"' if first > 0 => ((digits_value_nonzero(head, first) * POW10[0]) as i64, first),
+        b'.' => {
+            let len = ((not_digit & !(0xFF << (8 * first))).trailing_zeros() / 8) as usize;
+            if len == 8 {
+                return (0, RUNS_ON);
+            }
+            if len == 1 || at(len) != b'"' {
+                return (0, 0);
+            }
+            let low = (1u64 << (8 * first)) - 1;
+            let merged = (head & low) | ((head >> 8) & !low);
+            // At most six digits after the point (the quote is within the eight bytes): fits an i64.
+            (
+                (digits_value_nonzero(merged, len - 1) * POW10[(len - 1 - first) & 7]) as i64,
+                len,
+            )
+        }
+        _ => (0, 0),
     }
-    // At most seven digits (so `n_frac` ≤ 6): fits an i64 at any scale.
-    ((digits_value_nonzero(merged, digits) * POW10[n_frac & 7]) as i64, len)
 }
 
 /// The byte-by-byte definition of [`quoted_e8`] (also its path for input near the end of a frame).

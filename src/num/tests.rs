@@ -236,3 +236,27 @@ proptest! {
         prop_assert_eq!(format_e16(n), reference_format(n, 16));
     }
 }
+
+/// Every body of up to seven bytes over digits, a point, a quote and another byte, with room after it for the
+/// eight-byte reads: the decimal readers accept exactly the bodies `parse_e8` accepts, with its value, up to the
+/// first quote (the short path's shapes: integers, fractions, a point first or last, two points, no digit).
+#[test]
+fn short_decimals_equal_parse_e8_exhaustively() {
+    const ALPHABET: &[u8] = b"079.\"x";
+    for len in 0..=7u32 {
+        for mut code in 0..ALPHABET.len().pow(len) {
+            let mut s = Vec::with_capacity(len as usize + 12);
+            for _ in 0..len {
+                s.push(ALPHABET[code % ALPHABET.len()]);
+                code /= ALPHABET.len();
+            }
+            s.extend_from_slice(b"\",,,,,,,,,,");
+            let quote = s.iter().position(|&b| b == b'"').expect("appended");
+            let want = parse_e8(&s[..quote]).ok().map(|v| (v, quote));
+            assert_eq!(swar::quoted_e8(&s), want, "{:?}", String::from_utf8_lossy(&s));
+            // The short reader: the same within eight bytes, a length of 0 for anything else.
+            let short = swar::quoted_e8_short(swar::load8(&s, 0));
+            assert_eq!(short, want.unwrap_or((0, 0)), "{:?}", String::from_utf8_lossy(&s));
+        }
+    }
+}

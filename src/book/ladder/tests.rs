@@ -101,3 +101,37 @@ proptest! {
         prop_assert_eq!(ladder.len(), reference.len());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Prices at the very top of the range and top capacities around the default: the ladder equals a plain map.
+    #[test]
+    fn extreme_prices_and_capacities_match_a_map(
+        bid: bool,
+        cap in prop_oneof![Just(2usize), Just(63), Just(64), Just(65), Just(100)],
+        ops in prop::collection::vec((0i64..80, 0i64..3), 0..400),
+    ) {
+        let side = if bid { Side::Bid } else { Side::Ask };
+        let mut ladder = Ladder::with_top_capacity(side, cap);
+        let mut reference = BTreeMap::new();
+        for (k, q) in ops {
+            // Prices from i64::MAX down (and a few small ones), so both ends of the range are crossed.
+            let p = if k < 70 { i64::MAX - k } else { k };
+            ladder.set(p, q);
+            if q == 0 {
+                reference.remove(&p);
+            } else {
+                reference.insert(p, q);
+            }
+            let best = if bid { reference.iter().next_back() } else { reference.iter().next() };
+            prop_assert_eq!(ladder.best(), best.map(|(&p, &q)| (p, q)));
+        }
+        let want: Vec<(i64, i64)> = if bid {
+            reference.iter().rev().map(|(&p, &q)| (p, q)).collect()
+        } else {
+            reference.iter().map(|(&p, &q)| (p, q)).collect()
+        };
+        prop_assert_eq!(ladder.levels().collect::<Vec<_>>(), want);
+    }
+}

@@ -52,7 +52,7 @@ impl DiffHead<'_> {
 #[cfg(test)]
 pub(crate) fn depth_frame(frame: &[u8]) -> Option<DepthUpdate> {
     let (mut bids, mut asks) = (Levels::new(), Levels::new());
-    match frame_parts(frame, &mut bids, &mut asks) {
+    match frame_parts(frame, &mut bids, &mut asks, &mut true) {
         Template::Diff(head) => Some(head.into_update(bids, asks)),
         Template::Event(_) | Template::Declined => None,
     }
@@ -73,8 +73,14 @@ const AGG_TRADE_PAYLOAD: &[u8] = b"{\"e\":\"aggTrade\",";
 
 /// Every template path for one frame, the combined-stream wrapper read once: a diff with its levels appended to
 /// `bids` and `asks`, or an aggTrade or bookTicker event, each raw or combined. Whatever it returns, the general
-/// decoder returns too (property tests compare them); anything else is [`Template::Declined`].
-pub(super) fn frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks: &mut S) -> Template<'a> {
+/// decoder returns too (property tests compare them); anything else is [`Template::Declined`]. `short_levels` is the
+/// level reader's guess of the next list's shape (see `Cursor::levels`), kept from one frame to the next.
+pub(super) fn frame_parts<'a, S: LevelSink>(
+    frame: &'a [u8],
+    bids: &mut S,
+    asks: &mut S,
+    short_levels: &mut bool,
+) -> Template<'a> {
     let (stream, payload) = if frame.starts_with(COMBINED) {
         match combined(frame) {
             Some((stream, payload)) => (Some(stream), payload),
@@ -87,7 +93,7 @@ pub(super) fn frame_parts<'a, S: LevelSink>(frame: &'a [u8], bids: &mut S, asks:
         if stream.is_some_and(dispatch::is_partial_depth_stream) {
             return Template::Declined;
         }
-        return depth_update_parts(payload, bids, asks).map_or(Template::Declined, Template::Diff);
+        return depth_update_parts(payload, bids, asks, short_levels).map_or(Template::Declined, Template::Diff);
     } else if payload.starts_with(AGG_TRADE_PAYLOAD) {
         agg_trade(payload).map(Event::AggTrade)
     } else {
@@ -119,11 +125,16 @@ fn combined(frame: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 pub(super) fn depth_update(obj: &[u8]) -> Option<DepthUpdate> {
     let (mut bids, mut asks) = (Levels::new(), Levels::new());
-    let head = depth_update_parts(obj, &mut bids, &mut asks)?;
+    let head = depth_update_parts(obj, &mut bids, &mut asks, &mut true)?;
     Some(head.into_update(bids, asks))
 }
 
-fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut S) -> Option<DiffHead<'a>> {
+fn depth_update_parts<'a, S: LevelSink>(
+    obj: &'a [u8],
+    bids: &mut S,
+    asks: &mut S,
+    short_levels: &mut bool,
+) -> Option<DiffHead<'a>> {
     let mut c = Cursor { s: obj, i: 0 };
     c.lit(DEPTH_PAYLOAD)?;
     c.lit(b"\"E\":")?;
@@ -144,9 +155,9 @@ fn depth_update_parts<'a, S: LevelSink>(obj: &'a [u8], bids: &mut S, asks: &mut 
     let final_id = c.uint()?;
     let prev_final_id = if c.opt(b",\"pu\":") { Some(c.uint()?) } else { None };
     c.lit(b",\"b\":")?;
-    c.levels(bids)?;
+    c.levels(bids, short_levels)?;
     c.lit(b",\"a\":")?;
-    c.levels(asks)?;
+    c.levels(asks, short_levels)?;
     c.lit(b"}")?;
     // Only white space may follow; the general decoder judges everything else.
     if !c.at_end() || first_id > final_id {

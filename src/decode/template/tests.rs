@@ -295,14 +295,20 @@ proptest! {
     }
 }
 
-/// What the engine's entry [`super::frame_parts`] makes of a frame, as events (`None` when it declines).
+/// What the engine's entry [`super::frame_parts`] makes of a frame, as events (`None` when it declines), the same
+/// whichever way the level reader starts (fixed-size blocks or the general steps).
 fn frame_parts_events(bytes: &[u8]) -> Option<Vec<Event>> {
-    let (mut bids, mut asks) = (Levels::new(), Levels::new());
-    match frame_parts(bytes, &mut bids, &mut asks) {
-        Template::Diff(head) => Some(vec![Event::Depth(Box::new(head.into_update(bids, asks)))]),
-        Template::Event(event) => Some(vec![event]),
-        Template::Declined => None,
-    }
+    let events = |mut short: bool| {
+        let (mut bids, mut asks) = (Levels::new(), Levels::new());
+        match frame_parts(bytes, &mut bids, &mut asks, &mut short) {
+            Template::Diff(head) => Some(vec![Event::Depth(Box::new(head.into_update(bids, asks)))]),
+            Template::Event(event) => Some(vec![event]),
+            Template::Declined => None,
+        }
+    };
+    let (blocks, steps) = (events(true), events(false));
+    assert_eq!(blocks, steps, "{}", String::from_utf8_lossy(bytes));
+    blocks
 }
 
 /// The one event [`super::frame_parts`] makes of a frame, if it takes it.
