@@ -2,6 +2,10 @@
 //! their bits, length-prefixed strings. Small numbers take one byte, so the many counts, deltas and zero big-trade
 //! counters of a checkpoint stay small without a general-purpose compressor.
 //!
+//! The bulk of a checkpoint (millions of flow sums) is written through a [`Record`]: a fixed buffer filled with
+//! fixed-size stores and appended a batch of records at a time. Its wide values are a length byte and that many little-endian bytes of
+//! the zigzag value (one copy of the integer's bytes, no per-7-bit loop); see [`Reader::wide`].
+//!
 //! A [`Reader`] never panics and never allocates more than the input can hold: every read checks the bytes left, and
 //! a length read from the input is bounded by them.
 
@@ -70,6 +74,93 @@ impl Writer {
         self.usize(s.len());
         self.buf.extend_from_slice(s.as_bytes());
     }
+}
+
+/// Most bytes one record may take (a varint takes at most 10 bytes, a wide value 17).
+pub const RECORD_MAX: usize = 192;
+/// Records are gathered up to this many bytes before they are appended to the [`Writer`].
+const BATCH: usize = 8192;
+
+/// Records built in a fixed buffer and appended to a [`Writer`] a batch at a time (see the module docs): the hot path
+/// of a checkpoint, with no capacity check or loop per byte. A record is written with the free functions
+/// ([`put_u8`], [`put_u64`], [`put_i64`], [`put_wide`]) from [`Record::at`] on, and ended with [`Record::end`]; it
+/// must stay under [`RECORD_MAX`] bytes. [`Record::flush`] appends what is gathered: call it before writing to the
+/// [`Writer`] directly.
+#[derive(Debug)]
+pub struct Record {
+    pub bytes: [u8; BATCH + RECORD_MAX],
+    len: usize,
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Self {
+            bytes: [0; BATCH + RECORD_MAX],
+            len: 0,
+        }
+    }
+}
+
+impl Record {
+    /// Where the next record starts.
+    #[inline]
+    pub fn at(&self) -> usize {
+        self.len
+    }
+
+    /// Ends the record that started at [`Record::at`] and ends before `end`.
+    #[inline]
+    pub fn end(&mut self, end: usize, w: &mut Writer) {
+        self.len = end;
+        if end >= BATCH {
+            self.flush(w);
+        }
+    }
+
+    /// Appends every record gathered to `w`.
+    pub fn flush(&mut self, w: &mut Writer) {
+        w.buf.extend_from_slice(&self.bytes[..self.len]);
+        self.len = 0;
+    }
+}
+
+/// Record buffer.
+pub type Bytes = [u8; BATCH + RECORD_MAX];
+
+#[inline]
+pub fn put_u8(b: &mut Bytes, at: usize, v: u8) -> usize {
+    b[at] = v;
+    at + 1
+}
+
+/// A LEB128 varint, as [`Writer::u64`].
+#[inline]
+pub fn put_u64(b: &mut Bytes, mut at: usize, mut v: u64) -> usize {
+    while v >= 0x80 {
+        b[at] = (v as u8) | 0x80;
+        at += 1;
+        v >>= 7;
+    }
+    b[at] = v as u8;
+    at + 1
+}
+
+/// A zigzag varint, as [`Writer::i64`].
+#[inline]
+pub fn put_i64(b: &mut Bytes, at: usize, v: i64) -> usize {
+    put_u64(b, at, ((v << 1) ^ (v >> 63)) as u64)
+}
+
+/// A wide value: one byte `n` (0 for zero, up to 16), then the `n` low little-endian bytes of the zigzag value.
+#[inline]
+pub fn put_wide(b: &mut Bytes, at: usize, v: i128) -> usize {
+    let z = ((v << 1) ^ (v >> 127)) as u128;
+    let n = (128 - z.leading_zeros() as usize).div_ceil(8);
+    let slot: &mut [u8; 17] = (&mut b[at..at + 17]).try_into().expect("17 bytes");
+    slot[0] = n as u8;
+    // All 16 bytes are stored (one fixed-size copy); only `n` of them count.
+    slot[1..].copy_from_slice(&z.to_le_bytes());
+    at + 1 + n
 }
 
 /// Reads values written by a [`Writer`], in the same order.
@@ -161,6 +252,18 @@ impl<'a> Reader<'a> {
         Ok(f64::from_bits(u64::from_le_bytes(b)))
     }
 
+    /// A wide value written by [`Record::wide`].
+    pub fn wide(&mut self) -> Result<i128, CodecError> {
+        let n = usize::from(self.u8()?);
+        if n > 16 {
+            return Err(self.error(format!("wide value of {n} bytes")));
+        }
+        let mut b = [0u8; 16];
+        b[..n].copy_from_slice(self.take(n)?);
+        let z = u128::from_le_bytes(b);
+        Ok(((z >> 1) as i128) ^ -((z & 1) as i128))
+    }
+
     /// A count of items that take at least `min_bytes` each: bounded by the bytes left, so a corrupt count cannot
     /// make a caller allocate more than the input holds.
     pub fn count(&mut self, min_bytes: usize) -> Result<usize, CodecError> {
@@ -214,6 +317,29 @@ mod tests {
         }
 
         #[test]
+        fn records_read_back_as_written(values in proptest::collection::vec((any::<i128>(), any::<i64>(), any::<u64>()), 0..400)) {
+            let mut w = Writer::default();
+            let mut rec = Record::default();
+            for &(a, b, c) in &values {
+                let mut at = rec.at();
+                at = put_wide(&mut rec.bytes, at, a);
+                at = put_i64(&mut rec.bytes, at, b);
+                at = put_u64(&mut rec.bytes, at, c);
+                at = put_u8(&mut rec.bytes, at, 7);
+                rec.end(at, &mut w);
+            }
+            rec.flush(&mut w);
+            let mut r = Reader::new(&w.buf);
+            for &(a, b, c) in &values {
+                prop_assert_eq!(r.wide().unwrap(), a);
+                prop_assert_eq!(r.i64().unwrap(), b);
+                prop_assert_eq!(r.u64().unwrap(), c);
+                prop_assert_eq!(r.u8().unwrap(), 7);
+            }
+            prop_assert!(r.is_empty());
+        }
+
+        #[test]
         fn truncated_input_is_an_error_not_a_panic(a in any::<i128>(), cut in 0usize..19) {
             let mut w = Writer::default();
             w.i128(a);
@@ -235,5 +361,22 @@ mod tests {
         let mut r = Reader::new(&w.buf);
         assert!(r.count(1).is_err());
         assert!(Reader::new(&[0xff; 20]).u128().is_err());
+    }
+
+    #[test]
+    fn wide_values_take_their_bytes_and_a_length() {
+        let mut rec = Record::default();
+        let mut w = Writer::default();
+        let mut at = rec.at();
+        for v in [0, -1, 1, 63, 64, i128::MAX, i128::MIN] {
+            at = put_wide(&mut rec.bytes, at, v);
+        }
+        rec.end(at, &mut w);
+        rec.flush(&mut w);
+        // 0 -> [0]; -1 -> zigzag 1; 1 -> 2; 63 -> 126; 64 -> 128 (still one byte); MAX and MIN: 16 bytes each.
+        assert_eq!(&w.buf[..10], &[0, 1, 1, 1, 2, 1, 126, 1, 128, 16]);
+        assert_eq!(w.buf.len(), 9 + 2 * 17);
+        assert!(Reader::new(&[17]).wide().is_err());
+        assert!(Reader::new(&[3, 1, 2]).wide().is_err());
     }
 }

@@ -29,6 +29,7 @@ __all__ = [
     "BookSynced",
     "BookTrace",
     "BookView",
+    "CheckpointDraft",
     "ControlReply",
     "Engine",
     "EngineStats",
@@ -326,6 +327,19 @@ class TradesPage:
     def actions(self) -> list[Action]:
         """:class:`BigTrade` for the big trades among the counted rows, then a :class:`TradeGap` for each hole the
         page showed, as far as the whole page left it missing."""
+
+@final
+class CheckpointDraft:
+    """A checkpoint taken by :meth:`Engine.checkpoint_draft` and not sealed yet."""
+
+    def seal(self) -> bytes:
+        """The checkpoint's bytes (as :meth:`Engine.checkpoint` gives them): the checksum computed without the GIL.
+
+        Raises:
+            ValueError: sealed already (a draft is sealed once).
+        """
+    def __len__(self) -> int:
+        """Bytes of the sealed checkpoint."""
 
 @final
 class EngineStats:
@@ -798,7 +812,10 @@ class Engine:
     def checkpoint(self) -> bytes:
         """The flow state (every symbol's buckets, aligned intervals, id ledger, coverage) and the liquidation state
         (kept events, cluster bins, mark prices, contract sizes) as one versioned, checksummed byte string. Counters,
-        pending checks and books are not part of it."""
+        pending checks and books are not part of it. The same as ``checkpoint_draft().seal()``."""
+    def checkpoint_draft(self) -> CheckpointDraft:
+        """The :meth:`checkpoint` of this moment, not sealed yet: the engine is held only while its state is copied
+        out; :meth:`CheckpointDraft.seal` computes the checksum later, needing no engine (e.g. on another thread)."""
     def restore(self, data: bytes) -> list[str]:
         """Restores a :meth:`checkpoint`: the flow and liquidation state of the symbols it holds replace this
         engine's (other symbols are kept; the clocks move to the later of the two). Returns those symbols.

@@ -11,7 +11,7 @@ mod checkpoint;
 use rustc_hash::FxHashMap;
 
 pub use action::{Action, BookTrace};
-pub use checkpoint::{config_text, CheckpointError, FORMAT_VERSION, MAGIC};
+pub use checkpoint::{config_text, CheckpointError, Draft, FORMAT_VERSION, MAGIC};
 
 use crate::book::{BookSync, Market, OrderBook, SnapshotOutcome, SyncState};
 use crate::decode::{

@@ -9,10 +9,10 @@
 //! a restored state keeps every invariant the windows rely on.
 
 use super::aligned::{Aligned, Interval};
-use super::sums::{Sums, MAX_BIG};
+use super::sums::Sums;
 use super::window::Bucket;
 use super::{Flow, Ledger, Span, SymbolFlow, Windows};
-use crate::codec::{CodecError, Reader, Writer};
+use crate::codec::{put_i64, put_u64, put_u8, put_wide, Bytes, CodecError, Reader, Record, Writer};
 use crate::decode::Symbol;
 
 /// The flow state read from a checkpoint, checked and ready to be put in place.
@@ -34,45 +34,112 @@ impl FlowRestore {
     }
 }
 
-fn write_sums(w: &mut Writer, s: &Sums, big: usize) {
-    w.i128(s.buy_base);
-    w.i128(s.sell_base);
-    w.i128(s.buy_notional);
-    w.i128(s.sell_notional);
-    w.u64(u64::from(s.buy_count));
-    w.u64(u64::from(s.sell_count));
-    for b in &s.big[..big] {
-        w.u64(u64::from(b[0]));
-        w.u64(u64::from(b[1]));
+/// Sums, format 2: a byte saying which parts are not zero (bits 0–3: buy base, sell base, buy notional, sell
+/// notional; 4–5: buy and sell count; 6: some big-trade counter), then those parts in that order: the four sums as
+/// wide values, the counts as varints and, with bit 6, every big-trade counter pair as varints. Returns the end.
+#[inline]
+fn put_sums(b: &mut Bytes, mut at: usize, s: &Sums, big: usize) -> usize {
+    let any_big = s.big[..big].iter().any(|b| b[0] != 0 || b[1] != 0);
+    let mask = u8::from(s.buy_base != 0)
+        | u8::from(s.sell_base != 0) << 1
+        | u8::from(s.buy_notional != 0) << 2
+        | u8::from(s.sell_notional != 0) << 3
+        | u8::from(s.buy_count != 0) << 4
+        | u8::from(s.sell_count != 0) << 5
+        | u8::from(any_big) << 6;
+    at = put_u8(b, at, mask);
+    if s.buy_base != 0 {
+        at = put_wide(b, at, s.buy_base);
     }
+    if s.sell_base != 0 {
+        at = put_wide(b, at, s.sell_base);
+    }
+    if s.buy_notional != 0 {
+        at = put_wide(b, at, s.buy_notional);
+    }
+    if s.sell_notional != 0 {
+        at = put_wide(b, at, s.sell_notional);
+    }
+    if s.buy_count != 0 {
+        at = put_u64(b, at, u64::from(s.buy_count));
+    }
+    if s.sell_count != 0 {
+        at = put_u64(b, at, u64::from(s.sell_count));
+    }
+    if any_big {
+        for c in &s.big[..big] {
+            at = put_u64(b, at, u64::from(c[0]));
+            at = put_u64(b, at, u64::from(c[1]));
+        }
+    }
+    at
 }
 
-fn read_sums(r: &mut Reader<'_>, big: usize) -> Result<Sums, CodecError> {
-    let mut s = Sums {
-        buy_base: r.i128()?,
-        sell_base: r.i128()?,
-        buy_notional: r.i128()?,
-        sell_notional: r.i128()?,
-        buy_count: r.u32()?,
-        sell_count: r.u32()?,
-        big: [[0; 2]; MAX_BIG],
-    };
-    for b in &mut s.big[..big] {
-        *b = [r.u32()?, r.u32()?];
+/// Sums as [`put_sums`] wrote them (format 2), or as format 1 wrote them (every part a varint).
+fn read_sums(r: &mut Reader<'_>, form: Form) -> Result<Sums, CodecError> {
+    let mut s = Sums::default();
+    if form.version == 1 {
+        s.buy_base = r.i128()?;
+        s.sell_base = r.i128()?;
+        s.buy_notional = r.i128()?;
+        s.sell_notional = r.i128()?;
+        s.buy_count = r.u32()?;
+        s.sell_count = r.u32()?;
+        for b in &mut s.big[..form.big] {
+            *b = [r.u32()?, r.u32()?];
+        }
+        return Ok(s);
+    }
+    let mask = r.u8()?;
+    if mask & 0x80 != 0 {
+        return Err(r.error(format!("bad sums flags {mask:#x}")));
+    }
+    for (bit, v) in [
+        &mut s.buy_base,
+        &mut s.sell_base,
+        &mut s.buy_notional,
+        &mut s.sell_notional,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if mask & (1 << bit) != 0 {
+            *v = r.wide()?;
+        }
+    }
+    if mask & 1 << 4 != 0 {
+        s.buy_count = r.u32()?;
+    }
+    if mask & 1 << 5 != 0 {
+        s.sell_count = r.u32()?;
+    }
+    if mask & 1 << 6 != 0 {
+        for b in &mut s.big[..form.big] {
+            *b = [r.u32()?, r.u32()?];
+        }
     }
     Ok(s)
 }
 
-fn write_interval(w: &mut Writer, iv: &Interval, big: usize) {
-    write_sums(w, &iv.sums, big);
-    if let Some((first, last)) = iv.ids() {
-        w.u64(first);
-        w.u64(last - first);
-    }
+/// How the sums being read were written: the checkpoint's format version and the number of big-trade thresholds.
+#[derive(Debug, Clone, Copy)]
+pub struct Form {
+    pub version: u16,
+    pub big: usize,
 }
 
-fn read_interval(r: &mut Reader<'_>, big: usize) -> Result<Interval, CodecError> {
-    let sums = read_sums(r, big)?;
+fn write_interval(w: &mut Writer, rec: &mut Record, iv: &Interval, big: usize) {
+    let at = rec.at();
+    let mut at = put_sums(&mut rec.bytes, at, &iv.sums, big);
+    if let Some((first, last)) = iv.ids() {
+        at = put_u64(&mut rec.bytes, at, first);
+        at = put_u64(&mut rec.bytes, at, last - first);
+    }
+    rec.end(at, w);
+}
+
+fn read_interval(r: &mut Reader<'_>, form: Form) -> Result<Interval, CodecError> {
+    let sums = read_sums(r, form)?;
     let mut iv = Interval {
         sums,
         ..Interval::default()
@@ -87,18 +154,20 @@ fn read_interval(r: &mut Reader<'_>, big: usize) -> Result<Interval, CodecError>
     Ok(iv)
 }
 
-fn write_aligned(w: &mut Writer, a: &Aligned, big: usize) {
+fn write_aligned(w: &mut Writer, rec: &mut Record, a: &Aligned, big: usize) {
+    rec.flush(w);
     w.opt_i64(a.start);
     if a.start.is_some() {
-        write_interval(w, &a.current, big);
+        write_interval(w, rec, &a.current, big);
+        rec.flush(w);
         w.usize(a.history.len());
         for iv in &a.history {
-            write_interval(w, iv, big);
+            write_interval(w, rec, iv, big);
         }
     }
 }
 
-fn read_aligned(r: &mut Reader<'_>, big: usize, interval: i64, keep: usize) -> Result<Aligned, CodecError> {
+fn read_aligned(r: &mut Reader<'_>, form: Form, interval: i64, keep: usize) -> Result<Aligned, CodecError> {
     let mut a = Aligned {
         start: r.opt_i64()?,
         ..Aligned::default()
@@ -107,36 +176,43 @@ fn read_aligned(r: &mut Reader<'_>, big: usize, interval: i64, keep: usize) -> R
         if start.rem_euclid(interval) != 0 {
             return Err(r.error(format!("interval start {start} is not aligned to {interval} ms")));
         }
-        a.current = read_interval(r, big)?;
+        a.current = read_interval(r, form)?;
         let n = r.count(6)?;
         if n > keep {
             return Err(r.error(format!("{n} kept intervals, more than the history of {keep}")));
         }
         for _ in 0..n {
-            a.history.push_back(read_interval(r, big)?);
+            a.history.push_back(read_interval(r, form)?);
         }
     }
     Ok(a)
 }
 
-fn write_windows(w: &mut Writer, win: &Windows, big: usize) {
+fn write_windows(w: &mut Writer, rec: &mut Record, win: &Windows, big: usize) {
     w.opt_i64(win.clock_ms);
     for tier in &win.tiers {
         w.usize(tier.buckets.len());
         let mut prev = 0;
         for b in &tier.buckets {
-            w.i64(b.unit - prev);
+            let at = rec.at();
+            let at = put_i64(&mut rec.bytes, at, b.unit - prev);
             prev = b.unit;
-            write_sums(w, &b.sums, big);
+            let at = put_sums(&mut rec.bytes, at, &b.sums, big);
+            rec.end(at, w);
         }
+        rec.flush(w);
     }
     for a in &win.aligned {
-        write_aligned(w, a, big);
+        write_aligned(w, rec, a, big);
     }
+    rec.flush(w);
 }
 
-fn read_windows(r: &mut Reader<'_>, flow: &Flow) -> Result<Windows, CodecError> {
-    let big = flow.config.big_e16.len();
+fn read_windows(r: &mut Reader<'_>, flow: &Flow, version: u16) -> Result<Windows, CodecError> {
+    let form = Form {
+        version,
+        big: flow.config.big_e16.len(),
+    };
     let clock_ms = r.opt_i64()?;
     let mut tiers = Vec::with_capacity(flow.shape.tier_step_ms.len());
     for _ in 0..flow.shape.tier_step_ms.len() {
@@ -149,14 +225,14 @@ fn read_windows(r: &mut Reader<'_>, flow: &Flow) -> Result<Windows, CodecError> 
                 .ok_or_else(|| r.error("bucket step out of range"))?;
             buckets.push(Bucket {
                 unit,
-                sums: read_sums(r, big)?,
+                sums: read_sums(r, form)?,
             });
         }
         tiers.push(buckets);
     }
     let mut aligned = Vec::with_capacity(flow.config.intervals_ms.len());
     for &interval in &flow.config.intervals_ms {
-        aligned.push(read_aligned(r, big, interval, flow.config.history)?);
+        aligned.push(read_aligned(r, form, interval, flow.config.history)?);
     }
     Windows::from_parts(clock_ms, tiers, aligned, &flow.shape).ok_or_else(|| r.error("buckets out of order"))
 }
@@ -211,30 +287,44 @@ fn read_ledger(r: &mut Reader<'_>) -> Result<Ledger, CodecError> {
 }
 
 impl Flow {
+    /// Buckets and intervals held: what the bulk of a checkpoint's flow part is made of.
+    pub fn checkpoint_items(&self) -> usize {
+        self.states
+            .iter()
+            .map(|s| {
+                let w = &s.windows;
+                w.tiers.iter().map(|t| t.buckets.len()).sum::<usize>()
+                    + w.aligned.iter().map(|a| a.history.len() + 1).sum::<usize>()
+            })
+            .sum()
+    }
+
     /// Writes the flow part of a checkpoint.
     pub fn write_checkpoint(&self, w: &mut Writer) {
         let big = self.config.big_e16.len();
+        let mut rec = Record::default();
         w.opt_i64(self.clock);
         w.opt_i64(self.heard);
         w.usize(self.states.len());
         for (i, s) in self.states.iter().enumerate() {
             w.str(&self.symbols[i]);
-            write_windows(w, &s.windows, big);
+            write_windows(w, &mut rec, &s.windows, big);
             write_ledger(w, &s.ledger);
             w.opt_i64(s.coverage);
             w.i64(s.contract_size);
         }
     }
 
-    /// Reads the flow part of a checkpoint written with this engine's flow settings, without changing the engine.
-    pub fn read_checkpoint(&self, r: &mut Reader<'_>) -> Result<FlowRestore, CodecError> {
+    /// Reads the flow part of a checkpoint of format `version` written with this engine's flow settings, without
+    /// changing the engine.
+    pub fn read_checkpoint(&self, r: &mut Reader<'_>, version: u16) -> Result<FlowRestore, CodecError> {
         let clock = r.opt_i64()?;
         let heard = r.opt_i64()?;
         let n = r.count(8)?;
         let mut symbols = Vec::with_capacity(n);
         for _ in 0..n {
             let symbol = Symbol::new(r.str()?);
-            let windows = read_windows(r, self)?;
+            let windows = read_windows(r, self, version)?;
             let ledger = read_ledger(r)?;
             let coverage = r.opt_i64()?;
             let contract_size = r.i64()?;

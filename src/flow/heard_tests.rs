@@ -140,7 +140,7 @@ fn rest_rows_and_restored_clocks_move_no_stream() {
     let mut other = flow();
     other.hear(9 * MIN);
     other.write_checkpoint(&mut w);
-    let parts = f.read_checkpoint(&mut crate::codec::Reader::new(&w.buf)).unwrap();
+    let parts = f.read_checkpoint(&mut crate::codec::Reader::new(&w.buf), 2).unwrap();
     f.restore(parts);
     assert_eq!(f.heard(), Some(9 * MIN));
     f.hear(MIN + 2_000); // the stream is still selected, and behind

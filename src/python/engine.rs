@@ -66,6 +66,8 @@ impl PyBatchResult {
 #[pyclass(frozen, name = "Engine", module = "tapeflow._core")]
 pub struct PyEngine {
     pub(crate) inner: Mutex<Engine>,
+    /// The buffer of the last sealed checkpoint, kept for the next draft (see `state.rs`).
+    pub(crate) spare: std::sync::Arc<Mutex<Vec<u8>>>,
 }
 
 fn parse_market(market: &str) -> PyResult<Market> {
@@ -107,6 +109,7 @@ impl PyEngine {
             .configure(config)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Self {
+            spare: std::sync::Arc::default(),
             inner: Mutex::new(engine),
         })
     }

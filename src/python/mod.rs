@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<engine::PyEngine>()?;
+    m.add_class::<state::PyCheckpointDraft>()?;
     m.add_class::<engine::PyBatchResult>()?;
     actions::register(m)?;
     stats::register(m)?;

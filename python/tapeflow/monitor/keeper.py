@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tapeflow._core import Engine
+from tapeflow._core import CheckpointDraft, Engine
 from tapeflow._core import parse_duration as _ms
 from tapeflow.clock import Clock
 from tapeflow.monitor.records import Records
@@ -79,7 +79,7 @@ class Keeper:
         self._newest = dict.fromkeys(self.intervals, since_ms)  # next start not written yet
         self._unsettled: dict[str, dict[tuple[str, int], tuple[Any, ...]]] = {iv: {} for iv in self.intervals}
         self._task: asyncio.Task[None] | None = None
-        #: Seconds the last checkpoint took (engine call) and its size.
+        #: Seconds the last checkpoint held the engine (the draft) and its size.
         self.checkpoint_seconds = 0.0
         self.checkpoint_bytes = 0
 
@@ -155,17 +155,20 @@ class Keeper:
 
     # ------------------------------------------------------------------ checkpoints and retention
     async def checkpoint(self) -> None:
-        """Checkpoints the engine now (in order with everything queued to it)."""
+        """Checkpoints the engine now (in order with everything queued to it). Only the copy of the state out of the
+        engine goes through the worker (on the loop with an inline engine); the checksum and the bytes are made on the
+        store's writer thread, where the checkpoint is queued at once, so it still follows every liquidation queued
+        before it."""
         engine = self.engine
 
-        def take() -> tuple[bytes, dict[str, int], float]:
+        def take() -> tuple[CheckpointDraft, dict[str, int], float]:
             t0 = time.perf_counter()
-            data = engine.checkpoint()
-            return data, engine.last_trade_ids(), time.perf_counter() - t0
+            draft = engine.checkpoint_draft()
+            return draft, engine.last_trade_ids(), time.perf_counter() - t0
 
-        data, ids, seconds = await self.worker.call(take)
-        self.checkpoint_seconds, self.checkpoint_bytes = seconds, len(data)
-        self.store.checkpoint(data, ids, self.clock.now_ms(), len(ids))
+        draft, ids, seconds = await self.worker.call(take)
+        self.checkpoint_seconds, self.checkpoint_bytes = seconds, len(draft)
+        self.store.checkpoint(draft.seal, ids, self.clock.now_ms(), len(ids))
 
     def prune(self) -> None:
         if self.retention_ms is not None:

@@ -10,7 +10,7 @@ older one serves if the newer cannot be read).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tapeflow.store.writer import Op
@@ -40,15 +40,19 @@ class Checkpoint:
     data: bytes
 
 
-def save(data: bytes, last_ids: Mapping[str, int], at_ms: int, symbols: int) -> Op:
-    """The write of a checkpoint (a newer one queued before this is written replaces it)."""
+def save(data: bytes | Callable[[], bytes], last_ids: Mapping[str, int], at_ms: int, symbols: int) -> Op:
+    """The write of a checkpoint (a newer one queued before this is written replaces it). ``data`` may be a function
+    that makes the bytes (e.g. ``CheckpointDraft.seal``): it is called once, when the write first runs."""
     id_rows = [(name, last_id, at_ms) for name, last_id in last_ids.items()]
+    sealed: list[bytes] = []
 
     def run(conn: sqlite3.Connection) -> None:
+        if not sealed:
+            sealed.append(data if isinstance(data, bytes) else data())
         (liq_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM liquidations").fetchone()
         conn.execute(
             "INSERT INTO checkpoints (at_ms, liquidation_id, symbols, data) VALUES (?, ?, ?, ?)",
-            (at_ms, liq_id, symbols, data),
+            (at_ms, liq_id, symbols, sealed[0]),
         )
         conn.execute(
             "DELETE FROM checkpoints WHERE id NOT IN (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?)", (KEEP,)

@@ -199,7 +199,8 @@ class Store:
         self._next_outage += 1
         return self._next_outage - 1
 
-    def checkpoint(self, data: bytes, last_ids: dict[str, int], at_ms: int, symbols: int) -> None:
+    def checkpoint(self, data: bytes | Callable[[], bytes], last_ids: dict[str, int], at_ms: int, symbols: int) -> None:
+        """Queues a checkpoint: its bytes, or a function that makes them (called once, on the writer thread)."""
         self.last_checkpoint_ms = at_ms
         self.submit(checkpoints.save(data, last_ids, at_ms, symbols))
 
