@@ -11,23 +11,11 @@ import sys
 import time
 
 # Run as a script, this file's folder is first on the path: the benchmarks' session loader is importable.
-from conftest import RECORDINGS, Session, load_session
-from tapeflow import Engine
-from tapeflow.recordings import snapshot_symbol
-
-
-def synced(session: Session) -> Engine:
-    engine = Engine(session.market)
-    for record in session.prefix:
-        if record.kind == "ws":
-            engine.apply_frame(record.raw, 0)
-        elif record.kind == "http" and (symbol := snapshot_symbol(record.url)):
-            engine.apply_snapshot(symbol, record.raw)
-    return engine
+from conftest import RECORDINGS, Session, load_session, synced_engine
 
 
 def one_pass(sessions: list[Session], batch: bool) -> float:
-    engines = [synced(s) for s in sessions]
+    engines = [synced_engine(s) for s in sessions]
     start = time.perf_counter()
     for engine, session in zip(engines, sessions, strict=True):
         if batch:

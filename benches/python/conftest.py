@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tapeflow import Engine
 from tapeflow.recordings import Record, bundled, market_of_url, read_recording, snapshot_symbol
 
 RECORDINGS = bundled()
@@ -22,6 +23,17 @@ class Session:
     prefix: list[Record]
     depth_frames: list[bytes]
     level_updates: int
+
+
+def synced_engine(session: Session) -> Engine:
+    """An engine fed a session's prefix: every book synced, ready for the timed diffs."""
+    engine = Engine(session.market)
+    for record in session.prefix:
+        if record.kind == "ws":
+            engine.apply_frame(record.raw, 0)
+        elif record.kind == "http" and (symbol := snapshot_symbol(record.url)):
+            engine.apply_snapshot(symbol, record.raw)
+    return engine
 
 
 def load_session(path: Path) -> Session:

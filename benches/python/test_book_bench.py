@@ -14,7 +14,7 @@ import orjson
 import pytest
 from baseline_book import ExactPyBook, PyBook
 
-from conftest import Session
+from conftest import Session, synced_engine
 from tapeflow import Engine
 from tapeflow.recordings import snapshot_symbol
 
@@ -22,16 +22,6 @@ from tapeflow.recordings import snapshot_symbol
 GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "data" / "golden"
 
 ROUNDS = 30
-
-
-def synced_engine(session: Session) -> Engine:
-    engine = Engine(session.market)
-    for record in session.prefix:
-        if record.kind == "ws":
-            engine.apply_frame(record.raw, 0)
-        elif record.kind == "http" and (symbol := snapshot_symbol(record.url)):
-            engine.apply_snapshot(symbol, record.raw)
-    return engine
 
 
 def synced_python_book(session: Session, kind: type[PyBook] = PyBook) -> PyBook:

@@ -4,6 +4,37 @@ use proptest::prelude::*;
 
 use super::{Deep, Ladder, Side, LEAF};
 
+/// Applies `ops` to the ladder and to a plain map, checking the best level after each and every level at the end.
+fn apply_against_map(
+    ladder: &mut Ladder,
+    reference: &mut BTreeMap<i64, i64>,
+    bid: bool,
+    ops: impl IntoIterator<Item = (i64, i64)>,
+) -> Result<(), TestCaseError> {
+    for (p, q) in ops {
+        ladder.set(p, q);
+        if q == 0 {
+            reference.remove(&p);
+        } else {
+            reference.insert(p, q);
+        }
+        let best = if bid {
+            reference.iter().next_back()
+        } else {
+            reference.iter().next()
+        };
+        prop_assert_eq!(ladder.best(), best.map(|(&p, &q)| (p, q)));
+    }
+    let want: Vec<(i64, i64)> = if bid {
+        reference.iter().rev().map(|(&p, &q)| (p, q)).collect()
+    } else {
+        reference.iter().map(|(&p, &q)| (p, q)).collect()
+    };
+    prop_assert_eq!(ladder.levels().collect::<Vec<_>>(), want);
+    prop_assert_eq!(ladder.len(), reference.len());
+    Ok(())
+}
+
 /// The leaves are non-empty, sorted, in order, within size, indexed by their best, and not too many.
 fn check_shape(d: &Deep) -> Result<(), TestCaseError> {
     prop_assert_eq!(d.leaves.len(), d.bests.len());
@@ -82,23 +113,7 @@ proptest! {
         for (p, q) in levels {
             ladder.set(p, q);
         }
-        for (p, q) in ops {
-            ladder.set(p, q);
-            if q == 0 {
-                reference.remove(&p);
-            } else {
-                reference.insert(p, q);
-            }
-            let best = if bid { reference.iter().next_back() } else { reference.iter().next() };
-            prop_assert_eq!(ladder.best(), best.map(|(&p, &q)| (p, q)));
-        }
-        let want: Vec<(i64, i64)> = if bid {
-            reference.iter().rev().map(|(&p, &q)| (p, q)).collect()
-        } else {
-            reference.iter().map(|(&p, &q)| (p, q)).collect()
-        };
-        prop_assert_eq!(ladder.levels().collect::<Vec<_>>(), want);
-        prop_assert_eq!(ladder.len(), reference.len());
+        apply_against_map(&mut ladder, &mut reference, bid, ops)?;
     }
 }
 
@@ -115,23 +130,8 @@ proptest! {
         let side = if bid { Side::Bid } else { Side::Ask };
         let mut ladder = Ladder::with_top_capacity(side, cap);
         let mut reference = BTreeMap::new();
-        for (k, q) in ops {
-            // Prices from i64::MAX down (and a few small ones), so both ends of the range are crossed.
-            let p = if k < 70 { i64::MAX - k } else { k };
-            ladder.set(p, q);
-            if q == 0 {
-                reference.remove(&p);
-            } else {
-                reference.insert(p, q);
-            }
-            let best = if bid { reference.iter().next_back() } else { reference.iter().next() };
-            prop_assert_eq!(ladder.best(), best.map(|(&p, &q)| (p, q)));
-        }
-        let want: Vec<(i64, i64)> = if bid {
-            reference.iter().rev().map(|(&p, &q)| (p, q)).collect()
-        } else {
-            reference.iter().map(|(&p, &q)| (p, q)).collect()
-        };
-        prop_assert_eq!(ladder.levels().collect::<Vec<_>>(), want);
+        // Prices from i64::MAX down (and a few small ones), so both ends of the range are crossed.
+        let ops = ops.into_iter().map(|(k, q)| (if k < 70 { i64::MAX - k } else { k }, q));
+        apply_against_map(&mut ladder, &mut reference, bid, ops)?;
     }
 }
