@@ -626,7 +626,8 @@ class Engine:
         """The top ``depth`` levels. Raises :class:`tapeflow.BookNotSyncedError` unless the book is synced or
         ``allow_unsynced`` is true (the view's ``state`` then says what it is)."""
     def best(self, symbol: str) -> tuple[float, float, float, float] | None:
-        """Best bid and ask ``(bid, bid_qty, ask, ask_qty)`` as floats, ``None`` while a side is empty: one call, for
+        """Best bid and ask ``(bid, bid_qty, ask, ask_qty)`` as floats, ``None`` while a side is empty (or holds no
+        level known for certain, after a cut snapshot: see :meth:`apply_snapshot`): one call, for
         reading the top after every frame. Raises :class:`tapeflow.BookNotSyncedError` unless the book is synced and
         :class:`tapeflow.UnknownSymbolError` for a symbol never seen."""
     def best_exact(self, symbol: str) -> tuple[str, str, str, str] | None:
