@@ -102,6 +102,29 @@ async def test_snapshot_size_follows_the_use_of_the_book() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_book_deepened_while_its_small_snapshot_is_out_waits_for_a_full_one() -> None:
+    async with SimExchange(SimConfig(market="usdm", symbols=2, seed=54, speed=0.0)) as ex:
+        await ex.advance(2000)
+        target = Target()
+        clock = FunctionClock(ex.now_ms, poll=0.001)
+        rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
+        snaps = SnapshotScheduler(rest, MARKETS["usdm"], 1000, target, clock, unread_limit=20, workers=1, stagger_s=0)
+        try:
+            b = ex.truth.symbols()[1]
+            ex.faults.rest_delay(0.3)  # the small snapshot is held on its way
+            snaps.request(b)
+            await asyncio.sleep(0.1)
+            assert snaps.status().in_flight == 1
+            assert snaps.deepen(b)  # a read needs more of it meanwhile
+            await until(ex, lambda: len(target.levels) == 1, step_ms=0)
+            assert target.levels == [(b, 1000, len(ex.truth.book(b).bids))]  # the small one was never applied
+            assert target.failed == [b] and rest.status().weight_spent == 2 + 20
+        finally:
+            await snaps.stop()
+            await rest.close()
+
+
+@pytest.mark.asyncio
 async def test_a_bad_request_is_not_repeated_and_a_malformed_body_is_asked_again() -> None:
     async with SimExchange(SimConfig(market="usdm", symbols=2, seed=52, speed=0.0)) as ex:
         target = Target(bad=1)

@@ -138,12 +138,12 @@ class SnapshotScheduler:
 
     def request(self, symbol: str, priority: int = NORMAL) -> None:
         """Queues a snapshot of ``symbol`` (once: a symbol already queued keeps one place, at the better priority)."""
-        if symbol in self._read_deep:  # someone is waiting for it to come back deeper
-            self._read_deep.discard(symbol)
-            priority = min(priority, HOT)
         if symbol in self._in_flight:
             self._again.add(symbol)  # asked again while fetching (the snapshot in flight may be too old)
             return
+        if symbol in self._read_deep:  # someone is waiting for it to come back deeper
+            self._read_deep.discard(symbol)
+            priority = min(priority, HOT)
         old = self._queued.get(symbol)
         if old is not None and old <= priority:
             return
