@@ -4,6 +4,7 @@ bad requests not repeated, throttling waited out, a malformed body asked for aga
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
 import pytest
@@ -38,10 +39,12 @@ class Target:
         self.failed.append(symbol)
 
 
-async def scheduler(ex: SimExchange, target: Target, workers: int = 1) -> tuple[SnapshotScheduler, RestClient]:
+async def scheduler(
+    ex: SimExchange, target: Target, workers: int = 1, limit: int = 100, **kwargs: Any
+) -> tuple[SnapshotScheduler, RestClient]:
     clock = FunctionClock(ex.now_ms, poll=0.001)
     rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
-    return SnapshotScheduler(rest, MARKETS["usdm"], 100, target, clock, workers=workers, stagger_s=0), rest
+    return SnapshotScheduler(rest, MARKETS["usdm"], limit, target, clock, workers=workers, stagger_s=0, **kwargs), rest
 
 
 @pytest.mark.asyncio
@@ -76,11 +79,9 @@ async def test_snapshot_size_follows_the_use_of_the_book() -> None:
     async with SimExchange(SimConfig(market="usdm", symbols=4, seed=53, speed=0.0)) as ex:
         await ex.advance(2000)
         target = Target()
-        clock = FunctionClock(ex.now_ms, poll=0.001)
-        rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
         a, b, c, d = ex.truth.symbols()
         spec = MARKETS["usdm"]
-        snaps = SnapshotScheduler(rest, spec, 1000, target, clock, unread_limit=20, in_use=[a], workers=1, stagger_s=0)
+        snaps, rest = await scheduler(ex, target, limit=1000, unread_limit=20, in_use=[a])
         try:
             assert (snaps.limit_for(a), snaps.limit_for(b)) == (1000, 20)
             snaps.request(a)
@@ -106,9 +107,7 @@ async def test_a_book_deepened_while_its_small_snapshot_is_out_waits_for_a_full_
     async with SimExchange(SimConfig(market="usdm", symbols=2, seed=54, speed=0.0)) as ex:
         await ex.advance(2000)
         target = Target()
-        clock = FunctionClock(ex.now_ms, poll=0.001)
-        rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
-        snaps = SnapshotScheduler(rest, MARKETS["usdm"], 1000, target, clock, unread_limit=20, workers=1, stagger_s=0)
+        snaps, rest = await scheduler(ex, target, limit=1000, unread_limit=20)
         try:
             b = ex.truth.symbols()[1]
             ex.faults.rest_delay(0.3)  # the small snapshot is held on its way
