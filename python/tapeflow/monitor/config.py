@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict, Unpack
 
-from tapeflow._core import parse_duration
+from tapeflow._core import Engine, parse_duration
 from tapeflow.feeds.options import ConnectionOptions
 from tapeflow.feeds.transports import TRANSPORTS, Transport
 from tapeflow.markets import MarketSpec, market_spec
@@ -234,6 +234,16 @@ class MonitorConfig:
     @property
     def spec(self) -> MarketSpec:
         return market_spec(self.market)
+
+    def make_engine(self) -> Engine:
+        """An engine for these settings: the flow windows (and the stored intervals), the big-trade threshold."""
+        kwargs: dict[str, Any] = {}
+        if self.flow:
+            kwargs["flow_horizons"] = self.flow
+            kwargs["flow_intervals"] = self.stored_intervals
+            if self.big_trade is not None:
+                kwargs["big_trade"] = (float(self.big_trade),)
+        return Engine(self.market, **kwargs)
 
     @property
     def stored_intervals(self) -> tuple[str, ...]:

@@ -117,7 +117,7 @@ class Monitor:
         self.clock: Clock = clock or ExchangeClock()
         self.tap = tap
         self.watch = Watchlist()
-        self.engine: Engine = _make_engine(cfg)
+        self.engine: Engine = cfg.make_engine()
         self.events_hub = EventHub(self.clock.now_ms)
         self.liquidations = Liquidations(self.engine, self.clock)
         self.plan = StreamPlan(
@@ -400,13 +400,3 @@ class Monitor:
         """Per-connection health, REST budget, sync and backfill state."""
         incomplete = int((~self.volumes(self.flow[0])["complete"]).sum()) if self.has_flow else 0
         return self.runtime.status(incomplete=incomplete, refused=self._refused)
-
-
-def _make_engine(cfg: MonitorConfig) -> Engine:
-    kwargs: dict[str, Any] = {}
-    if cfg.flow:
-        kwargs["flow_horizons"] = cfg.flow
-        kwargs["flow_intervals"] = cfg.stored_intervals
-        if cfg.big_trade is not None:
-            kwargs["big_trade"] = (float(cfg.big_trade),)
-    return Engine(cfg.market, **kwargs)
