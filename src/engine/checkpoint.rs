@@ -231,3 +231,7 @@ impl Engine {
 #[cfg(test)]
 #[path = "checkpoint_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "checkpoint_v1_tests.rs"]
+mod v1_tests;

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::flow::{FlowConfig, PageQuery, Window};
 
-const T0: i64 = 1_767_225_600_000;
+pub(super) const T0: i64 = 1_767_225_600_000;
 const SYMS: [&str; 3] = ["AAAUSDT", "BBBUSDT", "CCCUSDT"];
 
 fn agg(symbol: &str, id: u64, t: i64, price: &str, qty: &str, buy: bool) -> String {
@@ -28,7 +28,7 @@ fn mark(symbol: &str, t: i64, price: &str) -> String {
     format!(r#"{{"e":"markPriceUpdate","E":{t},"s":"{symbol}","p":"{price}","i":"1","P":"1","r":"0","T":{t}}}"#)
 }
 
-fn engine() -> Engine {
+pub(super) fn engine() -> Engine {
     let mut e = Engine::new(Market::UsdM, 100);
     e.flow
         .configure(FlowConfig {
@@ -49,7 +49,7 @@ fn engine() -> Engine {
 
 /// One input step: a live trade, a REST page of trades, an abandoned range, a liquidation, a mark price.
 #[derive(Debug, Clone)]
-enum Step {
+pub(super) enum Step {
     Trade {
         sym: usize,
         id: u64,
@@ -97,7 +97,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 /// Feeds `steps` to every engine alike; `time` is the running event time, `liqs` the liquidation frames so far.
-fn feed(engines: &mut [&mut Engine], steps: &[Step], time: &mut i64, liqs: &mut Vec<String>) {
+pub(super) fn feed(engines: &mut [&mut Engine], steps: &[Step], time: &mut i64, liqs: &mut Vec<String>) {
     for step in steps {
         let frame = match step {
             Step::Trade { sym, id, dt, qty, buy } => {
@@ -152,7 +152,7 @@ fn feed(engines: &mut [&mut Engine], steps: &[Step], time: &mut i64, liqs: &mut 
 }
 
 /// Every flow and liquidation query of `a` and `b` answers the same.
-fn same_answers(a: &Engine, b: &Engine) -> Result<(), TestCaseError> {
+pub(super) fn same_answers(a: &Engine, b: &Engine) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.flow.symbols(), b.flow.symbols());
     prop_assert_eq!(a.flow.heard(), b.flow.heard());
     prop_assert_eq!(a.flow.clock(), b.flow.clock());
@@ -381,75 +381,4 @@ fn windows_reaching_past_the_grace_after_anything_heard_are_not_complete() {
     let candles = e.flow.candles("AAAUSDT", 0, None).unwrap();
     assert_eq!(candles.len(), 3);
     assert!(candles.iter().all(|c| c.complete == (c.start_ms != T0)), "{candles:?}");
-}
-
-/// A fixed input of every kind of step (a small linear congruential generator picks them): the state of
-/// `checkpoint_v1.bin`, written by the format 1 writer.
-fn fixture_steps() -> Vec<Step> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |n: u64| {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (x >> 33) % n
-    };
-    let mut steps = Vec::new();
-    for i in 0..400u64 {
-        let sym = next(3) as usize;
-        let step = match next(12) {
-            0..=6 => Step::Trade {
-                sym,
-                id: 1 + i + next(3),
-                dt: next(4_000) as i64,
-                qty: 1 + next(60) as u32,
-                buy: next(2) == 0,
-            },
-            7 => Step::Page {
-                sym,
-                ids: (0..next(5)).map(|_| 1 + next(400)).collect(),
-            },
-            8 => Step::Abandon {
-                sym,
-                from: 1 + next(400),
-                len: next(4),
-            },
-            9 | 10 => Step::Liq {
-                sym,
-                sell: next(2) == 0,
-                dt: next(2_000) as i64,
-                price: 90 + next(20) as u32,
-                qty: 1 + next(9) as u32,
-            },
-            _ => Step::Mark {
-                sym,
-                price: 90 + next(20) as u32,
-            },
-        };
-        steps.push(step);
-    }
-    steps
-}
-
-/// A checkpoint of format 1 (written by the format 1 writer from the state of `fixture_steps`) restores into the same
-/// state as those steps fed now, and is written again in the current format.
-#[test]
-fn a_format_1_checkpoint_restores_the_state_it_was_written_from() {
-    let v1 = include_bytes!("checkpoint_v1.bin");
-    assert_eq!(u16::from_le_bytes([v1[8], v1[9]]), 1);
-    let mut fed = engine();
-    let (mut time, mut liqs) = (T0, Vec::new());
-    feed(&mut [&mut fed], &fixture_steps(), &mut time, &mut liqs);
-    let mut restored = engine();
-    assert_eq!(restored.restore(v1).unwrap().len(), 3);
-    fed.flow.forget_streams();
-    same_answers(&fed, &restored).unwrap();
-    let again = restored.checkpoint();
-    assert_eq!(u16::from_le_bytes([again[8], again[9]]), FORMAT_VERSION);
-    assert!(again == fed.checkpoint());
-    // Big-trade counters and both sides are in it, so the test reads every part of format 1.
-    let w = fed.flow.volumes(Window::Sliding(2), None).unwrap();
-    assert!(
-        w.iter().any(|v| v.totals.big[0][0] > 0 && v.totals.big[0][1] > 0),
-        "{w:?}"
-    );
 }

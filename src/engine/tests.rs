@@ -1,4 +1,5 @@
 use super::*;
+use crate::book::{OrderBook, SnapshotOutcome, SyncState};
 use crate::flow::PageQuery;
 
 fn spot_diff(symbol: &str, first: u64, last: u64, bid: &str) -> String {
