@@ -178,3 +178,16 @@ def test_a_clock_that_moves_back_does_not_hold_the_budget_forever() -> None:
     assert b.admit(90, exchange) == 0 and b.used(exchange) == 90
     assert b.admit(20, exchange + 1) == MIN - 1
     assert b.admit(20, exchange + MIN) == 0 and b.used(exchange + MIN) == 20
+
+
+def test_a_pause_keeps_its_length_when_the_clock_moves_back() -> None:
+    """A 418 on the first request (the system clock), then the exchange's clock, a year behind: the ban's two minutes
+    still run from when it came, instead of until the exchange's clock reaches the system clock's deadline."""
+    b = WeightBudget(100, safety=1.0)
+    system, exchange = 1_796_675_091_851, 1_767_225_600_000
+    assert b.admit(1, system) == 0
+    assert b.note_reply(418, {"Retry-After": "120"}, system + 10) == 120
+    assert b.paused_for_s(system + 1_010) == pytest.approx(119.05)
+    assert b.admit(1, exchange) == 119_050  # 120 s + 50 ms from the 418, less the second already waited
+    assert b.paused_for_s(exchange + 118_000) == pytest.approx(1.05)
+    assert b.admit(1, exchange + 119_050) == 0

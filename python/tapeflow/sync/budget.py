@@ -94,6 +94,7 @@ class WeightBudget:
         self.limit = limit
         self.safety = safety
         self.paused_until_ms = 0
+        self._last_ms: int | None = None  # the latest time seen, to notice a clock that moves back
         #: The last ``X-MBX-USED-WEIGHT-*`` values by interval (``"1m"``...).
         self.used_weight: dict[str, int] = {}
         self._window = _Spent(_WINDOW_MS)  # what the allowance counts
@@ -102,6 +103,11 @@ class WeightBudget:
         self._others_until = 0
 
     def _expire(self, now_ms: int) -> None:
+        last, self._last_ms = self._last_ms, now_ms
+        if last is not None and now_ms < last < self.paused_until_ms:
+            # The clock moved back (the system clock's first request, then the exchange's): a pause keeps what was
+            # left of it, rather than lasting until the new clock reaches the old one's deadline.
+            self.paused_until_ms -= last - now_ms
         self._window.expire(now_ms)
         self._recent.expire(now_ms)
         if not now_ms < self._others_until <= now_ms + _WINDOW_MS:
@@ -156,6 +162,7 @@ class WeightBudget:
 
     def paused_for_s(self, now_ms: int) -> float:
         """Seconds left before the next request may go out (after a 429/418)."""
+        self._expire(now_ms)
         return max(0.0, (self.paused_until_ms - now_ms) / 1000)
 
 
