@@ -3,16 +3,31 @@ checked after a reconnect, and the start-up fill by time — each checked agains
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
 import pytest
 
-from tapeflow import Engine, TradeGap
+from tapeflow import Action, Engine, TradeGap
 from tapeflow.markets import MARKETS
 from tapeflow.sim import SimConfig, SimExchange
 from tapeflow.sync.backfill import TradeBackfill
 from tests.sim.support import tape
-from tests.sync.support import agg_body, rig, until
+from tests.sync.support import Rig, agg_body, rig, until
 
 MIN = 60_000
+
+
+@contextlib.asynccontextmanager
+async def backfilling(r: Rig, workers: int | None = None) -> AsyncIterator[TradeBackfill]:
+    """The rig's trade backfill (USD-M), stopped at the end of the block, and the rig's REST client closed."""
+    kwargs = {} if workers is None else {"workers": workers}
+    backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock, **kwargs)
+    try:
+        yield backfill
+    finally:
+        await backfill.stop()
+        await r.rest.close()
 
 
 def idle(b: TradeBackfill) -> bool:
@@ -54,8 +69,7 @@ async def test_a_gap_is_filled_by_id_and_the_window_equals_the_tape() -> None:
             (TradeGap, sym, trades[hole.start].a, trades[hole.stop - 1].a)
         ]
         assert len(r.actions) == 1
-        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
-        try:
+        async with backfilling(r) as backfill:
             backfill.gap(sym, trades[hole.start].a, trades[hole.stop - 1].a)
             await until(ex, lambda: backfill.status().gaps_filled == 1 and idle(backfill))
             st = backfill.status()
@@ -64,9 +78,6 @@ async def test_a_gap_is_filled_by_id_and_the_window_equals_the_tape() -> None:
             assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)
             assert r.engine.volume(sym, "15m", now_ms=now).complete
             assert r.rest.status().weight_spent == st.pages * 20
-        finally:
-            await backfill.stop()
-            await r.rest.close()
 
 
 @pytest.mark.asyncio
@@ -80,8 +91,7 @@ async def test_ids_past_the_exchange_history_are_abandoned() -> None:
         cut = next(i for i, t in enumerate(trades) if t.T >= ex.now_ms() - 2 * MIN)  # older ones are gone
         r.engine.apply_agg_trades(sym, agg_body(trades[:10]), from_time_ms=trades[0].T - 1)
         r.engine.apply_agg_trades(sym, agg_body(trades[-10:]))
-        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
-        try:
+        async with backfilling(r) as backfill:
             backfill.gap(sym, trades[10].a, trades[-11].a)
             await until(ex, lambda: idle(backfill) and backfill.status().pages > 0, step_ms=0)  # the market stands
             st = backfill.status()
@@ -91,9 +101,6 @@ async def test_ids_past_the_exchange_history_are_abandoned() -> None:
             assert v.abandoned and not v.complete
             # What the exchange still had was counted: every trade from the cut on.
             assert v.buy_count + v.sell_count == 10 + len(trades) - cut
-        finally:
-            await backfill.stop()
-            await r.rest.close()
 
 
 @pytest.mark.asyncio
@@ -103,12 +110,15 @@ async def test_the_start_up_fill_and_a_tail_check_count_what_the_stream_did_not_
         await ex.advance(20 * MIN)
         r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
         sym = ex.truth.symbols()[0]
-        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
-        # The Monitor's part: every gap the engine reports is queued for the backfill.
-        r.bodies.on_actions = lambda actions: [
-            backfill.gap(a.symbol, a.from_id, a.to_id) for a in actions if isinstance(a, TradeGap)
-        ]
-        try:
+        async with backfilling(r) as backfill:
+
+            def queue_gaps(actions: Sequence[Action]) -> None:
+                """The Monitor's part: every gap the engine reports is queued for the backfill."""
+                for a in actions:
+                    if isinstance(a, TradeGap):
+                        backfill.gap(a.symbol, a.from_id, a.to_id)
+
+            r.bodies.on_actions = queue_gaps
             since = ex.now_ms() - 15 * MIN
             backfill.start(sym, since)
             assert checking(r.engine, sym)
@@ -131,9 +141,6 @@ async def test_the_start_up_fill_and_a_tail_check_count_what_the_stream_did_not_
             assert r.engine.last_trade_id(sym) == ex.truth.agg_trades(sym)[-1].a
             assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)
             assert r.engine.volume(sym, "15m", now_ms=now).complete
-        finally:
-            await backfill.stop()
-            await r.rest.close()
 
 
 @pytest.mark.asyncio
@@ -146,8 +153,7 @@ async def test_a_start_up_fill_that_found_nothing_goes_again_once_its_stream_mov
         r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
         sym = ex.truth.symbols()[0]
         assert not ex.truth.agg_trades(sym)  # the market has not traded yet
-        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock)
-        try:
+        async with backfilling(r) as backfill:
             backfill.live([sym])
             backfill.start(sym, ex.now_ms() - 15 * MIN)
             await until(ex, lambda: backfill.status().pages == 1 and idle(backfill), step_ms=0)
@@ -166,9 +172,6 @@ async def test_a_start_up_fill_that_found_nothing_goes_again_once_its_stream_mov
             assert r.engine.gaps() == []
             assert sums(r.engine, sym, "15m", now) == truth(ex, sym, now, 15 * MIN)
             assert r.engine.volume(sym, "15m", now_ms=now).complete
-        finally:
-            await backfill.stop()
-            await r.rest.close()
 
 
 @pytest.mark.asyncio
@@ -182,8 +185,7 @@ async def test_a_start_up_fill_queued_or_out_when_its_stream_moves_goes_again_an
         r = await rig(ex, flow_horizons=["15m"], flow_intervals=["15m"])
         out, queued = ex.truth.symbols()[:2]
         assert not ex.truth.agg_trades(out) and not ex.truth.agg_trades(queued)  # no trade yet
-        backfill = TradeBackfill(r.rest, MARKETS["usdm"], r.bodies, r.clock, workers=1)
-        try:
+        async with backfilling(r, workers=1) as backfill:
             ex.faults.rest_delay(2.0)  # the first page (the first symbol's) is held two real seconds
             backfill.live([out, queued])
             since = ex.now_ms() - 15 * MIN
@@ -217,6 +219,3 @@ async def test_a_start_up_fill_queued_or_out_when_its_stream_moves_goes_again_an
             for s in (out, queued):
                 assert sums(r.engine, s, "15m", now) == truth(ex, s, now, 15 * MIN)
                 assert r.engine.volume(s, "15m", now_ms=now).complete
-        finally:
-            await backfill.stop()
-            await r.rest.close()
