@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import websockets
 
+from tapeflow.recordings import bundled, read_recording
 from tapeflow.sim import SimConfig, SimExchange
 from tests.sim.support import Book, get, run
 from tests.support import exchange_info
@@ -116,6 +117,21 @@ def check_klines(frames: list[dict[str, Any]], market: str, ex: SimExchange) -> 
     assert checked > 10
 
 
+def recorded_push_lag_ms() -> int:
+    """The longest time from trade time to event time of an aggregate trade in the bundled futures recordings."""
+    lags = []
+    for path in bundled():
+        for record in read_recording(path) if not path.name.startswith("spot") else ():
+            data = json.loads(record.raw).get("data", {}) if record.kind == "ws" else {}
+            if data.get("e") == "aggTrade":
+                lags.append(data["E"] - data["T"])
+    assert len(lags) > 10 and min(lags) >= 0
+    return max(lags)
+
+
+RECORDED_PUSH_LAG_MS = recorded_push_lag_ms() + 50  # room for the simulator's 50 ms steps
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("market", ["spot", "usdm", "coinm"])
 async def test_trade_ids_follow_trade_time(market: str) -> None:
@@ -137,5 +153,11 @@ async def test_trade_ids_follow_trade_time(market: str) -> None:
                 assert len(tape) > 100
                 assert [a for a, _ in tape] == list(range(tape[0][0], tape[0][0] + len(tape)))  # consecutive ids
                 assert all(t0 <= t1 for (_, t0), (_, t1) in itertools.pairwise(tape)), s  # times never go back
+            # An aggregate is pushed once it closes: its event time is at or after its trade time, and on futures
+            # (100 ms aggregation) up to about 160 ms after it, as in the recordings.
+            lags = [f["E"] - f["T"] for f in frames if f["s"] == s]
+            assert all(0 <= lag < RECORDED_PUSH_LAG_MS for lag in lags), (s, min(lags), max(lags))
+            assert (max(lags) >= 100) == (market != "spot"), (s, max(lags))
+            assert all(e0 <= e1 for e0, e1 in itertools.pairwise(f["E"] for f in frames if f["s"] == s))
         if market != "spot":
             assert any(liq.symbol for liq in ex.truth.liquidations()), "the run had liquidations"
