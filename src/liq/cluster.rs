@@ -63,7 +63,9 @@ pub fn bin_edge(k: i64, log_step: f64) -> f64 {
     (k as f64 * log_step).exp()
 }
 
-pub fn to_quote(notional_e16: i128) -> f64 {
+/// The notional as a float for the decayed weights: rounded twice, which is immaterial there (the decay factor is
+/// inexact). Figures shown go through [`crate::num::e16_to_f64`], the nearest float to the exact value.
+pub fn weight_quote(notional_e16: i128) -> f64 {
     notional_e16 as f64 / NOTIONAL_ONE as f64
 }
 
@@ -83,7 +85,7 @@ impl Bins {
             self.reanchor(time, tau_ms);
         }
         let anchor = self.anchor.unwrap_or(time);
-        let quote = to_quote(notional);
+        let quote = weight_quote(notional);
         let weight = quote * ((time - anchor) as f64 / tau_ms).exp();
         let s = side as usize;
         let price = price as f64 / 1e8;

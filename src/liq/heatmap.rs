@@ -1,7 +1,8 @@
 //! A price × time grid of liquidated notional per side, ready to plot.
 
-use super::cluster::{bin_edge, bin_index, to_quote};
+use super::cluster::{bin_edge, bin_index};
 use super::{LiqError, Liquidations};
+use crate::num::e16_to_f64;
 
 /// Largest number of cells one heatmap may have (2 sides × price bins × time bins).
 pub const MAX_CELLS: i64 = 50_000_000;
@@ -91,7 +92,7 @@ impl Liquidations {
             exact[(e.side as usize * np + p) * nt + t] += e.notional;
         }
         Ok(Heatmap {
-            grid: exact.into_iter().map(to_quote).collect(),
+            grid: exact.into_iter().map(e16_to_f64).collect(),
             n_price: np,
             n_time: nt,
             price_edges: (kmin..=kmax + 1).map(|k| bin_edge(k, step)).collect(),

@@ -40,7 +40,7 @@ mod log;
 mod query;
 
 pub use checkpoint::LiqRestore;
-pub use cluster::{bin_edge, bin_index, to_quote};
+pub use cluster::{bin_edge, bin_index};
 pub use config::LiqConfig;
 pub use heatmap::Heatmap;
 pub use liquidation::{Liquidation, OrderKey, Side};

@@ -326,7 +326,7 @@ proptest! {
             let exact: i128 = mine.iter().map(|e| e.notional).sum();
             let binned = liq.binned_notional(sym);
             prop_assert_eq!(binned[0] + binned[1], exact);
-            let reference: f64 = mine.iter().map(|e| cluster::to_quote(e.notional) * (-((now - e.time) as f64) / tau).exp()).sum();
+            let reference: f64 = mine.iter().map(|e| cluster::weight_quote(e.notional) * (-((now - e.time) as f64) / tau).exp()).sum();
             let d = liq.decayed_total(sym, now);
             prop_assert!((d[0] + d[1] - reference).abs() <= 1e-9 * reference.abs().max(f64::MIN_POSITIVE));
             // Per cluster: count, exact notional and decayed notional against a per-bin recomputation.
@@ -336,7 +336,7 @@ proptest! {
                 prop_assert_eq!(c.count, inbin.len() as u64);
                 prop_assert!(c.count >= min_events);
                 prop_assert_eq!(c.total_notional(), inbin.iter().map(|e| e.notional).sum::<i128>());
-                let r: f64 = inbin.iter().map(|e| cluster::to_quote(e.notional) * (-((now - e.time) as f64) / tau).exp()).sum();
+                let r: f64 = inbin.iter().map(|e| cluster::weight_quote(e.notional) * (-((now - e.time) as f64) / tau).exp()).sum();
                 prop_assert!((c.total_decayed() - r).abs() <= 1e-9 * r.abs().max(f64::MIN_POSITIVE));
                 prop_assert!((0.0..=1.0).contains(&c.strength));
                 prop_assert!(c.price >= c.price_low * (1.0 - 1e-12) && c.price < c.price_high * (1.0 + 1e-12));
@@ -354,7 +354,7 @@ proptest! {
         for sym in SYMS {
             let h = liq.heatmap(sym, start, end, interval, Some(bin_pct)).unwrap();
             for side in [Side::Long, Side::Short] {
-                let want = cluster::to_quote(brute(&kept, Some(sym), Some(side), start, end).0);
+                let want = crate::num::e16_to_f64(brute(&kept, Some(sym), Some(side), start, end).0);
                 let s = side as usize * h.n_price * h.n_time;
                 let got: f64 = h.grid[s..s + h.n_price * h.n_time].iter().sum();
                 prop_assert!((got - want).abs() <= 1e-9 * want.max(1.0));

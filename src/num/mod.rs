@@ -162,9 +162,13 @@ pub fn format_e16(v: i128) -> String {
 /// query is made here, so the digits go right to left into a stack buffer with integer arithmetic only: `core::fmt`
 /// took about 1,100 instructions a number (a third of a liquidation's cost through `apply_frames`).
 fn write_scaled(out: &mut String, v: i128, scale: u32) {
+    out.push_str(scaled_text(&mut [0u8; 48], v, scale));
+}
+
+/// The decimal of [`write_scaled`], written at the end of `buf` (`i128::MIN` has 39 digits; with the sign and the
+/// point 41 bytes).
+fn scaled_text(buf: &mut [u8; 48], v: i128, scale: u32) -> &str {
     debug_assert!(scale <= 16, "the fraction must fit a u64");
-    // i128::MIN has 39 digits; with the sign and the point 41 bytes.
-    let mut buf = [0u8; 48];
     let mut pos = buf.len();
     let mut push = |d: u8| {
         pos -= 1;
@@ -203,9 +207,72 @@ fn write_scaled(out: &mut String, v: i128, scale: u32) {
         push(b'-');
     }
     // Only ASCII digits, '.' and '-' were written.
-    if let Ok(text) = std::str::from_utf8(&buf[pos..]) {
-        out.push_str(text);
+    std::str::from_utf8(&buf[pos..]).unwrap_or_default()
+}
+
+/// `v` units of `10^-scale` (`scale` ≤ 16) as the nearest float (ties to even). Where `v` is exact as a float
+/// (|v| ≤ 2^53) that is one division, as both operands are exact and the quotient is rounded once; beyond,
+/// `v as f64 / 10^scale` rounds twice (up to two units in the last place off: any notional over 0.9 in e16 units),
+/// and [`nearest_quotient`] corrects it.
+fn scaled_to_f64(v: i128, scale: u32) -> f64 {
+    debug_assert!(scale <= 16, "10^scale must be a float exactly");
+    // 10^scale is a float exactly: 5^16 < 2^53.
+    let d = 10_u64.pow(scale);
+    let x = v.unsigned_abs();
+    let q = if x <= 1 << 53 {
+        x as f64 / d as f64
+    } else {
+        nearest_quotient(x, d)
+            .unwrap_or_else(|| scaled_text(&mut [0u8; 48], v, scale).parse().unwrap_or(f64::NAN).abs())
+    };
+    if v < 0 {
+        -q
+    } else {
+        q
     }
+}
+
+/// The float nearest to `x / d` (2^53 < `x` < 2^125, `d` ≤ 10^16), ties to even, with integer arithmetic only:
+/// the quotient of the rounded `x` is `m · 2^e` with `m` at most two units off, and `off`, twice the exact distance
+/// from `m · 2^e` in units of `2^e / d` (or of `1 / d` when `e` ≥ 0), moves `m` to the nearest: a midpoint is one
+/// `unit` away. `None` where the quotient is not inside the binade `[2^52, 2^53) · 2^e` of the first guess (within
+/// two units of a power of two, where the spacing of floats changes; the caller then parses the exact decimal).
+fn nearest_quotient(x: u128, d: u64) -> Option<f64> {
+    const LOW: u64 = 1 << 52;
+    if x >= 1 << 125 {
+        return None;
+    }
+    let guess = x as f64 / d as f64; // at least 2^53 / 10^16: a normal float
+    let bits = guess.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i32 - 1075; // guess = m · 2^e
+    let mut m = (bits & (LOW - 1)) | LOW;
+    // e < 0: x · 2^-e is about m · d, under 2^107; e ≥ 0: m · d · 2^e is about x, under 2^125. Both fit an i128.
+    let (two_x, unit) = if e < 0 {
+        (x << (1 - e), u128::from(d))
+    } else {
+        (x << 1, u128::from(d) << e)
+    };
+    let mut off = two_x as i128 - (2 * u128::from(m) * unit) as i128;
+    let unit = unit as i128;
+    loop {
+        if m == LOW && off < 0 {
+            return None; // below the binade's first float, where floats are twice as close
+        }
+        if off > unit || (off == unit && m & 1 == 1) {
+            m += 1;
+            off -= 2 * unit;
+        } else if off < -unit || (off == -unit && m & 1 == 1) {
+            m -= 1;
+            off += 2 * unit;
+        } else {
+            break;
+        }
+        if !(LOW..2 * LOW).contains(&m) {
+            return None;
+        }
+    }
+    let exponent = u64::try_from(e + 1075).ok()?;
+    Some(f64::from_bits((exponent << 52) | (m - LOW)))
 }
 
 /// Exact notional of `price × qty` (both e8 units) in e16 units; never overflows for i64 inputs.
@@ -220,22 +287,24 @@ pub fn checked_add_i128(a: i128, b: i128) -> Result<i128, NumError> {
     a.checked_add(b).ok_or(NumError::ArithmeticOverflow { op: "i128 add" })
 }
 
-/// Converts e8 units to a float for display and `NumPy` export (the only place floats appear).
+/// Converts e8 units to a float, for display and `NumPy` export (the only place floats appear): the nearest float
+/// while |v| ≤ 2^53 units (90 million; one rounding), within two units in the last place beyond. The exact
+/// conversion of [`e16_to_f64`] would cost `volumes()` over half its time again, where base sums pass 2^53 units.
 #[inline]
 pub fn e8_to_f64(v: i64) -> f64 {
     v as f64 / ONE as f64
 }
 
-/// Converts a wide e8 sum to a float for display and `NumPy` export.
+/// Converts a wide e8 sum to a float, for display and `NumPy` export; as [`e8_to_f64`].
 #[inline]
 pub fn e8_wide_to_f64(v: i128) -> f64 {
     v as f64 / ONE as f64
 }
 
-/// Converts an e16 notional to a float for display and `NumPy` export.
+/// Converts an e16 notional (price × quantity) to the nearest float, for display and `NumPy` export.
 #[inline]
 pub fn e16_to_f64(v: i128) -> f64 {
-    v as f64 / NOTIONAL_ONE as f64
+    scaled_to_f64(v, 2 * SCALE)
 }
 
 #[cfg(test)]

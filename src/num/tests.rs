@@ -260,3 +260,80 @@ fn short_decimals_equal_parse_e8_exhaustively() {
         }
     }
 }
+
+/// The nearest float to `v × 10^-scale`: the integer in exponent notation, read by the standard library's correctly
+/// rounding parser (independent of the digit writer the conversions use).
+fn nearest(v: i128, scale: u32) -> f64 {
+    format!("{v}e-{scale}").parse().expect("a number")
+}
+
+#[rstest]
+#[case::exact_below_2_53(1 << 53)]
+#[case::just_past_2_53((1 << 53) + 1)]
+#[case::a_btc_liquidation(6_234_512_345_678_901_234_567)]
+#[case::negative(-6_234_512_345_678_901_234_567)]
+#[case::i128_max(i128::MAX)]
+#[case::i128_min(i128::MIN)]
+fn floats_are_the_nearest_to_the_exact_value(#[case] v: i128) {
+    assert_eq!(e16_to_f64(v).to_bits(), nearest(v, 16).to_bits());
+    // The same conversion at e8 (the wide e8 sums use one division: see `e8_to_f64`).
+    assert_eq!(scaled_to_f64(v, 8).to_bits(), nearest(v, 8).to_bits());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+    #[test]
+    fn e16_floats_are_the_nearest(v in prop_oneof![any::<i64>().prop_map(i128::from), -(10_i128.pow(28))..10_i128.pow(28), any::<i128>()]) {
+        prop_assert_eq!(e16_to_f64(v).to_bits(), nearest(v, 16).to_bits());
+    }
+
+    #[test]
+    fn e8_floats_are_the_nearest_up_to_2_53_units_and_close_beyond(v in any::<i64>(), w in -(10_i128.pow(24))..10_i128.pow(24)) {
+        for (got, exact) in [(e8_to_f64(v), i128::from(v)), (e8_wide_to_f64(w), w)] {
+            let want = nearest(exact, 8);
+            if exact.unsigned_abs() <= 1 << 53 {
+                prop_assert_eq!(got.to_bits(), want.to_bits());
+            } else {
+                prop_assert!(got.to_bits().abs_diff(want.to_bits()) <= 2, "{} e-8: {} against {}", exact, got, want);
+            }
+        }
+    }
+}
+
+#[test]
+fn dividing_a_rounded_notional_was_off() {
+    // Why the conversions do not divide a rounded integer: a notional where that is a unit in the last place off.
+    let off = (1_i128 << 60..(1 << 60) + 10_000).find(|&v| (v as f64 / 1e16).to_bits() != nearest(v, 16).to_bits());
+    let v = off.expect("some notional near 2^60 units rounds twice");
+    assert_eq!(e16_to_f64(v).to_bits(), nearest(v, 16).to_bits());
+}
+
+#[test]
+fn ties_and_powers_of_two_are_the_nearest() {
+    // Exact halves between two floats (ties go to the even one) and quotients next to a power of two, where the
+    // spacing of floats changes: every one against the parser.
+    let mut cases = vec![(1_i128 << 53) + 1, (1 << 53) + 3, (1 << 54) + 2, (1 << 54) + 6];
+    cases = cases.into_iter().map(|t| t * 10_i128.pow(16)).collect();
+    for k in 0..72 {
+        for scale in [8_i128, 16] {
+            let at = (1_i128 << k) * 10_i128.pow(scale as u32);
+            cases.extend((-3..=3).map(|delta| at + delta));
+        }
+    }
+    for v in cases.into_iter().flat_map(|v| [v, -v]) {
+        assert_eq!(e16_to_f64(v).to_bits(), nearest(v, 16).to_bits(), "{v} e-16");
+        assert_eq!(scaled_to_f64(v, 8).to_bits(), nearest(v, 8).to_bits(), "{v} e-8");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+    #[test]
+    fn floats_of_every_magnitude_are_the_nearest(mantissa: u64, shift in 0u32..63, neg: bool) {
+        // Log-uniform magnitudes up to 2^126: both ways of scaling in `nearest_quotient` and its fallback.
+        let v = i128::from(mantissa) << shift;
+        let v = if neg { -v } else { v };
+        prop_assert_eq!(e16_to_f64(v).to_bits(), nearest(v, 16).to_bits());
+        prop_assert_eq!(scaled_to_f64(v, 8).to_bits(), nearest(v, 8).to_bits());
+    }
+}

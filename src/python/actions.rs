@@ -8,7 +8,7 @@ use super::record::record_class;
 use crate::decode::Level;
 use crate::engine::Action;
 use crate::flow::BigTrade;
-use crate::liq::{to_quote, Liquidation};
+use crate::liq::Liquidation;
 use crate::num::{e16_to_f64, e8_to_f64, format_e16, format_e8};
 
 record_class! {
@@ -101,7 +101,7 @@ impl From<Liquidation> for PyLiquidation {
             order_side: l.side.order_side().name(),
             price: e8_to_f64(l.price),
             qty: e8_to_f64(l.qty),
-            notional: to_quote(l.notional),
+            notional: e16_to_f64(l.notional),
             price_exact: format_e8(l.price),
             qty_exact: format_e8(l.qty),
             notional_exact: format_e16(l.notional),

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 
 use crate::book::{BandDepth, OrderBook, SyncState};
 use crate::decode::Level;
-use crate::num::{e16_to_f64, e8_to_f64, format_e16, format_e8};
+use crate::num::{e16_to_f64, e8_to_f64, e8_wide_to_f64, format_e16, format_e8};
 
 /// Sync state of a book.
 #[pyclass(frozen, eq, eq_int, hash, name = "SyncState", module = "tapeflow._core")]
@@ -196,11 +196,11 @@ impl PyBand {
 impl PyBand {
     #[getter]
     fn bid_qty(&self) -> f64 {
-        e8_to_f64_wide(self.inner.bid_qty)
+        e8_wide_to_f64(self.inner.bid_qty)
     }
     #[getter]
     fn ask_qty(&self) -> f64 {
-        e8_to_f64_wide(self.inner.ask_qty)
+        e8_wide_to_f64(self.inner.ask_qty)
     }
     #[getter]
     fn bid_notional(&self) -> f64 {
@@ -243,8 +243,4 @@ impl PyBand {
             self.imbalance()
         )
     }
-}
-
-fn e8_to_f64_wide(v: i128) -> f64 {
-    v as f64 / crate::num::ONE as f64
 }

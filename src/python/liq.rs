@@ -6,8 +6,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use super::engine::PyEngine;
-use crate::liq::{lookback_range, to_quote, Cluster, LiqConfig, LiqError, Side};
-use crate::num::{self, format_e16};
+use crate::liq::{lookback_range, Cluster, LiqConfig, LiqError, Side};
+use crate::num::{self, e16_to_f64, format_e16};
 
 fn value_error(e: &LiqError) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -92,9 +92,9 @@ impl PyLiqCluster {
             count: c.count,
             count_long: c.count_long,
             count_short: c.count_short,
-            notional: to_quote(c.total_notional()),
-            notional_long: to_quote(c.notional[0]),
-            notional_short: to_quote(c.notional[1]),
+            notional: e16_to_f64(c.total_notional()),
+            notional_long: e16_to_f64(c.notional[0]),
+            notional_short: e16_to_f64(c.notional[1]),
             notional_exact: format_e16(c.total_notional()),
             decayed: c.total_decayed(),
             decayed_long: c.decayed[0],
@@ -184,7 +184,7 @@ impl PyEngine {
         Ok(PyLiqTotal {
             symbol,
             side: side.map(Side::name),
-            notional: to_quote(s.notional(side)),
+            notional: e16_to_f64(s.notional(side)),
             notional_exact: format_e16(s.notional(side)),
             count: s.count(side),
             start_ms: start,
@@ -213,7 +213,7 @@ impl PyEngine {
             engine.liq.series(symbol.as_deref(), start, end, interval_ms)
         });
         let (starts, sums) = result.map_err(|e| value_error(&e))?;
-        let notional: Vec<f64> = sums.iter().map(|s| to_quote(s.notional(side))).collect();
+        let notional: Vec<f64> = sums.iter().map(|s| e16_to_f64(s.notional(side))).collect();
         let count: Vec<i64> = sums.iter().map(|s| s.count(side) as i64).collect();
         Ok((
             starts.into_pyarray(py),
@@ -251,9 +251,9 @@ impl PyEngine {
         d.set_item("count", i(&|c| c.count as i64))?;
         d.set_item("count_long", i(&|c| c.count_long as i64))?;
         d.set_item("count_short", i(&|c| c.count_short as i64))?;
-        d.set_item("notional", f(&|c| to_quote(c.total_notional())))?;
-        d.set_item("notional_long", f(&|c| to_quote(c.notional[0])))?;
-        d.set_item("notional_short", f(&|c| to_quote(c.notional[1])))?;
+        d.set_item("notional", f(&|c| e16_to_f64(c.total_notional())))?;
+        d.set_item("notional_long", f(&|c| e16_to_f64(c.notional[0])))?;
+        d.set_item("notional_short", f(&|c| e16_to_f64(c.notional[1])))?;
         d.set_item("decayed", f(&|c| c.total_decayed()))?;
         d.set_item("decayed_long", f(&|c| c.decayed[0]))?;
         d.set_item("decayed_short", f(&|c| c.decayed[1]))?;
