@@ -287,18 +287,16 @@ pub fn checked_add_i128(a: i128, b: i128) -> Result<i128, NumError> {
     a.checked_add(b).ok_or(NumError::ArithmeticOverflow { op: "i128 add" })
 }
 
-/// Converts e8 units to a float, for display and `NumPy` export (the only place floats appear): the nearest float
-/// while |v| ≤ 2^53 units (90 million; one rounding), within two units in the last place beyond. The exact
-/// conversion of [`e16_to_f64`] would cost `volumes()` over half its time again, where base sums pass 2^53 units.
+/// Converts e8 units to the nearest float, for display and `NumPy` export (the only place floats appear).
 #[inline]
 pub fn e8_to_f64(v: i64) -> f64 {
-    v as f64 / ONE as f64
+    scaled_to_f64(i128::from(v), SCALE)
 }
 
-/// Converts a wide e8 sum to a float, for display and `NumPy` export; as [`e8_to_f64`].
+/// Converts a wide e8 sum to the nearest float, for display and `NumPy` export.
 #[inline]
 pub fn e8_wide_to_f64(v: i128) -> f64 {
-    v as f64 / ONE as f64
+    scaled_to_f64(v, SCALE)
 }
 
 /// Converts an e16 notional (price × quantity) to the nearest float, for display and `NumPy` export.
