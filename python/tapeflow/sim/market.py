@@ -227,7 +227,8 @@ class SymbolModel(WireFormat):
 
     def _close_agg(self, pushed: int, emit: Emit) -> None:
         """Closes the open aggregate trade and pushes it, as an event of time ``pushed``: on futures an aggregate is
-        pushed when its 100 ms close, so its event time follows its trade time (by 5-160 ms in the recordings)."""
+        pushed once its 100 ms have passed, so its event time follows its trade time (by 5-160 ms in the
+        recordings)."""
         oa = self._open_agg
         if oa is None:
             return
