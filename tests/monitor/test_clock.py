@@ -89,3 +89,21 @@ async def test_a_clock_far_from_the_events_is_warned_about(caplog: pytest.LogCap
                 await asyncio.sleep(0.1)
         warnings = [r for r in caplog.records if r.levelname == "WARNING" and "monitor's clock" in r.getMessage()]
         assert len(warnings) == 1 and "events are" in warnings[0].getMessage()  # once, not per check
+
+
+@pytest.mark.asyncio
+async def test_the_clock_follows_the_reading_with_the_shortest_round_trip() -> None:
+    """The exchange holds its first ``/time`` answer a second (as a slow TLS handshake or a congested path would):
+    taken alone, the middle of that round trip would put the exchange's clock half a second ahead. The Monitor reads
+    the time again and follows its quickest reading."""
+    cfg = SimConfig(
+        market="usdm", symbols=2, seed=64, speed=1.0, rate=5.0, liq_rate=0.0, start_ms=int(time.time() * 1000)
+    )
+    async with SimExchange(cfg) as ex:
+        ex.faults.rest_delay(1.0)  # the next REST call: the Monitor's first /time
+        async with Monitor("usdm", flow=("1m",), books=False, liquidations=False, ws_url=ex.ws_url,
+                           rest_url=ex.rest_url, quote=None) as m:  # fmt: skip
+            assert isinstance(m.clock, ExchangeClock)
+            truth = ex.clock.now_ms() - time.time_ns() // 1_000_000  # the simulator's clock against this machine's
+            # A reading is the end of the simulator's last 50 ms step: up to a step (and its driver's delay) behind.
+            assert -150 < m.clock.offset_ms - truth < 50, (m.clock.offset_ms, truth)
