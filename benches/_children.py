@@ -13,6 +13,7 @@ Without this, a killed benchmark left its local exchange running, generating a m
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ctypes
 import os
@@ -20,7 +21,10 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tapeflow.sim import SimConfig
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _children: list[subprocess.Popen[Any]] = []
@@ -79,3 +83,24 @@ def spawn(cmd: list[str], *, death_signal: int = signal.SIGTERM, **popen: Any) -
     proc = subprocess.Popen(cmd, preexec_fn=lambda: _die_with_parent(parent, death_signal), **popen)
     _children.append(proc)
     return proc
+
+
+def spawn_exchange(cmd: list[str], **popen: Any) -> tuple[subprocess.Popen[str], str, str]:
+    """A local exchange in a child (:func:`spawn`), once it has printed its WebSocket and REST base URLs on its first
+    line of output (as :func:`serve_exchange` does): ``(process, ws_url, rest_url)``."""
+    proc = spawn(cmd, stdout=subprocess.PIPE, text=True, **popen)
+    assert proc.stdout is not None
+    urls = proc.stdout.readline().split()
+    if len(urls) != 2:
+        stop(proc)
+        raise SystemExit(f"the local exchange did not start (its first line: {urls!r}): {' '.join(cmd)}")
+    return proc, urls[0], urls[1]
+
+
+async def serve_exchange(cfg: SimConfig) -> None:
+    """In the child: the local exchange of ``cfg`` until terminated, its base URLs on the first line of output."""
+    from tapeflow.sim import SimExchange
+
+    async with SimExchange(cfg) as ex:
+        print(ex.ws_url, ex.rest_url, flush=True)
+        await asyncio.Event().wait()

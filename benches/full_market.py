@@ -32,7 +32,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from _children import spawn, stop
+from _children import spawn_exchange, stop
 from tapeflow import Monitor
 from tapeflow.markets import market_spec
 
@@ -80,7 +80,7 @@ def rss_mb() -> float:
 
 def start_exchange(market: str, args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
     rate = args.rate
-    proc = spawn(
+    return spawn_exchange(
         [
             sys.executable,
             "-c",
@@ -94,12 +94,7 @@ def start_exchange(market: str, args: argparse.Namespace) -> tuple[subprocess.Po
             str(round(market_spec(market).weight_limit * args.weight_scale)),
         ],
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
     )
-    assert proc.stdout is not None
-    ws, rest = proc.stdout.readline().split()
-    return proc, ws, rest
 
 
 async def start_up(m: Monitor, limit_s: float) -> StartUp:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from _children import spawn, stop
+from _children import serve_exchange, spawn, spawn_exchange, stop
 
 
 @dataclass
@@ -139,7 +139,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
 
 async def exchange(args: argparse.Namespace) -> None:
     """The local exchange on real time, until terminated; prints its URLs."""
-    from tapeflow.sim import SimConfig, SimExchange
+    from tapeflow.sim import SimConfig
 
     cfg = SimConfig(
         market="usdm",
@@ -151,17 +151,13 @@ async def exchange(args: argparse.Namespace) -> None:
         start_ms=int(time.time() * 1000),
         weight_limit=1_000_000,
     )
-    async with SimExchange(cfg) as ex:
-        print(f"{ex.ws_url} {ex.rest_url}", flush=True)
-        await asyncio.Event().wait()
+    await serve_exchange(cfg)
 
 
 def start_exchange(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
-    cmd = [sys.executable, __file__, "--exchange", "--symbols", str(args.symbols), "--sim-rate", str(args.sim_rate)]
-    proc = spawn(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    ws, rest = proc.stdout.readline().split()
-    return proc, ws, rest
+    return spawn_exchange(
+        [sys.executable, __file__, "--exchange", "--symbols", str(args.symbols), "--sim-rate", str(args.sim_rate)]
+    )
 
 
 def start_server(args: argparse.Namespace, ws: str, rest: str) -> tuple[subprocess.Popen[str], str]:

@@ -26,28 +26,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _children import spawn, stop
+from _children import serve_exchange, spawn_exchange, stop
 from tapeflow import Monitor
 
 
 async def exchange(args: argparse.Namespace) -> None:
     """The local exchange at real-time speed, until terminated; prints its URLs."""
-    from tapeflow.sim import SimConfig, SimExchange
+    from tapeflow.sim import SimConfig
 
     cfg = SimConfig(
         market="usdm", symbols=args.symbols, seed=3, speed=1.0, rate=args.rate, liq_rate=0.003, weight_limit=10**9
     )
-    async with SimExchange(cfg) as ex:
-        print(f"{ex.ws_url} {ex.rest_url}", flush=True)
-        await asyncio.Event().wait()
+    await serve_exchange(cfg)
 
 
 def start_exchange(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
-    cmd = [sys.executable, __file__, "--exchange", "--symbols", str(args.symbols), "--rate", str(args.rate)]
-    proc = spawn(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    ws, rest = proc.stdout.readline().split()
-    return proc, ws, rest
+    return spawn_exchange(
+        [sys.executable, __file__, "--exchange", "--symbols", str(args.symbols), "--rate", str(args.rate)]
+    )
 
 
 async def stalls(out: list[float], stop: asyncio.Event) -> None:
