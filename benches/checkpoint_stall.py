@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flow_memory import feed
+from flow_memory import feed, restore_timed
 from tapeflow import Engine
 from tapeflow.store import Store
 
@@ -108,14 +108,9 @@ def main() -> None:
         print(f"engine held (checkpoint, no drafts in this build): {ms(held)}")
     whole, data = timed(engine.checkpoint, args.repeat)
     print(f"Engine.checkpoint(), whole call:  {ms(whole)}  ({len(data) / 1e6:.1f} MB)")
-    fresh = Engine("usdm")
-    t = time.perf_counter()
-    restored = fresh.restore(data)
-    restore_s = time.perf_counter() - t
-    assert len(restored) == args.symbols
-    assert fresh.volume(symbols[-1], "4h").buy_count == engine.volume(symbols[-1], "4h").buy_count
+    restore_s = restore_timed(engine, data, symbols)
     print(f"restore into a fresh engine:       {restore_s * 1e3:7.1f} ms")
-    del draft, data, fresh
+    del draft, data
     with tempfile.TemporaryDirectory() as tmp:
         now = 1_767_225_600_000 + args.seconds * 1000
         store = Store(Path(tmp) / "bench.sqlite", market="usdm", now_ms=lambda: now)
