@@ -5,11 +5,12 @@
 //!
 //! Run: `cargo bench --bench flow`.
 
+mod common;
+
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tapeflow::book::Market;
-use tapeflow::decode::Decoder;
 use tapeflow::engine::Engine;
 
 /// Combined-stream USD-M `aggTrade` frames in Binance's key order over `symbols` symbols, five trades per
@@ -35,36 +36,7 @@ fn frames(n: usize, symbols: usize) -> Vec<Vec<u8>> {
 }
 
 fn ingest(c: &mut Criterion) {
-    let batch = frames(100_000, 50);
-    let mut g = c.benchmark_group("flow/ingest");
-    g.throughput(Throughput::Elements(batch.len() as u64));
-    g.bench_function("engine_apply_frames/100000", |b| {
-        b.iter_batched(
-            || Engine::new(Market::UsdM, 1000),
-            |mut eng| {
-                let report = eng.apply_frames(batch.iter().map(Vec::as_slice), 0);
-                assert!(report.errors.is_empty());
-                eng
-            },
-            BatchSize::LargeInput,
-        );
-    });
-    g.bench_function("decode_only/100000", |b| {
-        let mut decoder = Decoder::default();
-        b.iter(|| {
-            for f in &batch {
-                black_box(decoder.decode(black_box(f)).unwrap());
-            }
-        });
-    });
-    g.bench_function("baseline_serde_json_value/100000", |b| {
-        b.iter(|| {
-            for f in &batch {
-                black_box(serde_json::from_slice::<serde_json::Value>(f).unwrap());
-            }
-        });
-    });
-    g.finish();
+    common::ingest(c, "flow/ingest", &frames(100_000, 50));
 }
 
 fn query(c: &mut Criterion) {

@@ -4,11 +4,12 @@
 //!
 //! Run: `cargo bench --bench liq`.
 
+mod common;
+
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use tapeflow::book::Market;
-use tapeflow::decode::Decoder;
 use tapeflow::engine::Engine;
 use tapeflow::liq::LiqConfig;
 
@@ -36,36 +37,7 @@ fn frames(n: usize) -> Vec<Vec<u8>> {
 }
 
 fn ingest(c: &mut Criterion) {
-    let batch = frames(10_000);
-    let mut g = c.benchmark_group("liq/ingest");
-    g.throughput(Throughput::Elements(batch.len() as u64));
-    g.bench_function("engine_apply_frames/10000", |b| {
-        b.iter_batched(
-            || Engine::new(Market::UsdM, 1000),
-            |mut eng| {
-                let report = eng.apply_frames(batch.iter().map(Vec::as_slice), 0);
-                assert!(report.errors.is_empty());
-                eng
-            },
-            BatchSize::LargeInput,
-        );
-    });
-    g.bench_function("decode_only/10000", |b| {
-        let mut decoder = Decoder::default();
-        b.iter(|| {
-            for f in &batch {
-                black_box(decoder.decode(f).unwrap());
-            }
-        });
-    });
-    g.bench_function("baseline_serde_json_value/10000", |b| {
-        b.iter(|| {
-            for f in &batch {
-                black_box(serde_json::from_slice::<serde_json::Value>(f).unwrap());
-            }
-        });
-    });
-    g.finish();
+    common::ingest(c, "liq/ingest", &frames(10_000));
 }
 
 fn clusters(c: &mut Criterion) {
