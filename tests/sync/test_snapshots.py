@@ -4,6 +4,8 @@ bad requests not repeated, throttling waited out, a malformed body asked for aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -39,12 +41,19 @@ class Target:
         self.failed.append(symbol)
 
 
-async def scheduler(
+@contextlib.asynccontextmanager
+async def scheduling(
     ex: SimExchange, target: Target, workers: int = 1, limit: int = 100, **kwargs: Any
-) -> tuple[SnapshotScheduler, RestClient]:
+) -> AsyncIterator[tuple[SnapshotScheduler, RestClient]]:
+    """A scheduler on the simulator's clock and its REST client, both stopped at the end of the block."""
     clock = FunctionClock(ex.now_ms, poll=0.001)
     rest = RestClient(ex.rest_url, clock=clock, weight_limit=2400)
-    return SnapshotScheduler(rest, MARKETS["usdm"], limit, target, clock, workers=workers, stagger_s=0, **kwargs), rest
+    snaps = SnapshotScheduler(rest, MARKETS["usdm"], limit, target, clock, workers=workers, stagger_s=0, **kwargs)
+    try:
+        yield snaps, rest
+    finally:
+        await snaps.stop()
+        await rest.close()
 
 
 @pytest.mark.asyncio
@@ -52,8 +61,7 @@ async def test_each_symbol_is_fetched_once_and_readers_go_first() -> None:
     async with SimExchange(SimConfig(market="usdm", symbols=4, seed=51, speed=0.0)) as ex:
         await ex.advance(2000)
         target = Target()
-        snaps, rest = await scheduler(ex, target)
-        try:
+        async with scheduling(ex, target) as (snaps, rest):
             a, b, c, d = ex.truth.symbols()
             for sym in (a, b, a, c, b, d):
                 snaps.request(sym)
@@ -67,9 +75,6 @@ async def test_each_symbol_is_fetched_once_and_readers_go_first() -> None:
             st = snaps.status()
             assert (st.requested, st.fetched, st.failed, st.queued) == (4, 4, 0, 0)
             assert rest.status().weight_spent == 4 * MARKETS["usdm"].depth_weight(100)
-        finally:
-            await snaps.stop()
-            await rest.close()
 
 
 @pytest.mark.asyncio
@@ -81,8 +86,7 @@ async def test_snapshot_size_follows_the_use_of_the_book() -> None:
         target = Target()
         a, b, c, d = ex.truth.symbols()
         spec = MARKETS["usdm"]
-        snaps, rest = await scheduler(ex, target, limit=1000, unread_limit=20, in_use=[a])
-        try:
+        async with scheduling(ex, target, limit=1000, unread_limit=20, in_use=[a]) as (snaps, rest):
             assert (snaps.limit_for(a), snaps.limit_for(b)) == (1000, 20)
             snaps.request(a)
             snaps.request(b)
@@ -97,9 +101,6 @@ async def test_snapshot_size_follows_the_use_of_the_book() -> None:
             snaps.request(b)  # the deepened book asks again after its reset: it goes first, in full
             await until(ex, lambda: len(target.got) == 5, step_ms=0)
             assert target.levels[2:] == [(b, 1000, depth[b]), (c, 20, 20), (d, 20, 20)]
-        finally:
-            await snaps.stop()
-            await rest.close()
 
 
 @pytest.mark.asyncio
@@ -107,8 +108,7 @@ async def test_a_book_deepened_while_its_small_snapshot_is_out_waits_for_a_full_
     async with SimExchange(SimConfig(market="usdm", symbols=2, seed=54, speed=0.0)) as ex:
         await ex.advance(2000)
         target = Target()
-        snaps, rest = await scheduler(ex, target, limit=1000, unread_limit=20)
-        try:
+        async with scheduling(ex, target, limit=1000, unread_limit=20) as (snaps, rest):
             b = ex.truth.symbols()[1]
             ex.faults.rest_delay(0.3)  # the small snapshot is held on its way
             snaps.request(b)
@@ -118,17 +118,13 @@ async def test_a_book_deepened_while_its_small_snapshot_is_out_waits_for_a_full_
             await until(ex, lambda: len(target.levels) == 1, step_ms=0)
             assert target.levels == [(b, 1000, len(ex.truth.book(b).bids))]  # the small one was never applied
             assert target.failed == [b] and rest.status().weight_spent == 2 + 20
-        finally:
-            await snaps.stop()
-            await rest.close()
 
 
 @pytest.mark.asyncio
 async def test_a_bad_request_is_not_repeated_and_a_malformed_body_is_asked_again() -> None:
     async with SimExchange(SimConfig(market="usdm", symbols=2, seed=52, speed=0.0)) as ex:
         target = Target(bad=1)
-        snaps, rest = await scheduler(ex, target)
-        try:
+        async with scheduling(ex, target) as (snaps, _):
             snaps.request("NOPEUSDT", HOT)  # the exchange answers 400: asking again would fail the same way
             good = ex.truth.symbols()[0]
             snaps.request(good)
@@ -137,17 +133,13 @@ async def test_a_bad_request_is_not_repeated_and_a_malformed_body_is_asked_again
             assert target.got[0][0] == good and snaps.status().fetched == 2  # one malformed, one kept
             assert target.failed == ["NOPEUSDT", good]  # the engine hears of both
             assert snaps.status().failed == 1 and snaps.status().queued == 0
-        finally:
-            await snaps.stop()
-            await rest.close()
 
 
 @pytest.mark.asyncio
 async def test_throttling_is_waited_out_on_the_feed_clock() -> None:
     async with SimExchange(SimConfig(market="usdm", symbols=2, seed=53, speed=0.0)) as ex:
         target = Target()
-        snaps, rest = await scheduler(ex, target)
-        try:
+        async with scheduling(ex, target) as (snaps, rest):
             ex.faults.rest_fail(429, count=1, retry_after=20)
             sym = ex.truth.symbols()[0]
             snaps.request(sym)
@@ -159,6 +151,3 @@ async def test_throttling_is_waited_out_on_the_feed_clock() -> None:
             assert target.got == []
             await until(ex, lambda: len(target.got) == 1, step_ms=500)
             assert rest.status().throttled == 1 and snaps.status().fetched == 1
-        finally:
-            await snaps.stop()
-            await rest.close()
