@@ -3,8 +3,8 @@
 //! counters of a checkpoint stay small without a general-purpose compressor.
 //!
 //! The bulk of a checkpoint (millions of flow sums) is written through a [`Record`]: a fixed buffer filled with
-//! fixed-size stores and appended a batch of records at a time. Its wide values are a length byte and that many little-endian bytes of
-//! the zigzag value (one copy of the integer's bytes, no per-7-bit loop); see [`Reader::wide`].
+//! fixed-size stores and appended a batch of records at a time. Its wide values are a length byte and that many
+//! little-endian bytes of the zigzag value (one copy of the integer's bytes, no per-7-bit loop); see [`put_wide`].
 //!
 //! A [`Reader`] never panics and never allocates more than the input can hold: every read checks the bytes left, and
 //! a length read from the input is bounded by them.
@@ -88,7 +88,7 @@ const BATCH: usize = 8192;
 /// [`Writer`] directly.
 #[derive(Debug)]
 pub struct Record {
-    pub bytes: [u8; BATCH + RECORD_MAX],
+    pub bytes: Bytes,
     len: usize,
 }
 
@@ -252,7 +252,7 @@ impl<'a> Reader<'a> {
         Ok(f64::from_bits(u64::from_le_bytes(b)))
     }
 
-    /// A wide value written by [`Record::wide`].
+    /// A wide value written by [`put_wide`].
     pub fn wide(&mut self) -> Result<i128, CodecError> {
         let n = usize::from(self.u8()?);
         if n > 16 {

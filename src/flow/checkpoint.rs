@@ -39,32 +39,22 @@ impl FlowRestore {
 /// wide values, the counts as varints and, with bit 6, every big-trade counter pair as varints. Returns the end.
 #[inline]
 fn put_sums(b: &mut Bytes, mut at: usize, s: &Sums, big: usize) -> usize {
+    let wides = [s.buy_base, s.sell_base, s.buy_notional, s.sell_notional];
+    let counts = [s.buy_count, s.sell_count];
     let any_big = s.big[..big].iter().any(|b| b[0] != 0 || b[1] != 0);
-    let mask = u8::from(s.buy_base != 0)
-        | u8::from(s.sell_base != 0) << 1
-        | u8::from(s.buy_notional != 0) << 2
-        | u8::from(s.sell_notional != 0) << 3
-        | u8::from(s.buy_count != 0) << 4
-        | u8::from(s.sell_count != 0) << 5
-        | u8::from(any_big) << 6;
+    let mut mask = u8::from(any_big) << 6;
+    for (bit, &v) in wides.iter().enumerate() {
+        mask |= u8::from(v != 0) << bit;
+    }
+    for (bit, &c) in counts.iter().enumerate() {
+        mask |= u8::from(c != 0) << (4 + bit);
+    }
     at = put_u8(b, at, mask);
-    if s.buy_base != 0 {
-        at = put_wide(b, at, s.buy_base);
+    for v in wides.into_iter().filter(|&v| v != 0) {
+        at = put_wide(b, at, v);
     }
-    if s.sell_base != 0 {
-        at = put_wide(b, at, s.sell_base);
-    }
-    if s.buy_notional != 0 {
-        at = put_wide(b, at, s.buy_notional);
-    }
-    if s.sell_notional != 0 {
-        at = put_wide(b, at, s.sell_notional);
-    }
-    if s.buy_count != 0 {
-        at = put_u64(b, at, u64::from(s.buy_count));
-    }
-    if s.sell_count != 0 {
-        at = put_u64(b, at, u64::from(s.sell_count));
+    for c in counts.into_iter().filter(|&c| c != 0) {
+        at = put_u64(b, at, u64::from(c));
     }
     if any_big {
         for c in &s.big[..big] {

@@ -33,8 +33,8 @@ class RestStatus:
 
     Attributes:
         weight_limit: request weight per minute (from ``exchangeInfo``).
-        weight_used: weight used in the budget's current minute: this client's own, and what the exchange's header
-            shows that others on the IP spent (see :mod:`tapeflow.sync.budget`).
+        weight_used: weight used in the last 60 s: this client's own, and what the exchange's header shows that
+            others on the IP spent (see :mod:`tapeflow.sync.budget`).
         requests: replies received (any status).
         weight_spent: weight of the successful requests sent so far.
         throttled: 429 replies.

@@ -128,8 +128,8 @@ class SnapshotScheduler:
 
     def deepen(self, symbol: str) -> bool:
         """A read needed more levels of ``symbol`` than its snapshot holds for certain: from now on its snapshots are
-        full, and the next one goes first. ``False`` if they already were (nothing deeper to ask for); the caller
-        then discards the book so that it asks for one."""
+        full, and the next one goes first. ``True``: the caller discards the book, so that it asks for that snapshot;
+        ``False``: they already were full (nothing deeper to ask for)."""
         if self.limit_for(symbol) == self.limit:
             return False
         self._in_use.add(symbol)
