@@ -220,7 +220,8 @@ fn scaled_to_f64(v: i128, scale: u32) -> f64 {
     let d = 10_u64.pow(scale);
     let x = v.unsigned_abs();
     let q = if x <= 1 << 53 {
-        x as f64 / d as f64
+        // Through u64: a u128 becomes a float by a library call, a u64 by one instruction.
+        (x as u64) as f64 / d as f64
     } else {
         nearest_quotient(x, d)
             .unwrap_or_else(|| scaled_text(&mut [0u8; 48], v, scale).parse().unwrap_or(f64::NAN).abs())
