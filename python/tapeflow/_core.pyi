@@ -30,6 +30,7 @@ __all__ = [
     "BookTrace",
     "BookView",
     "CheckpointDraft",
+    "CheckpointDrafter",
     "ControlReply",
     "Engine",
     "EngineStats",
@@ -338,8 +339,40 @@ class CheckpointDraft:
         Raises:
             ValueError: sealed already (a draft is sealed once).
         """
+    def seal_buffer(self) -> npt.NDArray[np.uint8]:
+        """The same bytes as a NumPy ``uint8`` array that owns them, without a copy (filling a ``bytes`` object holds
+        the GIL, tens of ms for a full market): e.g. written out through ``memoryview``. The checksum is computed
+        without the GIL; the buffer is not kept for the next draft.
+
+        Raises:
+            ValueError: sealed already (a draft is sealed once).
+        """
     def __len__(self) -> int:
         """Bytes of the sealed checkpoint."""
+
+@final
+class CheckpointDrafter:
+    """A checkpoint drafted a few symbols at a time (:meth:`Engine.checkpoint_drafter`): the engine is held only
+    during each step, so that queries can be answered between steps. Nothing may change the engine until the last
+    step; the steps together write exactly the bytes of :meth:`Engine.checkpoint_draft`."""
+
+    def step(self, symbols: int = 100) -> bool:
+        """Writes the state of up to ``symbols`` more symbols (at least one) without the GIL; ``True`` once the draft
+        is complete.
+
+        Raises:
+            tapeflow.CheckpointError: ``reason == "changed"``: a call that changes the engine was made since the draft
+                was begun; the draft is void.
+            ValueError: finished or void already.
+            RuntimeError: another thread is stepping the same drafter.
+        """
+    def finish(self) -> CheckpointDraft:
+        """The complete draft, to be sealed (:meth:`CheckpointDraft.seal`). Once only.
+
+        Raises:
+            ValueError: not complete yet, or finished or void already.
+            RuntimeError: another thread is stepping it.
+        """
 
 @final
 class EngineStats:
@@ -817,6 +850,9 @@ class Engine:
     def checkpoint_draft(self) -> CheckpointDraft:
         """The :meth:`checkpoint` of this moment, not sealed yet: the engine is held only while its state is copied
         out; :meth:`CheckpointDraft.seal` computes the checksum later, needing no engine (e.g. on another thread)."""
+    def checkpoint_drafter(self) -> CheckpointDrafter:
+        """The :meth:`checkpoint_draft` of this moment, written a few symbols at a time (:meth:`CheckpointDrafter.step`)
+        with the engine let go between steps: any call that changes the engine before the last step voids it."""
     def restore(self, data: bytes) -> list[str]:
         """Restores a :meth:`checkpoint`: the flow and liquidation state of the symbols it holds replace this
         engine's (other symbols are kept; the clocks move to the later of the two). Returns those symbols.

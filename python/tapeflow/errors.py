@@ -87,12 +87,13 @@ class UnknownSymbolError(TapeflowError, KeyError):
 
 
 class CheckpointError(TapeflowError, ValueError):
-    """A checkpoint cannot be restored into this engine; the engine is unchanged.
+    """A checkpoint cannot be restored into this engine (the engine is unchanged), or cannot be drafted.
 
     Attributes:
         reason: ``"not_a_checkpoint"`` (the data does not start with a checkpoint's magic bytes),
             ``"newer_version"`` (written by a newer tapeflow), ``"corrupt"`` (checksum mismatch, truncated),
-            ``"market"`` (another market) or ``"config"`` (other flow windows or big-trade thresholds).
+            ``"market"`` (another market) or ``"config"`` (other flow windows or big-trade thresholds); when drafting
+            in steps, ``"changed"`` (the engine changed between two steps, so the draft is void).
     """
 
     def __init__(self, message: str, reason: str = "") -> None:

@@ -124,6 +124,69 @@ impl Draft {
     }
 }
 
+/// A checkpoint being drafted a few symbols at a time: the flow part's symbols, then the liquidation part's, each
+/// written whole (see [`Engine::checkpoint_drafter`]).
+#[derive(Debug)]
+pub struct Drafter {
+    w: Writer,
+    /// Symbols of the flow part.
+    flow: usize,
+    /// Symbols of the liquidation part, once its head is written.
+    liq: Option<usize>,
+    /// Symbols written so far, the flow part's first.
+    next: usize,
+}
+
+impl Drafter {
+    /// Writes the state of up to `max` more symbols (at least one) of `engine`, the engine the draft was begun on,
+    /// unchanged since. Returns whether the draft is complete.
+    ///
+    /// # Panics
+    /// If the engine has another number of symbols than when the draft was begun (the one change this can see).
+    pub fn step(&mut self, engine: &Engine, max: usize) -> bool {
+        let same =
+            engine.flow.symbols().len() == self.flow && self.liq.is_none_or(|liq| engine.liq.symbols().len() == liq);
+        assert!(same, "the engine changed during a checkpoint draft");
+        let mut budget = max.max(1);
+        if self.next < self.flow {
+            let end = self.flow.min(self.next.saturating_add(budget));
+            engine.flow.write_checkpoint_symbols(&mut self.w, self.next..end);
+            budget -= end - self.next;
+            self.next = end;
+        }
+        if self.next == self.flow && self.liq.is_none() {
+            self.liq = Some(engine.liq.write_checkpoint_head(&mut self.w));
+        }
+        if let Some(liq) = self.liq.filter(|_| budget > 0) {
+            let (start, end) = (self.next - self.flow, liq.min(self.next - self.flow + budget));
+            engine.liq.write_checkpoint_symbols(&mut self.w, start..end);
+            self.next += end - start;
+        }
+        self.is_complete()
+    }
+
+    /// Whether every symbol has been written.
+    pub fn is_complete(&self) -> bool {
+        self.liq.is_some_and(|liq| self.next == self.flow + liq)
+    }
+
+    /// The buffer, to be used again (e.g. for the next draft).
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.w.buf
+    }
+
+    /// The draft, its body length filled in.
+    ///
+    /// # Panics
+    /// If the draft is not complete.
+    pub fn finish(mut self) -> Draft {
+        assert!(self.is_complete(), "a checkpoint draft finished before its last step");
+        let len = (self.w.buf.len() - HEADER) as u64;
+        self.w.buf[44..52].copy_from_slice(&len.to_le_bytes());
+        Draft { data: self.w.buf }
+    }
+}
+
 impl Engine {
     /// The flow and liquidation state as a checkpoint (see the module docs). Counters and pending checks are not
     /// part of it; books are not either (a restart syncs them from fresh snapshots).
@@ -138,7 +201,16 @@ impl Engine {
 
     /// [`Engine::checkpoint_draft`] written into `buf` (emptied first): a buffer kept from an earlier checkpoint
     /// spares the allocation and the first touch of every page while the engine is held.
-    pub fn checkpoint_draft_in(&self, mut buf: Vec<u8>) -> Draft {
+    pub fn checkpoint_draft_in(&self, buf: Vec<u8>) -> Draft {
+        let mut drafter = self.checkpoint_drafter(buf);
+        drafter.step(self, usize::MAX);
+        drafter.finish()
+    }
+
+    /// A draft to be written a few symbols at a time ([`Drafter::step`]), into `buf` (emptied first), so that the
+    /// engine can be let go between steps. The engine must not change until the last step: the steps together then
+    /// write exactly the bytes of [`Engine::checkpoint_draft_in`].
+    pub fn checkpoint_drafter(&self, mut buf: Vec<u8>) -> Drafter {
         let text = config_text(self.flow.config());
         buf.clear();
         buf.reserve(HEADER + text.len() + 64 + self.flow.checkpoint_items() * ITEM_BYTES);
@@ -148,14 +220,16 @@ impl Engine {
         w.buf.push(market_code(self.market));
         w.buf.push(0);
         w.buf.extend_from_slice(&Sha256::digest(text.as_bytes()));
-        // Body length and checksum, filled in below and by `seal`.
+        // Body length and checksum, filled in by `finish` and by `seal`.
         w.buf.resize(HEADER, 0);
         w.str(&text);
-        self.flow.write_checkpoint(&mut w);
-        self.liq.write_checkpoint(&mut w);
-        let len = (w.buf.len() - HEADER) as u64;
-        w.buf[44..52].copy_from_slice(&len.to_le_bytes());
-        Draft { data: w.buf }
+        let flow = self.flow.write_checkpoint_head(&mut w);
+        Drafter {
+            w,
+            flow,
+            liq: None,
+            next: 0,
+        }
     }
 
     /// Restores a checkpoint: the flow and liquidation state of the symbols it holds replace this engine's (other
@@ -235,3 +309,7 @@ mod tests;
 #[cfg(test)]
 #[path = "checkpoint_v1_tests.rs"]
 mod v1_tests;
+
+#[cfg(test)]
+#[path = "checkpoint_steps_tests.rs"]
+mod steps_tests;

@@ -82,7 +82,7 @@ pub(super) enum Step {
     },
 }
 
-fn steps() -> impl Strategy<Value = Vec<Step>> {
+pub(super) fn steps() -> impl Strategy<Value = Vec<Step>> {
     let step = prop_oneof![
         6 => (0..3usize, 1..60u64, 0..3_000i64, 1..50u32, any::<bool>())
             .prop_map(|(sym, id, dt, qty, buy)| Step::Trade { sym, id, dt, qty, buy }),

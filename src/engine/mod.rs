@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 pub use action::{Action, BookTrace};
 pub use books::SyncCounts;
-pub use checkpoint::{config_text, CheckpointError, Draft, FORMAT_VERSION, MAGIC};
+pub use checkpoint::{config_text, CheckpointError, Draft, Drafter, FORMAT_VERSION, MAGIC};
 
 use crate::book::{BookSync, Market};
 use crate::decode::{

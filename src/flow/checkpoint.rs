@@ -291,12 +291,25 @@ impl Flow {
 
     /// Writes the flow part of a checkpoint.
     pub fn write_checkpoint(&self, w: &mut Writer) {
-        let big = self.config.big_e16.len();
-        let mut rec = Record::default();
+        let symbols = self.write_checkpoint_head(w);
+        self.write_checkpoint_symbols(w, 0..symbols);
+    }
+
+    /// Writes the head of the flow part (the clocks and the number of symbols) and returns that number: the part
+    /// is complete once [`Flow::write_checkpoint_symbols`] has written every symbol in order, the flow unchanged.
+    pub fn write_checkpoint_head(&self, w: &mut Writer) -> usize {
         w.opt_i64(self.clock);
         w.opt_i64(self.heard);
         w.usize(self.states.len());
-        for (i, s) in self.states.iter().enumerate() {
+        self.states.len()
+    }
+
+    /// Writes the state of the symbols numbered `range` (in order of first appearance).
+    pub fn write_checkpoint_symbols(&self, w: &mut Writer, range: std::ops::Range<usize>) {
+        let big = self.config.big_e16.len();
+        let mut rec = Record::default();
+        for i in range {
+            let s = &self.states[i];
             w.str(&self.symbols[i]);
             write_windows(w, &mut rec, &s.windows, big);
             write_ledger(w, &s.ledger);

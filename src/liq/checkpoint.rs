@@ -128,13 +128,21 @@ fn read_bins(r: &mut Reader<'_>) -> Result<Bins, CodecError> {
 }
 
 impl Liquidations {
-    /// Writes the liquidation part of a checkpoint.
-    pub fn write_checkpoint(&self, w: &mut Writer) {
+    /// Writes the head of a checkpoint's liquidation part (the clock, the settings and the number of symbols) and
+    /// returns that number: the part is complete once [`Liquidations::write_checkpoint_symbols`] has written every
+    /// symbol in order.
+    pub fn write_checkpoint_head(&self, w: &mut Writer) -> usize {
         w.opt_i64(self.clock);
         w.u64(self.config.bin_pct.to_bits());
         w.u64(self.config.tau_ms.to_bits());
         w.usize(self.states.len());
-        for (i, st) in self.states.iter().enumerate() {
+        self.states.len()
+    }
+
+    /// Writes the state of the symbols numbered `range` (in order of first appearance).
+    pub fn write_checkpoint_symbols(&self, w: &mut Writer, range: std::ops::Range<usize>) {
+        for i in range {
+            let st = &self.states[i];
             w.str(&self.symbols[i]);
             w.usize(st.events.len());
             let mut prev = 0;

@@ -1,6 +1,9 @@
 //! `tapeflow._core.Engine`: the multi-symbol engine behind a lock, fed with raw frame bytes.
 
-use parking_lot::Mutex;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyBytesMethods, PyDict, PyList};
@@ -65,9 +68,42 @@ impl PyBatchResult {
 /// The multi-symbol engine. Thread-safe: calls from several threads wait for each other.
 #[pyclass(frozen, name = "Engine", module = "tapeflow._core")]
 pub struct PyEngine {
-    pub(crate) inner: Mutex<Engine>,
+    /// Reached through [`PyEngine::read`] and [`PyEngine::write`] only.
+    engine: Mutex<Engine>,
+    /// Calls that could change the engine, so far (see [`PyEngine::write`]).
+    writes: AtomicU64,
     /// The buffer of the last sealed checkpoint, kept for the next draft (see `state.rs`).
     pub(crate) spare: std::sync::Arc<Mutex<Vec<u8>>>,
+}
+
+/// The engine held to be read: no `&mut` access through it (that takes [`PyEngine::write`]).
+pub(crate) struct ReadGuard<'a>(MutexGuard<'a, Engine>);
+
+impl Deref for ReadGuard<'_> {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        &self.0
+    }
+}
+
+impl PyEngine {
+    /// The engine, held to be read.
+    pub(crate) fn read(&self) -> ReadGuard<'_> {
+        ReadGuard(self.engine.lock())
+    }
+
+    /// The engine, held to be changed. Every such call is counted before the engine is taken, so that a checkpoint
+    /// drafted in steps can tell whether anything changed the engine between two of them (`state.rs`).
+    pub(crate) fn write(&self) -> MutexGuard<'_, Engine> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.engine.lock()
+    }
+
+    /// Calls that could change the engine so far.
+    pub(crate) fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
+    }
 }
 
 fn parse_market(market: &str) -> PyResult<Market> {
@@ -110,13 +146,14 @@ impl PyEngine {
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Self {
             spare: std::sync::Arc::default(),
-            inner: Mutex::new(engine),
+            engine: Mutex::new(engine),
+            writes: AtomicU64::new(0),
         })
     }
 
     #[getter]
     fn market(&self) -> &'static str {
-        self.inner.lock().market().name()
+        self.read().market().name()
     }
 
     /// Decodes and applies a batch of raw frames received at `recv_ts_ns` (from connection `stream`, if named),
@@ -142,8 +179,7 @@ impl PyEngine {
         }
         let slices: Vec<&[u8]> = owned.iter().map(PyBytesMethods::as_bytes).collect();
         let report = py.detach(|| {
-            self.inner
-                .lock()
+            self.write()
                 .apply_frames_from(stream, slices.iter().copied(), recv_ts_ns)
         });
         let errors = PyList::empty(py);
@@ -163,7 +199,7 @@ impl PyEngine {
     /// Decodes and applies one frame; raises `DecodeError` (changing nothing) if it is malformed.
     fn apply_frame<'py>(&self, py: Python<'py>, frame: &[u8], recv_ts_ns: i64) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
-        let result = self.inner.lock().apply_frame(frame, recv_ts_ns, &mut actions);
+        let result = self.write().apply_frame(frame, recv_ts_ns, &mut actions);
         result.map_err(|e| errors::decode_error(py, &e))?;
         actions_list(py, actions)
     }
@@ -179,19 +215,19 @@ impl PyEngine {
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyList>> {
         let mut actions = Vec::new();
-        let result = py.detach(|| self.inner.lock().apply_snapshot_of(symbol, body, limit, &mut actions));
+        let result = py.detach(|| self.write().apply_snapshot_of(symbol, body, limit, &mut actions));
         result.map_err(|e| errors::decode_error(py, &e))?;
         actions_list(py, actions)
     }
 
     /// Starts tracking a symbol before its first frame (its book and its flow windows).
     fn track(&self, symbol: &str) {
-        self.inner.lock().track(symbol);
+        self.write().track(symbol);
     }
 
     /// Symbols seen so far, in order of first appearance.
     fn symbols(&self) -> Vec<String> {
-        self.inner.lock().symbols().iter().map(ToString::to_string).collect()
+        self.read().symbols().iter().map(ToString::to_string).collect()
     }
 
     /// How many of `symbols` have a book in each state: `{"SYNCED": n, "SYNCING": n, "GAP": n}` (symbols never
@@ -201,7 +237,7 @@ impl PyEngine {
             .try_iter()?
             .map(|s| s?.extract::<String>())
             .collect::<PyResult<Vec<String>>>()?;
-        let counts = self.inner.lock().sync_counts(names.iter().map(String::as_str));
+        let counts = self.read().sync_counts(names.iter().map(String::as_str));
         let d = PyDict::new(py);
         d.set_item("SYNCED", counts.synced)?;
         d.set_item("SYNCING", counts.syncing)?;
@@ -210,7 +246,7 @@ impl PyEngine {
     }
 
     fn sync_state(&self, py: Python<'_>, symbol: &str) -> PyResult<PySyncState> {
-        let engine = self.inner.lock();
+        let engine = self.read();
         engine
             .sync_state(symbol)
             .map(Into::into)
@@ -221,7 +257,7 @@ impl PyEngine {
     /// `allow_unsynced` is true (the view's `state` then says what it is).
     #[pyo3(signature = (symbol, depth = 10, *, allow_unsynced = false))]
     fn book(&self, py: Python<'_>, symbol: &str, depth: usize, allow_unsynced: bool) -> PyResult<PyBookView> {
-        let engine = self.inner.lock();
+        let engine = self.read();
         let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), allow_unsynced)?;
         Ok(PyBookView::new(
@@ -252,7 +288,7 @@ impl PyEngine {
     /// Hex SHA-256 of the whole book in canonical text form (see the README).
     #[pyo3(signature = (symbol, *, allow_unsynced = false))]
     fn digest(&self, py: Python<'_>, symbol: &str, allow_unsynced: bool) -> PyResult<String> {
-        let engine = self.inner.lock();
+        let engine = self.read();
         let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), allow_unsynced)?;
         Ok(state.book.book().digest())
@@ -263,7 +299,7 @@ impl PyEngine {
         if !(0.0..=100.0).contains(&pct) {
             return Err(PyValueError::new_err(format!("pct must be within [0, 100], got {pct}")));
         }
-        let engine = self.inner.lock();
+        let engine = self.read();
         let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), false)?;
         let ppb = (pct * 10_000_000.0).round() as u32;
@@ -273,7 +309,7 @@ impl PyEngine {
     /// Latest exchange best bid/ask: `(update_id, bid, bid_qty, ask, ask_qty)` as floats, or `None`.
     fn ticker(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<TickerTuple>> {
         use crate::num::e8_to_f64 as f;
-        let engine = self.inner.lock();
+        let engine = self.read();
         let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         Ok(state
             .ticker
@@ -283,24 +319,24 @@ impl PyEngine {
 
     /// The fetch of a requested snapshot failed: the next diff for `symbol` asks again.
     fn snapshot_failed(&self, symbol: &str) {
-        self.inner.lock().snapshot_failed(symbol);
+        self.write().snapshot_failed(symbol);
     }
 
     /// Discards every book (after a reconnect of the depth connection).
     fn reset_books(&self) {
-        self.inner.lock().reset_books();
+        self.write().reset_books();
     }
 
     /// Discards one symbol's book.
     fn reset_book(&self, symbol: &str) {
-        self.inner.lock().reset_book(symbol);
+        self.write().reset_book(symbol);
     }
 }
 
 impl PyEngine {
     /// The best bid and ask levels of a synced book (`None` while a side is empty).
     fn synced_top(&self, py: Python<'_>, symbol: &str) -> PyResult<Option<(Level, Level)>> {
-        let engine = self.inner.lock();
+        let engine = self.read();
         let state = engine.state(symbol).ok_or_else(|| errors::unknown_symbol(py, symbol))?;
         check_synced(py, symbol, state.book.state(), false)?;
         let book = state.book.book();

@@ -129,7 +129,7 @@ impl PyEngine {
             from_id,
         };
         let mut actions = Vec::new();
-        let result = py.detach(|| self.inner.lock().apply_agg_trades(symbol, body, query, &mut actions));
+        let result = py.detach(|| self.write().apply_agg_trades(symbol, body, query, &mut actions));
         let page = result.map_err(|e| errors::decode_error(py, &e))?;
         Ok(PyTradesPage {
             rows: page.rows,
@@ -144,19 +144,19 @@ impl PyEngine {
     /// Starts a check of `symbol`'s trades (e.g. its newest trades fetched after a reconnect): its windows are not
     /// complete until every check begun has ended.
     fn begin_check(&self, symbol: &str) {
-        self.inner.lock().begin_check(symbol);
+        self.write().begin_check(symbol);
     }
 
     /// Ends a check begun with `begin_check` (a no-op with none pending).
     fn end_check(&self, symbol: &str) {
-        self.inner.lock().end_check(symbol);
+        self.write().end_check(symbol);
     }
 
     /// Marks aggregate trade ids `from_id..=to_id` of `symbol` as impossible to fill (older than the exchange's
     /// history): they leave `gaps()`, and the windows they touch say `abandoned`.
     fn abandon_gap(&self, py: Python<'_>, symbol: &str, from_id: u64, to_id: u64) -> PyResult<()> {
         let symbol = symbol.to_ascii_uppercase();
-        let result = self.inner.lock().flow.abandon_gap(&symbol, from_id, to_id);
+        let result = self.write().flow.abandon_gap(&symbol, from_id, to_id);
         result.map_err(|e| flow_error(py, &e))
     }
 
@@ -164,7 +164,7 @@ impl PyEngine {
     #[pyo3(signature = (symbol = None))]
     fn gaps(&self, py: Python<'_>, symbol: Option<&str>) -> PyResult<Vec<(String, u64, u64)>> {
         let symbol = symbol.map(str::to_ascii_uppercase);
-        let result = self.inner.lock().flow.gaps(symbol.as_deref());
+        let result = self.read().flow.gaps(symbol.as_deref());
         let gaps = result.map_err(|e| flow_error(py, &e))?;
         Ok(gaps.into_iter().map(|(s, a, b)| (s.to_string(), a, b)).collect())
     }
@@ -172,7 +172,7 @@ impl PyEngine {
     /// The highest aggregate trade id counted for `symbol`, or `None` if it has no flow state.
     fn last_trade_id(&self, symbol: &str) -> Option<u64> {
         let symbol = symbol.to_ascii_uppercase();
-        self.inner.lock().flow.last_trade_id(&symbol).ok().flatten()
+        self.read().flow.last_trade_id(&symbol).ok().flatten()
     }
 
     /// Taker buy/sell flow of `symbol` over `window` (`"15m"` sliding, `"15m@aligned"` the aligned interval that
@@ -180,7 +180,7 @@ impl PyEngine {
     #[pyo3(signature = (symbol, window, *, now_ms = None))]
     fn volume(&self, py: Python<'_>, symbol: &str, window: &str, now_ms: Option<i64>) -> PyResult<PyVolume> {
         let symbol = symbol.to_ascii_uppercase();
-        let engine = self.inner.lock();
+        let engine = self.read();
         let w = engine.flow.parse_window(window).map_err(|e| flow_error(py, &e))?;
         let v = engine.flow.volume(&symbol, w, now_ms).map_err(|e| flow_error(py, &e))?;
         let thresholds = engine.flow.config().big_e16.len();
@@ -191,7 +191,7 @@ impl PyEngine {
     #[pyo3(signature = (window, *, now_ms = None))]
     fn volumes<'py>(&self, py: Python<'py>, window: &str, now_ms: Option<i64>) -> PyResult<Bound<'py, PyDict>> {
         let (symbols, rows) = {
-            let engine = self.inner.lock();
+            let engine = self.read();
             let w = engine.flow.parse_window(window).map_err(|e| flow_error(py, &e))?;
             let rows = engine.flow.volumes(w, now_ms).map_err(|e| flow_error(py, &e))?;
             let symbols: Vec<Py<PyAny>> = engine
@@ -219,7 +219,7 @@ impl PyEngine {
     ) -> PyResult<Bound<'py, PyDict>> {
         let symbol = symbol.to_ascii_uppercase();
         let rows = {
-            let engine = self.inner.lock();
+            let engine = self.read();
             let name = interval.strip_suffix("@aligned").unwrap_or(interval);
             let w = engine
                 .flow
@@ -239,7 +239,7 @@ impl PyEngine {
     /// engine's heard-until clock, as columns of lists (see the stubs): the values `candles()` gives, with the first
     /// and last trade ids of each interval.
     fn closed_intervals<'py>(&self, py: Python<'py>, interval: &str, since_ms: i64) -> PyResult<Bound<'py, PyDict>> {
-        let engine = self.inner.lock();
+        let engine = self.read();
         let name = interval.strip_suffix("@aligned").unwrap_or(interval);
         let Window::Aligned(k) = engine
             .flow
@@ -280,7 +280,7 @@ impl PyEngine {
     /// Bytes held by `symbol`'s flow state (second buckets, aligned intervals, id ledger).
     fn flow_memory(&self, py: Python<'_>, symbol: &str) -> PyResult<usize> {
         let symbol = symbol.to_ascii_uppercase();
-        let result = self.inner.lock().flow.memory(&symbol);
+        let result = self.read().flow.memory(&symbol);
         result.map_err(|e| flow_error(py, &e))
     }
 }

@@ -142,7 +142,7 @@ impl PyEngine {
         if tau_ms.is_some() && half_life_ms.is_some() {
             return Err(PyValueError::new_err("give tau_ms or half_life_ms, not both"));
         }
-        let mut engine = self.inner.lock();
+        let mut engine = self.write();
         let old = engine.liq.config();
         let config = LiqConfig {
             retention_ms: retention_ms.unwrap_or(old.retention_ms),
@@ -155,7 +155,7 @@ impl PyEngine {
 
     /// The liquidation settings: `retention_ms`, `bin_pct`, `tau_ms`, `half_life_ms`, `min_events`.
     fn liq_config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let c = self.inner.lock().liq.config();
+        let c = self.read().liq.config();
         let d = PyDict::new(py);
         d.set_item("retention_ms", c.retention_ms)?;
         d.set_item("bin_pct", c.bin_pct)?;
@@ -177,7 +177,7 @@ impl PyEngine {
     ) -> PyResult<PyLiqTotal> {
         let side = parse_side(side)?;
         let symbol = symbol.map(str::to_ascii_uppercase);
-        let engine = self.inner.lock();
+        let engine = self.read();
         let now = now_ms.or(engine.liq.clock()).unwrap_or(0);
         let (start, end) = lookback_range(now, lookback_ms).map_err(|e| value_error(&e))?;
         let s = engine.liq.sums(symbol.as_deref(), start, end);
@@ -207,7 +207,7 @@ impl PyEngine {
         let side = parse_side(side)?;
         let symbol = symbol.map(str::to_ascii_uppercase);
         let result = py.detach(|| {
-            let engine = self.inner.lock();
+            let engine = self.read();
             let now = now_ms.or(engine.liq.clock()).unwrap_or(0);
             let (start, end) = lookback_range(now, lookback_ms)?;
             engine.liq.series(symbol.as_deref(), start, end, interval_ms)
@@ -226,7 +226,7 @@ impl PyEngine {
     #[pyo3(signature = (symbol, *, now_ms = None))]
     fn liq_clusters(&self, symbol: &str, now_ms: Option<i64>) -> Vec<PyLiqCluster> {
         let symbol = symbol.to_ascii_uppercase();
-        let clusters = self.inner.lock().liq.clusters(&symbol, now_ms);
+        let clusters = self.read().liq.clusters(&symbol, now_ms);
         clusters.iter().map(|c| PyLiqCluster::new(&symbol, c)).collect()
     }
 
@@ -239,7 +239,7 @@ impl PyEngine {
         symbol: &str,
         now_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let clusters = self.inner.lock().liq.clusters(&symbol.to_ascii_uppercase(), now_ms);
+        let clusters = self.read().liq.clusters(&symbol.to_ascii_uppercase(), now_ms);
         let d = PyDict::new(py);
         let f = |g: &dyn Fn(&Cluster) -> f64| clusters.iter().map(g).collect::<Vec<f64>>().into_pyarray(py);
         let i = |g: &dyn Fn(&Cluster) -> i64| clusters.iter().map(g).collect::<Vec<i64>>().into_pyarray(py);
@@ -274,7 +274,7 @@ impl PyEngine {
     ) -> PyResult<Option<PyLiqCluster>> {
         let side = parse_side(side)?;
         let symbol = symbol.to_ascii_uppercase();
-        let best = self.inner.lock().liq.best_cluster(&symbol, min_strength, side, now_ms);
+        let best = self.read().liq.best_cluster(&symbol, min_strength, side, now_ms);
         Ok(best.map(|c| PyLiqCluster::new(&symbol, &c)))
     }
 
@@ -292,7 +292,7 @@ impl PyEngine {
     ) -> PyResult<Grid<'py>> {
         let symbol = symbol.to_ascii_uppercase();
         let result = py.detach(|| {
-            let engine = self.inner.lock();
+            let engine = self.read();
             let now = now_ms.or(engine.liq.clock()).unwrap_or(0);
             let (start, end) = lookback_range(now, lookback_ms)?;
             engine.liq.heatmap(&symbol, start, end, interval_ms, bin_pct)
@@ -307,8 +307,7 @@ impl PyEngine {
     fn set_mark_price(&self, symbol: &str, price: &Bound<'_, PyAny>, time_ms: i64) -> PyResult<()> {
         let p = decimal_e8(price, "price")?;
         let symbol = symbol.to_ascii_uppercase();
-        self.inner
-            .lock()
+        self.write()
             .liq
             .set_mark_price(&symbol, p, time_ms)
             .map_err(|e| value_error(&e))
@@ -316,7 +315,7 @@ impl PyEngine {
 
     /// `(mark_price, time_ms)` of `symbol`, or `None`.
     fn mark_price(&self, symbol: &str) -> Option<(f64, i64)> {
-        let m = self.inner.lock().liq.mark_price(&symbol.to_ascii_uppercase());
+        let m = self.read().liq.mark_price(&symbol.to_ascii_uppercase());
         m.map(|(p, t)| (num::e8_to_f64(p), t))
     }
 
@@ -325,7 +324,7 @@ impl PyEngine {
     fn set_contract_size(&self, symbol: &str, size: &Bound<'_, PyAny>) -> PyResult<()> {
         let s = decimal_e8(size, "size")?;
         let symbol = symbol.to_ascii_uppercase();
-        let mut engine = self.inner.lock();
+        let mut engine = self.write();
         engine.liq.set_contract_size(&symbol, s).map_err(|e| value_error(&e))?;
         // Flow windows value COIN-M trades with the same size (quote volume = contracts × size).
         engine

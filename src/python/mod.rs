@@ -20,6 +20,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<state::PyCheckpointDraft>()?;
+    m.add_class::<state::PyCheckpointDrafter>()?;
     m.add_class::<engine::PyBatchResult>()?;
     actions::register(m)?;
     stats::register(m)?;

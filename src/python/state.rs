@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
+use numpy::{IntoPyArray, PyArray1};
 use parking_lot::Mutex;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use super::engine::PyEngine;
-use crate::engine::Draft;
+use crate::engine::{Draft, Drafter};
 
 /// `tapeflow.errors.CheckpointError`, raised with its `reason`.
 mod py_errors {
@@ -37,7 +38,7 @@ impl PyEngine {
     /// held only for the encoding (a fresh buffer of a full market's 80 MB costs tens of ms of page faults).
     fn draft(&self, py: Python<'_>) -> Draft {
         let buf = std::mem::take(&mut *self.spare.lock());
-        py.detach(|| self.inner.lock().checkpoint_draft_in(buf))
+        py.detach(|| self.read().checkpoint_draft_in(buf))
     }
 }
 
@@ -50,6 +51,16 @@ pub struct PyCheckpointDraft {
     spare: Arc<Mutex<Vec<u8>>>,
 }
 
+impl PyCheckpointDraft {
+    fn new(draft: Draft, spare: &Arc<Mutex<Vec<u8>>>) -> Self {
+        Self {
+            len: draft.len(),
+            inner: Mutex::new(Some(draft)),
+            spare: Arc::clone(spare),
+        }
+    }
+}
+
 #[pymethods]
 impl PyCheckpointDraft {
     /// The checkpoint's bytes: the checksum computed, without the GIL. Once only.
@@ -59,8 +70,82 @@ impl PyCheckpointDraft {
         seal(py, draft, &self.spare)
     }
 
+    /// The checkpoint's bytes as a `NumPy` `uint8` array that owns them: the checksum computed without the GIL, and
+    /// no copy (a `bytes` object is filled while the GIL is held, tens of ms for a full market). Once only; the
+    /// buffer is not kept for the next draft.
+    fn seal_buffer<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u8>>> {
+        let draft = self.inner.lock().take();
+        let draft = draft.ok_or_else(|| PyValueError::new_err("this checkpoint draft was sealed already"))?;
+        Ok(py.detach(|| draft.seal()).into_pyarray(py))
+    }
+
     fn __len__(&self) -> usize {
         self.len
+    }
+}
+
+/// `tapeflow._core.CheckpointDrafter`: a checkpoint drafted a few symbols at a time (see
+/// `Engine.checkpoint_drafter`), so that the engine is let go between steps.
+#[pyclass(name = "CheckpointDrafter", module = "tapeflow._core", frozen)]
+pub struct PyCheckpointDrafter {
+    engine: Py<PyEngine>,
+    /// The engine's count of changing calls when the draft was begun.
+    writes: u64,
+    /// `None` once finished or void.
+    inner: Mutex<Option<Drafter>>,
+}
+
+impl PyCheckpointDrafter {
+    /// The drafter, not waited for: a step holds it while it lets the GIL go, so a thread waiting for it with the GIL
+    /// would never let that step end.
+    fn slot(&self) -> PyResult<parking_lot::MutexGuard<'_, Option<Drafter>>> {
+        self.inner
+            .try_lock()
+            .ok_or_else(|| PyRuntimeError::new_err("another thread is stepping this checkpoint drafter"))
+    }
+}
+
+#[pymethods]
+impl PyCheckpointDrafter {
+    /// Writes the state of up to `symbols` more symbols (at least one), without the GIL; `True` once the draft is
+    /// complete. Raises `CheckpointError` (reason `"changed"`) if anything changed the engine since the draft was
+    /// begun: the draft is then void.
+    #[pyo3(signature = (symbols = 100))]
+    fn step(&self, py: Python<'_>, symbols: usize) -> PyResult<bool> {
+        let mut slot = self.slot()?;
+        let drafter = slot
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("this checkpoint drafter is finished or void"))?;
+        let engine = self.engine.get();
+        let done = py.detach(|| {
+            let held = engine.read();
+            (engine.writes() == self.writes).then(|| drafter.step(&held, symbols))
+        });
+        if let Some(done) = done {
+            return Ok(done);
+        }
+        // Void: its buffer serves the next draft.
+        let buf = slot.take().map(Drafter::into_buffer).unwrap_or_default();
+        *engine.spare.lock() = buf;
+        Err(py_errors::CheckpointError::new_err((
+            "the engine changed during this checkpoint draft; it is void (begin a new one)",
+            "changed",
+        )))
+    }
+
+    /// The complete draft, to be sealed (`CheckpointDraft.seal`). Once only.
+    fn finish(&self) -> PyResult<PyCheckpointDraft> {
+        let mut slot = self.slot()?;
+        match slot.take() {
+            Some(d) if d.is_complete() => Ok(PyCheckpointDraft::new(d.finish(), &self.engine.get().spare)),
+            Some(d) => {
+                *slot = Some(d);
+                Err(PyValueError::new_err(
+                    "this checkpoint draft is not complete: step() has not returned True",
+                ))
+            }
+            None => Err(PyValueError::new_err("this checkpoint drafter is finished or void")),
+        }
     }
 }
 
@@ -75,25 +160,33 @@ impl PyEngine {
 
     /// The state copied out of the engine, to be sealed later (`CheckpointDraft.seal`), e.g. on another thread.
     fn checkpoint_draft(&self, py: Python<'_>) -> PyCheckpointDraft {
-        let draft = self.draft(py);
-        PyCheckpointDraft {
-            len: draft.len(),
-            inner: Mutex::new(Some(draft)),
-            spare: Arc::clone(&self.spare),
+        PyCheckpointDraft::new(self.draft(py), &self.spare)
+    }
+
+    /// The same checkpoint drafted a few symbols at a time (`CheckpointDrafter.step`), the engine let go between
+    /// steps; anything that changes the engine before the last step voids the draft.
+    fn checkpoint_drafter(slf: &Bound<'_, Self>) -> PyCheckpointDrafter {
+        let this = slf.get();
+        let buf = std::mem::take(&mut *this.spare.lock());
+        let held = this.read();
+        PyCheckpointDrafter {
+            writes: this.writes(),
+            inner: Mutex::new(Some(held.checkpoint_drafter(buf))),
+            engine: slf.clone().unbind(),
         }
     }
 
     /// Restores a checkpoint: the flow and liquidation state of the symbols it holds replace this engine's. Returns
     /// those symbols. Raises `CheckpointError` (the engine unchanged) if it cannot.
     fn restore(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<String>> {
-        let result = py.detach(|| self.inner.lock().restore(data));
+        let result = py.detach(|| self.write().restore(data));
         let symbols = result.map_err(|e| checkpoint_error(&e))?;
         Ok(symbols.iter().map(ToString::to_string).collect())
     }
 
     /// The last counted aggregate trade id of every symbol that has one.
     fn last_trade_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let ids = self.inner.lock().flow.last_trade_ids();
+        let ids = self.read().flow.last_trade_ids();
         let d = PyDict::new(py);
         for (symbol, id) in ids {
             d.set_item(symbol.as_str(), id)?;
@@ -103,7 +196,7 @@ impl PyEngine {
 
     /// Bytes held: `flow`, `liq`, `books` and their `total`.
     fn memory<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let m = self.inner.lock().memory();
+        let m = self.read().memory();
         let d = PyDict::new(py);
         d.set_item("flow", m.flow)?;
         d.set_item("liq", m.liq)?;

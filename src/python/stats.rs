@@ -65,7 +65,7 @@ record_class! {
 impl PyEngine {
     /// Engine counters (see `EngineStats`).
     fn stats(&self) -> PyEngineStats {
-        let engine = self.inner.lock();
+        let engine = self.read();
         let s = &engine.stats;
         PyEngineStats {
             frames: s.frames,
@@ -81,7 +81,7 @@ impl PyEngine {
 
     /// Flow counters (see `FlowStats`).
     fn flow_stats(&self) -> PyFlowStats {
-        let engine = self.inner.lock();
+        let engine = self.read();
         let flow = &engine.flow;
         let s = &flow.stats;
         let memory: usize = flow.symbols().iter().map(|sym| flow.memory(sym).unwrap_or(0)).sum();
@@ -107,7 +107,7 @@ impl PyEngine {
 
     /// Liquidation counters (see `LiqStats`).
     fn liq_stats(&self) -> PyLiqStats {
-        let s = self.inner.lock().liq.stats.clone();
+        let s = self.read().liq.stats.clone();
         PyLiqStats {
             kept: s.kept,
             foreign: s.foreign,

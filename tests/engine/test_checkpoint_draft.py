@@ -1,10 +1,12 @@
 """Checkpoint drafts: a draft holds the state of the moment it was taken, whatever the engine does before it is
 sealed; restored, its windows and liquidation totals equal the brute-force sums of the input up to that moment; a
-draft is sealed once; the buffer kept from one checkpoint for the next carries nothing over."""
+draft is sealed once; the buffer kept from one checkpoint for the next carries nothing over. A draft written in steps
+is the same checkpoint, and any call that changes the engine between two steps voids it."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -128,3 +130,78 @@ def test_a_corrupted_sealed_draft_is_refused() -> None:
         with pytest.raises(CheckpointError) as info:
             _engine().restore(bytes(bad))
         assert info.value.reason == "corrupt"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(trade, min_size=1, max_size=60),
+    st.lists(liq, max_size=8),
+    st.lists(st.integers(1, 3), min_size=1, max_size=6),
+)
+def test_a_draft_in_steps_restores_the_state_and_is_the_whole_draft(
+    trades: list[tuple[str, int, str, str, bool]], liqs: list[tuple], sizes: list[int]
+) -> None:
+    engine, data = _engine(), Input()
+    data.feed([engine], trades, liqs)
+    now = data.time
+    drafter = engine.checkpoint_drafter()
+    steps = 0
+    while not drafter.step(sizes[steps % len(sizes)]):
+        steps += 1
+        # Reading the engine between steps leaves the draft valid.
+        engine.volumes("1m", now_ms=now)
+        engine.liq_total(None, lookback_ms=10**9, now_ms=now + 1)
+        engine.last_trade_ids()
+    assert steps <= 4  # two symbols in each part, at least one a step
+    assert drafter.step()  # complete: nothing more is written
+    sealed = drafter.finish().seal()
+    with pytest.raises(ValueError, match="finished or void"):
+        drafter.step()
+    restored = _engine()
+    assert set(restored.restore(sealed)) == {t[0] for t in trades} | {x[0] for x in liqs}
+    _check_against_brute_force(restored, data, now)
+    assert sealed == engine.checkpoint()
+
+
+CHANGES = {
+    "apply_frames": lambda e: e.apply_frames([], 0),
+    "apply_frame": lambda e: e.apply_frame(b'{"e":"markPriceUpdate","E":1,"s":"AAAUSDT","p":"1","T":2}', 0),
+    "track": lambda e: e.track("CCCUSDT"),
+    "restore": lambda e: e.restore(e.checkpoint()),
+    "set_mark_price": lambda e: e.set_mark_price("AAAUSDT", "101.5"),
+    "reset_books": lambda e: e.reset_books(),
+    "begin_check": lambda e: e.begin_check("AAAUSDT"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_a_change_between_steps_voids_the_draft(change: Any) -> None:
+    engine, data = _engine(), Input()
+    data.feed([engine], [("AAAUSDT", 10, "1", "2.5", True), ("BBBUSDT", 10, "1", "0.001", False)], [])
+    drafter = engine.checkpoint_drafter()
+    assert not drafter.step(1)
+    with pytest.raises(ValueError, match="not complete"):
+        drafter.finish()
+    change(engine)
+    with pytest.raises(CheckpointError) as info:
+        drafter.step(1)
+    assert info.value.reason == "changed"
+    with pytest.raises(ValueError, match="finished or void"):
+        drafter.finish()
+    # A new draft of the changed engine is whole.
+    again = engine.checkpoint_drafter()
+    while not again.step(1):
+        pass
+    assert again.finish().seal() == engine.checkpoint()
+
+
+def test_a_draft_sealed_into_an_array_holds_the_checkpoint_bytes() -> None:
+    engine, data = _engine(), Input()
+    data.feed([engine], [("AAAUSDT", 10, "70000.12345678", "1234.5", True)], [("AAAUSDT", 5, "SELL", 7)])
+    draft = engine.checkpoint_draft()
+    array = draft.seal_buffer()
+    assert array.dtype == "uint8" and array.ndim == 1 and len(array) == len(draft)
+    assert bytes(array) == engine.checkpoint()
+    for seal in (draft.seal, draft.seal_buffer):
+        with pytest.raises(ValueError, match="sealed already"):
+            seal()
