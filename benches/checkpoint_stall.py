@@ -7,10 +7,12 @@ default 2,000 symbols for 4 h 5 min: every window full). Then, ``--repeat`` time
 - engine held: ``Engine.checkpoint_draft()``, the part that holds the engine (with a build that has no drafts, the
   whole ``Engine.checkpoint()``, which held it throughout);
 - ``Engine.checkpoint()``: draft, checksum and bytes, the whole call;
-- the loop: an event loop with a 1 ms timer checkpoints as the Monitor's keeper does with the default inline engine
-  (the draft on the loop, then the store's writer thread seals and writes it to a store in a temporary directory;
-  with an older build, ``checkpoint()`` on the loop and its bytes queued), until the row is committed: the longest
-  delay of the timer is the stall the feed, the HTTP service and the view see.
+- the loop: an event loop with a 1 ms timer checkpoints, alternately, as the Monitor's keeper does with the default
+  inline engine (the worker held, the draft written in steps of about 2 ms with the loop free between them) and in
+  one go (the whole draft on the loop, as the keeper did before; with a build without drafts, ``checkpoint()`` on the
+  loop and its bytes queued); either way the store's writer thread seals and writes it to a store in a temporary
+  directory. Until the row is committed, the longest delay of the timer is the stall the feed, the HTTP service and
+  the view see.
 
     .venv/bin/python benches/checkpoint_stall.py                   # the full market (about 29 million trades fed)
     .venv/bin/python benches/checkpoint_stall.py --symbols 200     # a quicker run
@@ -25,10 +27,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from flow_memory import feed, restore_timed
 from tapeflow import Engine
+from tapeflow.monitor.keeper import Keeper
+from tapeflow.monitor.worker import EngineWorker
 from tapeflow.store import Store
 
 
@@ -46,8 +51,11 @@ def ms(times: list[float]) -> str:
     return f"median {statistics.median(times) * 1e3:7.1f} ms, min {min(times) * 1e3:7.1f}, max {max(times) * 1e3:7.1f}"
 
 
-async def loop_stall(engine: Engine, store: Store, at_ms: int) -> tuple[float, float]:
-    """One checkpoint the keeper's way while a 1 ms timer runs: (longest timer delay, seconds until committed)."""
+async def loop_stall(engine: Engine, store: Store, at_ms: int, steps: bool) -> tuple[float, float, float]:
+    """One checkpoint while a 1 ms timer runs: (longest timer delay, seconds until committed, seconds the engine was
+    held in all). With ``steps``, the
+    Monitor's keeper takes it (an inline worker held, the draft written in steps with the loop free between them);
+    without, the draft is taken in one go on the loop, as the keeper did before drafting in steps."""
     worst = 0.0
     stop = False
 
@@ -63,11 +71,31 @@ async def loop_stall(engine: Engine, store: Store, at_ms: int) -> tuple[float, f
     before = store.writer.written.get("checkpoint", 0)
     t0 = time.perf_counter()
     draft_fn = getattr(engine, "checkpoint_draft", None)
-    ids = engine.last_trade_ids()
-    if draft_fn is not None:
+    held = 0.0
+    if steps:
+        worker = EngineWorker(engine, lambda owner, result, frames: None, threaded=False)
+        clock = SimpleNamespace(now_ms=lambda: at_ms)
+        keeper = Keeper(
+            store,
+            engine,
+            worker,
+            clock,
+            None,
+            intervals=[],
+            ready=lambda: True,
+            since_ms=at_ms,  # type: ignore[arg-type]
+            checkpoint_s=60.0,
+            retention_ms=None,
+        )
+        await keeper.checkpoint()
+        held = keeper.checkpoint_seconds
+    elif draft_fn is not None:
+        ids = engine.last_trade_ids()
         draft = draft_fn()
+        held = time.perf_counter() - t0
         store.checkpoint(draft.seal, ids, at_ms, len(ids))
     else:
+        ids = engine.last_trade_ids()
         store.checkpoint(engine.checkpoint(), ids, at_ms, len(ids))
     while store.writer.written.get("checkpoint", 0) == before:  # noqa: ASYNC110 (the writer thread signals nothing)
         await asyncio.sleep(0.005)
@@ -75,7 +103,7 @@ async def loop_stall(engine: Engine, store: Store, at_ms: int) -> tuple[float, f
     await asyncio.sleep(0.05)
     stop = True
     await ticker
-    return worst, done
+    return worst, done, held
 
 
 def main() -> None:
@@ -116,13 +144,21 @@ def main() -> None:
         store = Store(Path(tmp) / "bench.sqlite", market="usdm", now_ms=lambda: now)
         store.begin(now)
         try:
-            stalls, commits = [], []
-            for _ in range(args.repeat):
-                worst, done = asyncio.run(loop_stall(engine, store, now))
-                stalls.append(worst)
-                commits.append(done)
-            print(f"loop stall (1 ms timer, keeper's way): {ms(stalls)}")
-            print(f"checkpoint committed after:            {ms(commits)}")
+            ways = [False, True] if hasattr(engine, "checkpoint_drafter") else [False]
+            stalls: dict[bool, list[float]] = {w: [] for w in ways}
+            commits: dict[bool, list[float]] = {w: [] for w in ways}
+            helds: dict[bool, list[float]] = {w: [] for w in ways}
+            for _ in range(args.repeat):  # the two ways alternated, on the same engine and store
+                for steps in ways:
+                    worst, done, held_s = asyncio.run(loop_stall(engine, store, now, steps))
+                    stalls[steps].append(worst)
+                    commits[steps].append(done)
+                    helds[steps].append(held_s)
+            for steps in ways:
+                way = "keeper, draft in steps" if steps else "draft in one go      "
+                print(f"loop stall (1 ms timer), {way}:  {ms(stalls[steps])}")
+                print(f"engine held in all (frames wait), {way}: {ms(helds[steps])}")
+                print(f"checkpoint committed after, {way}: {ms(commits[steps])}")
         finally:
             store.close()
 

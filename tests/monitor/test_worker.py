@@ -95,3 +95,56 @@ async def test_each_batch_is_applied_as_the_stream_of_its_connection(threaded: b
         assert streams == [3, 0, None, None, None]
     finally:
         worker.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("threaded", [True, False])
+async def test_held_work_waits_for_the_block_then_goes_in_order(threaded: bool) -> None:
+    # Within `held()`, nothing submitted reaches the engine; afterwards everything does, in submission order.
+    seen: list[Any] = []
+    lock = threading.Lock()
+
+    class Recording:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
+            time.sleep(0.001)
+            with lock:
+                seen.append(frames[0])
+            return SimpleNamespace(frames=len(frames))
+
+    batches: list[bytes] = []
+    worker = EngineWorker(Recording(), lambda owner, r, frames: batches.append(frames[0]), threaded=threaded)  # type: ignore[arg-type]
+    try:
+        worker.submit_frames(None, [b"before"], 0)
+        async with worker.held():
+            assert seen == [b"before"]  # what came before is applied first
+            worker.submit_frames(None, [b"during-1"], 0)
+            fut = worker.call(lambda: seen.append("call") or 7)
+            worker.submit_frames(None, [b"during-2"], 0)
+            await asyncio.sleep(0.02)
+            assert seen == [b"before"] and not fut.done() and worker.backlog == 3
+            with pytest.raises(RuntimeError, match="held already"):
+                async with worker.held():
+                    pass
+        assert await asyncio.wait_for(fut, 5) == 7
+        await asyncio.wait_for(worker.drain(), 5)
+        assert seen == [b"before", b"during-1", "call", b"during-2"]
+        assert batches == [b"before", b"during-1", b"during-2"]
+    finally:
+        worker.stop()
+
+
+@pytest.mark.asyncio
+async def test_held_work_that_fails_inline_is_dropped_and_the_rest_applied() -> None:
+    class FailingOnBad:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
+            if frames[0] == b"bad":
+                raise RuntimeError("engine failure")
+            return SimpleNamespace(frames=frames[0])
+
+    got: list[bytes] = []
+    worker = EngineWorker(FailingOnBad(), lambda owner, r, frames: got.append(r.frames), threaded=False)  # type: ignore[arg-type]
+    async with worker.held():
+        for f in (b"a", b"bad", b"b"):
+            worker.submit_frames(None, [f], 0)
+    await asyncio.wait_for(worker.drain(), 5)
+    assert got == [b"a", b"b"] and worker.backlog == 0

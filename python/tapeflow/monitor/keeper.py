@@ -21,6 +21,7 @@ from typing import Any
 from tapeflow._core import CheckpointDraft, Engine
 from tapeflow._core import parse_duration as _ms
 from tapeflow.clock import Clock
+from tapeflow.errors import CheckpointError
 from tapeflow.monitor.records import Records
 from tapeflow.monitor.worker import EngineWorker
 from tapeflow.store import Store
@@ -79,7 +80,7 @@ class Keeper:
         self._newest = dict.fromkeys(self.intervals, since_ms)  # next start not written yet
         self._unsettled: dict[str, dict[tuple[str, int], tuple[Any, ...]]] = {iv: {} for iv in self.intervals}
         self._task: asyncio.Task[None] | None = None
-        #: Seconds the last checkpoint held the engine (the draft) and its size.
+        #: Seconds the last checkpoint held the engine in all (the draft's steps) and its size.
         self.checkpoint_seconds = 0.0
         self.checkpoint_bytes = 0
 
@@ -155,20 +156,16 @@ class Keeper:
 
     # ------------------------------------------------------------------ checkpoints and retention
     async def checkpoint(self) -> None:
-        """Checkpoints the engine now (in order with everything queued to it). Only the copy of the state out of the
-        engine goes through the worker (on the loop with an inline engine); the checksum and the bytes are made on the
+        """Checkpoints the engine now, in order with everything queued to it: the worker is held (frames arriving
+        meanwhile wait, then are applied in order) while the state is copied out of the engine a few symbols at a
+        time, the event loop free between steps (queries are answered). The checksum and the bytes are made on the
         store's writer thread, where the checkpoint is queued at once, so it still follows every liquidation queued
         before it."""
-        engine = self.engine
-
-        def take() -> tuple[CheckpointDraft, dict[str, int], float]:
-            t0 = time.perf_counter()
-            draft = engine.checkpoint_draft()
-            return draft, engine.last_trade_ids(), time.perf_counter() - t0
-
-        draft, ids, seconds = await self.worker.call(take)
+        async with self.worker.held():
+            draft, seconds = await _draft(self.engine)
+            ids = self.engine.last_trade_ids()
         self.checkpoint_seconds, self.checkpoint_bytes = seconds, len(draft)
-        self.store.checkpoint(draft.seal, ids, self.clock.now_ms(), len(ids))
+        self.store.checkpoint(draft.seal_buffer, ids, self.clock.now_ms(), len(ids))
 
     def prune(self) -> None:
         if self.retention_ms is not None:
@@ -189,6 +186,35 @@ class Keeper:
             await self.checkpoint()
         except Exception:
             log.exception("the last checkpoint failed")
+
+
+_STEP_S = 0.001  # the engine held at most about this long at a time while a checkpoint is drafted
+
+
+async def _draft(engine: Engine) -> tuple[CheckpointDraft, float]:
+    """The engine's checkpoint draft, written in steps of about ``_STEP_S`` with the loop let go between them, and the
+    seconds the engine was held in all. Something changing the engine meanwhile other than through the (held) worker
+    voids the draft: the checkpoint is then drafted in one go."""
+    held, symbols = 0.0, 50
+    drafter = engine.checkpoint_drafter()
+    try:
+        while True:
+            t0 = time.perf_counter()
+            done = drafter.step(symbols)
+            took = time.perf_counter() - t0
+            held += took
+            if done:
+                return drafter.finish(), held
+            # The next step sized to take about _STEP_S at this step's pace (symbols differ in size).
+            symbols = max(1, min(10 * symbols, int(symbols * _STEP_S / max(took, 1e-6))))
+            await asyncio.sleep(0)
+    except CheckpointError as e:
+        if e.reason != "changed":
+            raise
+        log.info("the engine changed during a checkpoint draft; drafting it in one go")
+        t0 = time.perf_counter()
+        draft = engine.checkpoint_draft()
+        return draft, held + time.perf_counter() - t0
 
 
 def _fields(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:

@@ -10,10 +10,11 @@ per ``_RUN`` items when work keeps arriving (so results never wait for a queue t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tapeflow._core import BatchResult, Engine
@@ -55,6 +56,8 @@ class EngineWorker:
         self._idle = asyncio.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
+        #: Work held back by :meth:`held`, in order (``None`` when nothing is held).
+        self._held: list[tuple[Any, Any, Any]] | None = None
         self.batches = 0
         if threaded:
             self._thread = threading.Thread(target=self._run, name="tapeflow-engine", daemon=True)
@@ -67,29 +70,58 @@ class EngineWorker:
 
     def submit_frames(self, owner: Any, frames: list[bytes], recv_ms: int) -> None:
         """Queues a batch of raw frames received at ``recv_ms``."""
-        self._submitted += 1
-        self._idle.clear()
-        if self._thread is None:
-            result = self.engine.apply_frames(frames, recv_ms * 1_000_000, stream=_stream(owner))
-            self._done([(owner, (result, frames), None)])
-        else:
-            self._queue.put((owner, frames, recv_ms))
+        self._put((owner, frames, recv_ms))
 
     def call(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
         """Queues ``fn()`` (an engine call) behind everything submitted so far; the future gets its result."""
         fut: asyncio.Future[Any] = self._loop.create_future()
+        self._put((fut, fn, None))
+        return fut
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Once everything submitted so far is applied, holds back everything submitted from then on until the block
+        ends (then it is applied in order): within the block, nothing this worker applies changes the engine."""
+        if self._held is not None:
+            raise RuntimeError("the engine worker is held already")
+        await self.drain()
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            for item in held:
+                try:
+                    self._dispatch(item)
+                except Exception:  # as on the thread: the batch is dropped, the rest still applied
+                    log.exception("applying held work failed; it is dropped")
+                    self._done([(None, None, None)])
+
+    def _put(self, item: tuple[Any, Any, Any]) -> None:
         self._submitted += 1
         self._idle.clear()
-        if self._thread is None:
-            try:
-                value: Any = fn()
-            except Exception as e:
-                self._done([(None, e, fut)])
-            else:
-                self._done([(None, value, fut)])
+        if self._held is not None:
+            self._held.append(item)
         else:
-            self._queue.put((fut, fn, None))
-        return fut
+            self._dispatch(item)
+
+    def _dispatch(self, item: tuple[Any, Any, Any]) -> None:
+        """Applies an item at once (inline) or queues it to the thread: ``(owner, frames, recv_ms)`` or
+        ``(future, fn, None)``."""
+        if self._thread is not None:
+            self._queue.put(item)
+            return
+        a, b, c = item
+        if isinstance(a, asyncio.Future):
+            try:
+                value: Any = b()
+            except Exception as e:
+                self._done([(None, e, a)])
+            else:
+                self._done([(None, value, a)])
+        else:
+            result = self.engine.apply_frames(b, c * 1_000_000, stream=_stream(a))
+            self._done([(a, (result, b), None)])
 
     async def drain(self) -> None:
         """Waits until everything submitted so far has been applied and its results handled."""

@@ -13,9 +13,15 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from tapeflow.store.writer import Op
 
 __all__ = ["KEEP", "Checkpoint", "latest", "save"]
+
+#: A sealed checkpoint: its bytes, or the array ``CheckpointDraft.seal_buffer`` gives.
+Sealed = bytes | npt.NDArray[np.uint8]
 
 #: Checkpoints kept.
 KEEP = 2
@@ -40,20 +46,23 @@ class Checkpoint:
     data: bytes
 
 
-def save(data: bytes | Callable[[], bytes], last_ids: Mapping[str, int], at_ms: int, symbols: int) -> Op:
+def save(data: Sealed | Callable[[], Sealed], last_ids: Mapping[str, int], at_ms: int, symbols: int) -> Op:
     """The write of a checkpoint (a newer one queued before this is written replaces it). ``data`` may be a function
-    that makes the bytes (e.g. ``CheckpointDraft.seal``): it is called once, when the write first runs."""
+    that makes the bytes (e.g. ``CheckpointDraft.seal_buffer``): it is called once, when the write first runs."""
     id_rows = [(name, last_id, at_ms) for name, last_id in last_ids.items()]
-    sealed: list[bytes] = []
+    sealed: list[memoryview] = []
 
     def run(conn: sqlite3.Connection) -> None:
         if not sealed:
-            sealed.append(data if isinstance(data, bytes) else data())
+            made = data() if callable(data) else data
+            sealed.append(memoryview(made) if isinstance(made, bytes) else made.data)
         (liq_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM liquidations").fetchone()
-        conn.execute(
-            "INSERT INTO checkpoints (at_ms, liquidation_id, symbols, data) VALUES (?, ?, ?, ?)",
-            (at_ms, liq_id, symbols, sealed[0]),
-        )
+        row = conn.execute(
+            "INSERT INTO checkpoints (at_ms, liquidation_id, symbols, data) VALUES (?, ?, ?, zeroblob(?))",
+            (at_ms, liq_id, symbols, sealed[0].nbytes),
+        ).lastrowid
+        assert row is not None
+        _write_blob(conn, row, sealed[0])
         conn.execute(
             "DELETE FROM checkpoints WHERE id NOT IN (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?)", (KEEP,)
         )
@@ -65,6 +74,19 @@ def save(data: bytes | Callable[[], bytes], last_ids: Mapping[str, int], at_ms: 
         )
 
     return Op("checkpoint", 1, run, latest_only=True)
+
+
+#: Bytes of a checkpoint written at a time.
+_CHUNK = 1 << 20
+
+
+def _write_blob(conn: sqlite3.Connection, row: int, view: memoryview) -> None:
+    """Writes ``view`` into the checkpoint row's zero blob a chunk at a time. Binding the bytes as a parameter would
+    copy them all while holding the GIL (tens of ms for a full market's checkpoint, during which the event loop
+    stands still); a blob write lets other threads run while SQLite copies each chunk."""
+    with conn.blobopen("checkpoints", "data", row) as blob:
+        for at in range(0, len(view), _CHUNK):
+            blob.write(view[at : at + _CHUNK])
 
 
 def latest(conn: sqlite3.Connection) -> list[Checkpoint]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tapeflow.store import checkpoints, journal
-from tapeflow.store.checkpoints import Checkpoint
+from tapeflow.store.checkpoints import Checkpoint, Sealed
 from tapeflow.store.files import FileLock, check_file, connect_reader, connect_writer
 from tapeflow.store.schema import SCHEMA_VERSION
 from tapeflow.store.status import StoreStatus
@@ -199,8 +199,11 @@ class Store:
         self._next_outage += 1
         return self._next_outage - 1
 
-    def checkpoint(self, data: bytes | Callable[[], bytes], last_ids: dict[str, int], at_ms: int, symbols: int) -> None:
-        """Queues a checkpoint: its bytes, or a function that makes them (called once, on the writer thread)."""
+    def checkpoint(
+        self, data: Sealed | Callable[[], Sealed], last_ids: dict[str, int], at_ms: int, symbols: int
+    ) -> None:
+        """Queues a checkpoint: its bytes (or ``CheckpointDraft.seal_buffer``'s array), or a function that makes them
+        (called once, on the writer thread)."""
         self.last_checkpoint_ms = at_ms
         self.submit(checkpoints.save(data, last_ids, at_ms, symbols))
 
