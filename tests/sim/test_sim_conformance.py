@@ -7,6 +7,7 @@ kline volume deltas against aggTrade sums.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from decimal import Decimal
@@ -17,6 +18,7 @@ import websockets
 
 from tapeflow.recordings import bundled, read_recording
 from tapeflow.sim import SimConfig, SimExchange
+from tapeflow.sim.market import STEP_MS
 from tests.sim.support import Book, get, run
 from tests.support import exchange_info
 
@@ -161,3 +163,22 @@ async def test_trade_ids_follow_trade_time(market: str) -> None:
             assert all(e0 <= e1 for e0, e1 in itertools.pairwise(f["E"] for f in frames if f["s"] == s))
         if market != "spot":
             assert any(liq.symbol for liq in ex.truth.liquidations()), "the run had liquidations"
+
+
+@pytest.mark.asyncio
+async def test_server_time_is_the_clock_in_milliseconds_and_never_ahead_of_the_events() -> None:
+    # Binance answers /time in milliseconds. The model moves in 50 ms steps, but its /time is the clock's millisecond
+    # held within the step being simulated: at or after the last step's end (its events are out), before the next.
+    cfg = SimConfig(market="usdm", symbols=2, seed=65, speed=1.0, rate=5.0, liq_rate=0.0)
+    async with SimExchange(cfg) as ex:
+        seen: list[int] = []
+        for _ in range(20):
+            out = ex.now_ms()
+            _, _, body = await get(ex.rest_url + "/fapi/v1/time")
+            after_clock, after_out = ex.clock.now_ms(), ex.now_ms()
+            t = body["serverTime"]
+            assert out <= t < after_out + STEP_MS and t <= after_clock, (out, t, after_out, after_clock)
+            seen.append(t)
+            await asyncio.sleep(0.007)
+        assert seen == sorted(seen)
+        assert len({t % STEP_MS for t in seen}) > 3  # milliseconds, not the steps' ends

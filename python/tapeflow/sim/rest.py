@@ -81,6 +81,7 @@ class RestApi:
         now: virtual clock (ms).
         agg_history_ms: how far back aggTrades are served (``None``: everything since the start).
         rate: virtual seconds per real second (``0``: a manual clock), told to clients in the ``/time`` reply.
+        server_time: what ``/time`` and ``exchangeInfo`` give as ``serverTime`` (ms); by default ``now``.
     """
 
     def __init__(
@@ -90,8 +91,10 @@ class RestApi:
         now: Callable[[], int],
         agg_history_ms: int | None,
         rate: float = 1.0,
+        server_time: Callable[[], int] | None = None,
     ) -> None:
         self.rate = rate
+        self.server_time = server_time or now
         self.market = market
         self.kind = market.market
         self.limiter = limiter
@@ -223,7 +226,7 @@ class RestApi:
         limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
                    "limit": self.limiter.limit}]  # fmt: skip
         symbols = [m.spec.info for m in self.market.models.values()]
-        body = {"timezone": "UTC", "serverTime": self.now(), "rateLimits": limits, "exchangeFilters": [],
+        body = {"timezone": "UTC", "serverTime": self.server_time(), "rateLimits": limits, "exchangeFilters": [],
                 "symbols": symbols}  # fmt: skip
         return (20 if self.kind == "spot" else 1), body
 
@@ -250,7 +253,7 @@ class RestApi:
         return 1, {}
 
     def time(self, q: dict[str, str]) -> tuple[int, Any]:
-        return 1, {"serverTime": self.now()}
+        return 1, {"serverTime": self.server_time()}
 
 
 _ROUTES: dict[str, Callable[[RestApi, dict[str, str]], tuple[int, Any]]] = {

@@ -86,7 +86,7 @@ class SimExchange:
         self.market.wants = self.hub.wants
         self.market.set_wants_symbol(self.hub.wants_symbol)
         self.limiter = RateLimiter(cfg.weight_limit or (2400 if futures else 6000))
-        self.rest = RestApi(self.market, self.limiter, self.now_ms, cfg.agg_history_ms, cfg.speed)
+        self.rest = RestApi(self.market, self.limiter, self.now_ms, cfg.agg_history_ms, cfg.speed, self.server_time_ms)
         if self.replay is not None:
             self.rest.depth_override = self.replay.snapshot
         self.msg_rate = cfg.msg_rate or (10 if futures else 5)
@@ -145,6 +145,13 @@ class SimExchange:
         up with the requested speed, in which case virtual time runs slower than asked (never out of order).
         """
         return self.market.now
+
+    def server_time_ms(self) -> int:
+        """What ``GET /time`` answers: the clock's millisecond, held within the step being simulated (never before
+        the end of the last step, whose events are out, nor at the end of the next): Binance answers in milliseconds,
+        while the model moves in steps of ``STEP_MS``."""
+        now = self.market.now
+        return max(now, min(self.clock.now_ms(), now + STEP_MS - 1))
 
     async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
