@@ -20,7 +20,9 @@
 //!
 //! Writing is two steps, so that the engine is held only while its state is copied out: [`Engine::checkpoint_draft`]
 //! encodes the state (its bulk, the flow sums, with fixed-size stores: see [`crate::codec::Record`]) into the final
-//! buffer, and [`Draft::seal`], which needs no engine, computes the checksum into it.
+//! buffer, and [`Draft::seal`], which needs no engine, computes the checksum into it. The draft can also be written a
+//! few symbols at a time ([`Engine::checkpoint_drafter`], [`Drafter::step`]), the engine let go between steps as long
+//! as nothing changes it: the steps write the same bytes.
 //!
 //! Versions: 2 writes each flow sum as a byte of which parts are not zero, then those parts (the wide ones as a
 //! length and little-endian bytes); 1 wrote every part as a varint. Both are read; only 2 is written.

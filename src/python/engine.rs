@@ -72,7 +72,8 @@ pub struct PyEngine {
     engine: Mutex<Engine>,
     /// Calls that could change the engine, so far (see [`PyEngine::write`]).
     writes: AtomicU64,
-    /// The buffer of the last sealed checkpoint, kept for the next draft (see `state.rs`).
+    /// The buffer of the last checkpoint sealed into `bytes` (or of a void draft), kept for the next draft (see
+    /// `state.rs`).
     pub(crate) spare: std::sync::Arc<Mutex<Vec<u8>>>,
 }
 
