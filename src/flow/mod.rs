@@ -36,7 +36,7 @@
 //! more: every trade with a time before `b` has been counted. That is proven by the symbol's own trades — a counted
 //! trade timed at or after `b` (with no hole before it inside the interval: every lower id is counted) — or by the
 //! stream that delivered the symbol's newest trade having delivered an event timed at least [`PUSH_MS`] after `b`
-//! (see [`heard`]); never by another stream, nor by the caller's clock.
+//! (see `heard.rs`); never by another stream, nor by the caller's clock.
 //!
 //! **Out-of-order times.** Binance's ids follow trade time; a trade whose time is earlier than that of a lower id
 //! counted before is counted in `time_regressions` (and in the windows like any other trade).

@@ -11,7 +11,7 @@ pub struct FlowStats {
     pub late: u64,
     /// Trades older than the retention: not counted.
     pub expired: u64,
-    /// Trades with an implausible notional (see [`MAX_TRADE_E16`]): not counted.
+    /// Trades with an implausible notional (see [`super::MAX_TRADE_E16`]): not counted.
     pub overflow: u64,
     /// Holes reported (each once, as a trade gap).
     pub gaps: u64,
