@@ -32,6 +32,7 @@ demo: dev
 lint: dev
 	cargo fmt --check
 	cargo clippy --all-targets --all-features --quiet -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 	$(VENV)/bin/ruff format --check python tests benches
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/mypy
