@@ -8,7 +8,7 @@ default 2,000 symbols for 4 h 5 min: every window full). Then, ``--repeat`` time
   whole ``Engine.checkpoint()``, which held it throughout);
 - ``Engine.checkpoint()``: draft, checksum and bytes, the whole call;
 - the loop: an event loop with a 1 ms timer checkpoints, alternately, as the Monitor's keeper does with the default
-  inline engine (the worker held, the draft written in steps of about 2 ms with the loop free between them) and in
+  inline engine (the worker held, the draft written in steps of about 1 ms with the loop free between them) and in
   one go (the whole draft on the loop, as the keeper did before; with a build without drafts, ``checkpoint()`` on the
   loop and its bytes queued); either way the store's writer thread seals and writes it to a store in a temporary
   directory. Until the row is committed, the longest delay of the timer is the stall the feed, the HTTP service and
@@ -52,10 +52,16 @@ def ms(times: list[float]) -> str:
 
 
 async def loop_stall(engine: Engine, store: Store, at_ms: int, steps: bool) -> tuple[float, float, float]:
-    """One checkpoint while a 1 ms timer runs: (longest timer delay, seconds until committed, seconds the engine was
-    held in all). With ``steps``, the
-    Monitor's keeper takes it (an inline worker held, the draft written in steps with the loop free between them);
-    without, the draft is taken in one go on the loop, as the keeper did before drafting in steps."""
+    """One checkpoint while a 1 ms timer runs: (longest timer delay, seconds until committed, seconds frames would
+    wait). With ``steps``, the Monitor's keeper takes it (its buffer made ready on a thread, then an inline worker
+    held while the draft is written in steps with the loop free between them; frames wait for the whole hold);
+    without, the draft is taken in one go on the loop and sealed into ``bytes``, as the keeper did before drafting in
+    steps (frames wait for the draft). Each starts from the buffer its way leaves between checkpoints: the one-go way
+    from the buffer its last ``seal()`` kept, the keeper's from none (``seal_buffer()`` keeps nothing)."""
+    if steps:
+        engine.checkpoint_draft().seal_buffer()  # leaves no buffer kept
+    elif hasattr(engine, "checkpoint_draft"):
+        engine.checkpoint()  # keeps its buffer
     worst = 0.0
     stop = False
 
@@ -88,7 +94,7 @@ async def loop_stall(engine: Engine, store: Store, at_ms: int, steps: bool) -> t
             retention_ms=None,
         )
         await keeper.checkpoint()
-        held = keeper.checkpoint_seconds
+        held = keeper.checkpoint_wait_seconds
     elif draft_fn is not None:
         ids = engine.last_trade_ids()
         draft = draft_fn()
@@ -157,7 +163,7 @@ def main() -> None:
             for steps in ways:
                 way = "keeper, draft in steps" if steps else "draft in one go      "
                 print(f"loop stall (1 ms timer), {way}:  {ms(stalls[steps])}")
-                print(f"engine held in all (frames wait), {way}: {ms(helds[steps])}")
+                print(f"frames held back, {way}:           {ms(helds[steps])}")
                 print(f"checkpoint committed after, {way}: {ms(commits[steps])}")
         finally:
             store.close()

@@ -850,6 +850,10 @@ class Engine:
     def checkpoint_draft(self) -> CheckpointDraft:
         """The :meth:`checkpoint` of this moment, not sealed yet: the engine is held only while its state is copied
         out; :meth:`CheckpointDraft.seal` computes the checksum later, needing no engine (e.g. on another thread)."""
+    def prepare_checkpoint_buffer(self) -> None:
+        """Makes ready the buffer the next checkpoint draft is written into: sized for the state now and every page
+        of it touched, without the GIL and without holding the engine (e.g. on another thread before a draft), so
+        that the draft does not spend the time of faulting its pages in while it holds the engine."""
     def checkpoint_drafter(self) -> CheckpointDrafter:
         """The :meth:`checkpoint_draft` of this moment, written a few symbols at a time (:meth:`CheckpointDrafter.step`)
         with the engine let go between steps: any call that changes the engine before the last step voids it."""

@@ -209,13 +209,18 @@ impl Engine {
         drafter.finish()
     }
 
+    /// The bytes a checkpoint of the state now is first given (more are added if it needs them).
+    pub fn checkpoint_capacity(&self) -> usize {
+        HEADER + config_text(self.flow.config()).len() + 64 + self.flow.checkpoint_items() * ITEM_BYTES
+    }
+
     /// A draft to be written a few symbols at a time ([`Drafter::step`]), into `buf` (emptied first), so that the
     /// engine can be let go between steps. The engine must not change until the last step: the steps together then
     /// write exactly the bytes of [`Engine::checkpoint_draft_in`].
     pub fn checkpoint_drafter(&self, mut buf: Vec<u8>) -> Drafter {
         let text = config_text(self.flow.config());
         buf.clear();
-        buf.reserve(HEADER + text.len() + 64 + self.flow.checkpoint_items() * ITEM_BYTES);
+        buf.reserve(self.checkpoint_capacity());
         let mut w = Writer { buf };
         w.buf.extend_from_slice(MAGIC);
         w.buf.extend_from_slice(&FORMAT_VERSION.to_le_bytes());

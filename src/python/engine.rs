@@ -94,11 +94,13 @@ impl PyEngine {
         ReadGuard(self.engine.lock())
     }
 
-    /// The engine, held to be changed. Every such call is counted before the engine is taken, so that a checkpoint
-    /// drafted in steps can tell whether anything changed the engine between two of them (`state.rs`).
+    /// The engine, held to be changed. Every such call is counted once the engine is held (so before it changes
+    /// anything, and never while a step reads it), so that a checkpoint drafted in steps can tell whether anything
+    /// changed the engine between two of them (`state.rs`).
     pub(crate) fn write(&self) -> MutexGuard<'_, Engine> {
+        let engine = self.engine.lock();
         self.writes.fetch_add(1, Ordering::SeqCst);
-        self.engine.lock()
+        engine
     }
 
     /// Calls that could change the engine so far.

@@ -176,6 +176,24 @@ impl PyEngine {
         }
     }
 
+    /// Makes ready the buffer the next checkpoint draft is written into: sized for the state now (a short read of
+    /// the engine) and every page of it touched, without the GIL and without holding the engine, so that the draft
+    /// does not fault its pages in while it holds the engine. Kept until that draft.
+    fn prepare_checkpoint_buffer(&self, py: Python<'_>) {
+        let want = self.read().checkpoint_capacity();
+        let mut buf = std::mem::take(&mut *self.spare.lock());
+        py.detach(|| {
+            buf.clear();
+            // Writing every byte maps every page (the zeros are not read: a draft writes over them).
+            buf.resize(want, 0);
+            buf.clear();
+        });
+        let mut spare = self.spare.lock();
+        if spare.capacity() < buf.capacity() {
+            *spare = buf;
+        }
+    }
+
     /// Restores a checkpoint: the flow and liquidation state of the symbols it holds replace this engine's. Returns
     /// those symbols. Raises `CheckpointError` (the engine unchanged) if it cannot.
     fn restore(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<String>> {

@@ -89,10 +89,11 @@ def kept(events: list[Liq], retention_ms: int) -> list[Liq]:
 
 
 def total_e16(events: list[Liq], symbol: str | None, side: str | None, start: int, end: int) -> tuple[int, int]:
-    """Brute-force exact notional (e16) and count with ``start <= time < end``."""
+    """Brute-force exact notional (e16) and count with ``start <= time < end``; the same event given twice counts
+    once, as documented (docs/liquidations.md, "Checkpoints and repeats")."""
     sel = [
         e
-        for e in events
+        for e in dict.fromkeys(events)
         if (symbol is None or e.symbol == symbol) and (side is None or e.side == side) and start <= e.time < end
     ]
     return sum(e.notional_e16 for e in sel), len(sel)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tapeflow import CheckpointError, Engine
@@ -88,6 +88,12 @@ def _check_against_brute_force(e: Engine, data: Input, now: int) -> None:
     st.lists(liq, max_size=8),
     st.lists(trade, min_size=1, max_size=30),
     st.lists(liq, max_size=4),
+)
+@example(  # the same liquidation twice counts once
+    trades=[("AAAUSDT", 10, "1", "2.5", True)],
+    liqs=[("AAAUSDT", 0, "BUY", 1)] * 2,
+    later_trades=[("BBBUSDT", 10, "1", "2.5", False)],
+    later_liqs=[],
 )
 def test_a_draft_restores_the_state_it_was_taken_at(
     trades: list[tuple[str, int, str, str, bool]],

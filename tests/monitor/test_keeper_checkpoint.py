@@ -27,10 +27,12 @@ def _engine() -> Engine:
 
 
 class _Store:
-    def __init__(self) -> None:
+    def __init__(self, log: list[str] | None = None) -> None:
         self.checkpoints: list[tuple[bytes, dict[str, int]]] = []
+        self.log = log if log is not None else []
 
     def checkpoint(self, seal: Any, ids: dict[str, int], at_ms: int, n: int) -> None:
+        self.log.append("checkpoint")
         self.checkpoints.append((bytes(seal()), ids))
 
 
@@ -90,26 +92,33 @@ async def test_a_checkpoint_holds_the_state_it_began_at_while_frames_keep_coming
     threaded: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(keeper_module, "_STEP_S", 1e-9)  # one symbol a step: hundreds of chances to interleave
-    market, engine, store = _Market(), _engine(), _Store()
-    worker = EngineWorker(engine, lambda owner, r, frames: None, threaded=threaded)
+    # The store's queue: a batch's handler queues its liquidations there, so the checkpoint must come after the
+    # handlers of the batches it holds and before those of the batches held back while it is drafted.
+    log: list[str] = []
+    market, engine, store = _Market(), _engine(), _Store(log)
+    worker = EngineWorker(engine, lambda owner, r, frames: log.append("batch"), threaded=threaded)
     try:
         worker.submit_frames(None, market.frames(3_000), 0)
-        await worker.drain()
-        before = copy.deepcopy(market.models)
-        before_ids = {s: i for s, i in market.ids.items() if i}
         task = asyncio.create_task(_keeper(engine, worker, store, market.time).checkpoint())
-        await asyncio.sleep(0)
-        interleaved = 0
+        before, before_ids, interleaved, batches_before = copy.deepcopy(market.models), dict(market.ids), 0, 1
         while not task.done():
-            interleaved += 1
+            # What is submitted before the worker holds belongs in the checkpoint; what comes after, not.
+            held = worker.holding
             worker.submit_frames(None, market.frames(5), 0)
+            if held:
+                interleaved += 1
+            else:
+                before, before_ids = copy.deepcopy(market.models), dict(market.ids)
+                batches_before += 1
             engine.volume(SYMBOLS[0], "1m", now_ms=market.time)  # a query between steps (the HTTP service's)
             await asyncio.sleep(0)
         await task
+        before_ids = {s: i for s, i in before_ids.items() if i}
         await asyncio.wait_for(worker.drain(), 10)
     finally:
         worker.stop()
     assert interleaved > 50  # the loop ran between the draft's steps
+    assert log.index("checkpoint") == batches_before and log.count("batch") == batches_before + interleaved
     ((data, ids),) = store.checkpoints
     assert ids == before_ids
     restored = _engine()

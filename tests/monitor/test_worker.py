@@ -148,3 +148,60 @@ async def test_held_work_that_fails_inline_is_dropped_and_the_rest_applied() -> 
             worker.submit_frames(None, [f], 0)
     await asyncio.wait_for(worker.drain(), 5)
     assert got == [b"a", b"b"] and worker.backlog == 0
+
+
+@pytest.mark.asyncio
+async def test_a_hold_waits_only_for_the_work_submitted_before_it() -> None:
+    # A feed that never pauses must not keep a hold (a checkpoint) from ever starting.
+    seen: list[int] = []
+
+    class Slow:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
+            time.sleep(0.005)
+            seen.append(int(frames[0]))
+            return SimpleNamespace(frames=len(frames))
+
+    worker = EngineWorker(Slow(), lambda owner, r, frames: None, threaded=True)  # type: ignore[arg-type]
+    entered: list[list[int]] = []
+
+    async def hold() -> None:
+        async with worker.held():
+            entered.append(list(seen))
+
+    try:
+        for i in range(3):
+            worker.submit_frames(None, [str(i).encode()], 0)
+        task = asyncio.create_task(hold())
+        await asyncio.sleep(0)  # the hold begins: what follows is held
+        i = 3
+        while not task.done():  # keeps submitting, faster than the engine applies
+            worker.submit_frames(None, [str(i).encode()], 0)
+            i += 1
+            await asyncio.sleep(0.001)
+        await task
+        await asyncio.wait_for(worker.drain(), 10)
+    finally:
+        worker.stop()
+    assert entered == [[0, 1, 2]]  # the work before the hold, and none of what came after
+    assert seen == list(range(i))
+
+
+@pytest.mark.asyncio
+async def test_work_submitted_while_held_work_is_applied_goes_after_it() -> None:
+    seen: list[bytes] = []
+
+    class Recording:
+        def apply_frames(self, frames: list[bytes], recv_ts_ns: int, *, stream: int | None = None) -> Any:
+            seen.append(frames[0])
+            return SimpleNamespace(frames=frames[0])
+
+    def on_batch(owner: object, r: Any, frames: list[bytes]) -> None:
+        if r.frames == b"held-1":  # a handler that submits more (as a book reset after a gap does)
+            worker.submit_frames(None, [b"from-handler"], 0)
+
+    worker = EngineWorker(Recording(), on_batch, threaded=False)  # type: ignore[arg-type]
+    async with worker.held():
+        worker.submit_frames(None, [b"held-1"], 0)
+        worker.submit_frames(None, [b"held-2"], 0)
+    await asyncio.wait_for(worker.drain(), 5)
+    assert seen == [b"held-1", b"held-2", b"from-handler"]

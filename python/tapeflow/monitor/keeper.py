@@ -80,8 +80,10 @@ class Keeper:
         self._newest = dict.fromkeys(self.intervals, since_ms)  # next start not written yet
         self._unsettled: dict[str, dict[tuple[str, int], tuple[Any, ...]]] = {iv: {} for iv in self.intervals}
         self._task: asyncio.Task[None] | None = None
-        #: Seconds the last checkpoint held the engine in all (the draft's steps) and its size.
+        #: Seconds the last checkpoint held the engine in all (the draft's steps), seconds the worker held work back
+        #: for it (the steps and the loop's work between them), and its size.
         self.checkpoint_seconds = 0.0
+        self.checkpoint_wait_seconds = 0.0
         self.checkpoint_bytes = 0
 
     def start(self) -> None:
@@ -158,14 +160,18 @@ class Keeper:
     async def checkpoint(self) -> None:
         """Checkpoints the engine now, in order with everything queued to it: the worker is held (frames arriving
         meanwhile wait, then are applied in order) while the state is copied out of the engine a few symbols at a
-        time, the event loop free between steps (queries are answered). The checksum and the bytes are made on the
-        store's writer thread, where the checkpoint is queued at once, so it still follows every liquidation queued
-        before it."""
+        time, the event loop free between steps (queries are answered from the state the checkpoint holds). The
+        checkpoint is queued to the store before the held work is applied, so it follows exactly the liquidations
+        queued before it; the store's writer thread makes its checksum and bytes. The draft's buffer is made ready
+        on another thread first, so that faulting its pages in does not hold the frames back."""
+        await asyncio.to_thread(self.engine.prepare_checkpoint_buffer)
         async with self.worker.held():
+            t0 = time.perf_counter()
             draft, seconds = await _draft(self.engine)
             ids = self.engine.last_trade_ids()
-        self.checkpoint_seconds, self.checkpoint_bytes = seconds, len(draft)
-        self.store.checkpoint(draft.seal_buffer, ids, self.clock.now_ms(), len(ids))
+            self.store.checkpoint(draft.seal_buffer, ids, self.clock.now_ms(), len(ids))
+            waited = time.perf_counter() - t0
+        self.checkpoint_seconds, self.checkpoint_wait_seconds, self.checkpoint_bytes = seconds, waited, len(draft)
 
     def prune(self) -> None:
         if self.retention_ms is not None:

@@ -55,6 +55,7 @@ class EngineWorker:
         self._completed = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._progress = asyncio.Event()  # set whenever results come back
         self._thread: threading.Thread | None = None
         #: Work held back by :meth:`held`, in order (``None`` when nothing is held).
         self._held: list[tuple[Any, Any, Any]] | None = None
@@ -68,6 +69,11 @@ class EngineWorker:
         """Work items submitted and not applied yet."""
         return self._submitted - self._completed
 
+    @property
+    def holding(self) -> bool:
+        """Whether work submitted now is held back (see :meth:`held`)."""
+        return self._held is not None
+
     def submit_frames(self, owner: Any, frames: list[bytes], recv_ms: int) -> None:
         """Queues a batch of raw frames received at ``recv_ms``."""
         self._put((owner, frames, recv_ms))
@@ -80,22 +86,28 @@ class EngineWorker:
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
-        """Once everything submitted so far is applied, holds back everything submitted from then on until the block
-        ends (then it is applied in order): within the block, nothing this worker applies changes the engine."""
+        """Holds back everything submitted from now on, and enters the block once everything submitted before is
+        applied and its results handled: within the block, nothing this worker applies changes the engine. When the
+        block ends, the held work is applied in order (and work its results submit meanwhile after it)."""
         if self._held is not None:
             raise RuntimeError("the engine worker is held already")
-        await self.drain()
-        self._held = []
+        before, held = self._submitted, list[tuple[Any, Any, Any]]()
+        self._held = held
         try:
+            while self._completed < before:
+                self._progress.clear()
+                await self._progress.wait()
             yield
         finally:
-            held, self._held = self._held, None
-            for item in held:
+            at = 0
+            while at < len(held):  # results handled inline may submit more: it joins the end, in order
+                item, at = held[at], at + 1
                 try:
                     self._dispatch(item)
                 except Exception:  # as on the thread: the batch is dropped, the rest still applied
                     log.exception("applying held work failed; it is dropped")
                     self._done([(None, None, None)])
+            self._held = None
 
     def _put(self, item: tuple[Any, Any, Any]) -> None:
         self._submitted += 1
@@ -190,5 +202,6 @@ class EngineWorker:
                     fut.set_exception(value)
                 else:
                     fut.set_result(value)
+        self._progress.set()
         if self._submitted == self._completed:
             self._idle.set()
