@@ -1,7 +1,6 @@
 //! `tapeflow._core.Engine`: the multi-symbol engine behind a lock, fed with raw frame bytes.
 
-use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ops::{Deref, DerefMut};
 
 use parking_lot::{Mutex, MutexGuard};
 use pyo3::exceptions::PyValueError;
@@ -69,22 +68,50 @@ impl PyBatchResult {
 #[pyclass(frozen, name = "Engine", module = "tapeflow._core")]
 pub struct PyEngine {
     /// Reached through [`PyEngine::read`] and [`PyEngine::write`] only.
-    engine: Mutex<Engine>,
-    /// Calls that could change the engine, so far (see [`PyEngine::write`]).
-    writes: AtomicU64,
+    engine: Mutex<Counted>,
     /// The buffer of the last checkpoint sealed into `bytes` (or of a void draft), kept for the next draft (see
     /// `state.rs`).
     pub(crate) spare: std::sync::Arc<Mutex<Vec<u8>>>,
 }
 
+/// The engine and the calls that could change it so far (see [`PyEngine::write`]).
+struct Counted {
+    engine: Engine,
+    writes: u64,
+}
+
 /// The engine held to be read: no `&mut` access through it (that takes [`PyEngine::write`]).
-pub(crate) struct ReadGuard<'a>(MutexGuard<'a, Engine>);
+pub(crate) struct ReadGuard<'a>(MutexGuard<'a, Counted>);
+
+impl ReadGuard<'_> {
+    /// Calls that could change the engine so far.
+    pub(crate) fn writes(&self) -> u64 {
+        self.0.writes
+    }
+}
 
 impl Deref for ReadGuard<'_> {
     type Target = Engine;
 
     fn deref(&self) -> &Engine {
-        &self.0
+        &self.0.engine
+    }
+}
+
+/// The engine held to be changed, the call counted.
+pub(crate) struct WriteGuard<'a>(MutexGuard<'a, Counted>);
+
+impl Deref for WriteGuard<'_> {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        &self.0.engine
+    }
+}
+
+impl DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Engine {
+        &mut self.0.engine
     }
 }
 
@@ -94,18 +121,12 @@ impl PyEngine {
         ReadGuard(self.engine.lock())
     }
 
-    /// The engine, held to be changed. Every such call is counted once the engine is held (so before it changes
-    /// anything, and never while a step reads it), so that a checkpoint drafted in steps can tell whether anything
-    /// changed the engine between two of them (`state.rs`).
-    pub(crate) fn write(&self) -> MutexGuard<'_, Engine> {
-        let engine = self.engine.lock();
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        engine
-    }
-
-    /// Calls that could change the engine so far.
-    pub(crate) fn writes(&self) -> u64 {
-        self.writes.load(Ordering::SeqCst)
+    /// The engine, held to be changed. Every such call is counted while the engine is held, so that a checkpoint
+    /// drafted in steps can tell whether anything changed the engine between two of them (`state.rs`).
+    pub(crate) fn write(&self) -> WriteGuard<'_> {
+        let mut held = self.engine.lock();
+        held.writes += 1;
+        WriteGuard(held)
     }
 }
 
@@ -149,8 +170,7 @@ impl PyEngine {
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Self {
             spare: std::sync::Arc::default(),
-            engine: Mutex::new(engine),
-            writes: AtomicU64::new(0),
+            engine: Mutex::new(Counted { engine, writes: 0 }),
         })
     }
 

@@ -119,7 +119,7 @@ impl PyCheckpointDrafter {
         let engine = self.engine.get();
         let done = py.detach(|| {
             let held = engine.read();
-            (engine.writes() == self.writes).then(|| drafter.step(&held, symbols))
+            (held.writes() == self.writes).then(|| drafter.step(&held, symbols))
         });
         if let Some(done) = done {
             return Ok(done);
@@ -170,7 +170,7 @@ impl PyEngine {
         let buf = std::mem::take(&mut *this.spare.lock());
         let held = this.read();
         PyCheckpointDrafter {
-            writes: this.writes(),
+            writes: held.writes(),
             inner: Mutex::new(Some(held.checkpoint_drafter(buf))),
             engine: slf.clone().unbind(),
         }
