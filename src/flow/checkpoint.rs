@@ -289,7 +289,8 @@ impl Flow {
             .sum()
     }
 
-    /// Writes the flow part of a checkpoint.
+    /// Writes the flow part of a checkpoint in one go (engines write it in steps: `engine/checkpoint.rs`).
+    #[cfg(test)]
     pub fn write_checkpoint(&self, w: &mut Writer) {
         let symbols = self.write_checkpoint_head(w);
         self.write_checkpoint_symbols(w, 0..symbols);

@@ -29,8 +29,16 @@ fn seal<'py>(py: Python<'py>, draft: Draft, spare: &Mutex<Vec<u8>>) -> PyResult<
         py.detach(|| buf.copy_from_slice(&data));
         Ok(())
     });
-    *spare.lock() = data;
+    keep_spare(spare, data);
     bytes
+}
+
+/// Keeps `buf` for the next draft, unless the buffer kept already is the larger.
+fn keep_spare(spare: &Mutex<Vec<u8>>, buf: Vec<u8>) {
+    let mut kept = spare.lock();
+    if kept.capacity() < buf.capacity() {
+        *kept = buf;
+    }
 }
 
 impl PyEngine {
@@ -59,23 +67,26 @@ impl PyCheckpointDraft {
             spare: Arc::clone(spare),
         }
     }
+
+    /// The draft, to be sealed (once only).
+    fn take(&self) -> PyResult<Draft> {
+        let draft = self.inner.lock().take();
+        draft.ok_or_else(|| PyValueError::new_err("this checkpoint draft was sealed already"))
+    }
 }
 
 #[pymethods]
 impl PyCheckpointDraft {
     /// The checkpoint's bytes: the checksum computed, without the GIL. Once only.
     fn seal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let draft = self.inner.lock().take();
-        let draft = draft.ok_or_else(|| PyValueError::new_err("this checkpoint draft was sealed already"))?;
-        seal(py, draft, &self.spare)
+        seal(py, self.take()?, &self.spare)
     }
 
     /// The checkpoint's bytes as a `NumPy` `uint8` array that owns them: the checksum computed without the GIL, and
     /// no copy (a `bytes` object is filled while the GIL is held, tens of ms for a full market). Once only; the
     /// buffer is not kept for the next draft.
     fn seal_buffer<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u8>>> {
-        let draft = self.inner.lock().take();
-        let draft = draft.ok_or_else(|| PyValueError::new_err("this checkpoint draft was sealed already"))?;
+        let draft = self.take()?;
         Ok(py.detach(|| draft.seal()).into_pyarray(py))
     }
 
@@ -125,8 +136,9 @@ impl PyCheckpointDrafter {
             return Ok(done);
         }
         // Void: its buffer serves the next draft.
-        let buf = slot.take().map(Drafter::into_buffer).unwrap_or_default();
-        *engine.spare.lock() = buf;
+        if let Some(drafter) = slot.take() {
+            keep_spare(&engine.spare, drafter.into_buffer());
+        }
         Err(py_errors::CheckpointError::new_err((
             "the engine changed during this checkpoint draft; it is void (begin a new one)",
             "changed",
@@ -188,10 +200,7 @@ impl PyEngine {
             buf.resize(want, 0);
             buf.clear();
         });
-        let mut spare = self.spare.lock();
-        if spare.capacity() < buf.capacity() {
-            *spare = buf;
-        }
+        keep_spare(&self.spare, buf);
     }
 
     /// Restores a checkpoint: the flow and liquidation state of the symbols it holds replace this engine's. Returns
